@@ -1,0 +1,535 @@
+//! `#[tether::main]` and `#[tether::test]`: run an `async fn` on a fresh event loop.
+//!
+//! ```text
+//! // Input:
+//! #[tether::main]
+//! pub async fn main() -> Result<(), E> { body }
+//!
+//! // Output:
+//! pub fn main() -> Result<(), E> {
+//!     #[deny(unused_must_use)]
+//!     async fn __tether_main() -> Result<(), E> { body }
+//!     ::tether::Runtime::builder().start_paused(false).build().run(__tether_main())
+//! }
+//!
+//! // Input:
+//! #[tether::test(start_paused, crate = "my_tether")]
+//! async fn name() { body }
+//!
+//! // Output:
+//! #[::core::prelude::v1::test]
+//! fn name() {
+//!     #[deny(unused_must_use)]
+//!     async fn __tether_test() { body }
+//!     my_tether::Runtime::builder().start_paused(true).build().run(__tether_test())
+//! }
+//! ```
+//!
+//! The body moves into an inner `async fn` so that `#[deny(unused_must_use)]` covers exactly the
+//! user's code: a future that is called but not awaited, or a `Task` dropped on the spot, does
+//! not compile.
+//!
+//! On error the user's function is still emitted next to the `compile_error!`s, so the rest of
+//! the crate (and an IDE) keeps seeing it. When only the options are wrong, the function is
+//! expanded with the options that did parse, so the option error is the only error reported.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::{Error, Expr, ExprLit, Item, ItemFn, Lit, Meta, Path, Result, Signature, Token};
+
+/// Entry point of `#[tether::main]`.
+pub(crate) fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Kind::Main, args, item)
+}
+
+/// Entry point of `#[tether::test]`.
+pub(crate) fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Kind::Test, args, item)
+}
+
+/// Which attribute is expanding; it picks the messages and the shape of the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Main,
+    Test,
+}
+
+impl Kind {
+    /// The attribute as users write it, for messages.
+    fn attr(self) -> &'static str {
+        match self {
+            Kind::Main => "#[tether::main]",
+            Kind::Test => "#[tether::test]",
+        }
+    }
+
+    /// The attribute with `args` inside, for examples in messages: `#[tether::main(args)]`.
+    fn with_args(self, args: &str) -> String {
+        format!("{}({args})]", self.attr().trim_end_matches(']'))
+    }
+
+    /// What the attribute applies to, for messages.
+    fn shape(self) -> &'static str {
+        match self {
+            Kind::Main => "`async fn main()`",
+            Kind::Test => "`async fn` test with no parameters",
+        }
+    }
+
+    /// The name of the inner `async fn` holding the body.
+    fn inner_fn(self) -> &'static str {
+        match self {
+            Kind::Main => "__tether_main",
+            Kind::Test => "__tether_test",
+        }
+    }
+}
+
+/// The parsed options of the attribute.
+#[derive(Default)]
+struct Options {
+    /// `start_paused`: where it was written, if it was.
+    start_paused: Option<Span>,
+    /// `crate = "path"`: the path to use instead of `::tether`.
+    krate: Option<Path>,
+}
+
+/// Collects errors so that every mistake is reported in one compilation.
+#[derive(Default)]
+struct Errors(Option<Error>);
+
+impl Errors {
+    fn push(&mut self, error: Error) {
+        match &mut self.0 {
+            Some(first) => first.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    fn to_compile_errors(&self) -> TokenStream {
+        self.0
+            .as_ref()
+            .map(Error::to_compile_error)
+            .unwrap_or_default()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let function = match parse_function(kind, item.clone()) {
+        Ok(function) => function,
+        Err(error) => return with_error(item, &error),
+    };
+    let mut option_errors = Errors::default();
+    let options = parse_options(kind, args, &mut option_errors);
+    let signature_errors = check_signature(kind, &function);
+
+    let mut output = option_errors.to_compile_errors();
+    output.extend(signature_errors.to_compile_errors());
+    if signature_errors.is_empty() {
+        output.extend(rewrite(kind, &options, function));
+    } else {
+        output.extend(recover(function));
+    }
+    output
+}
+
+/// The function for a signature the macro cannot rewrite: kept whole, so its body still
+/// type-checks and the rest of the crate (and an IDE) still sees it, but without adding
+/// follow-up errors to the one the macro reports.
+///
+/// A sync function or a method is emitted as written. An `async fn` is nested, as written,
+/// inside a sync function of the same name: `async fn main(x: u32)` left at the top level would
+/// add rustc's "`main` function is not allowed to be `async`", which is not the fix.
+///
+/// ```text
+/// // Input:  #[tether::main] async fn main(args: Vec<String>) { body }
+/// // Output: compile_error!("...takes no parameters...");
+/// //         #[allow(dead_code)] fn main() { #[allow(dead_code)] async fn main(args: Vec<String>) { body } }
+/// ```
+fn recover(function: ItemFn) -> TokenStream {
+    if function.sig.asyncness.is_none() || function.sig.receiver().is_some() {
+        return function.into_token_stream();
+    }
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = function;
+    let ident = &sig.ident;
+    quote! {
+        #(#attrs)*
+        #[allow(dead_code)]
+        #vis fn #ident() {
+            #[allow(dead_code)]
+            #sig #block
+        }
+    }
+}
+
+/// Emits `tokens` unchanged next to `error`.
+fn with_error(mut tokens: TokenStream, error: &Error) -> TokenStream {
+    tokens.extend(error.to_compile_error());
+    tokens
+}
+
+fn parse_function(kind: Kind, item: TokenStream) -> Result<ItemFn> {
+    match syn::parse2::<Item>(item)? {
+        Item::Fn(function) => Ok(function),
+        other => Err(Error::new_spanned(
+            other,
+            format!(
+                "{} applies to an {}; put it on a function",
+                kind.attr(),
+                kind.shape()
+            ),
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options: `start_paused`, `crate = "path"`. One small function per option.
+// ---------------------------------------------------------------------------------------------
+
+/// The list of valid options, for messages.
+const VALID_OPTIONS: &str = "`start_paused` and `crate = \"path\"`";
+
+fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options {
+    let mut options = Options::default();
+    let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
+        Ok(metas) => metas,
+        Err(error) => {
+            errors.push(Error::new(
+                error.span(),
+                format!(
+                    "{error}; {} takes a comma-separated list of options: {VALID_OPTIONS}",
+                    kind.attr()
+                ),
+            ));
+            return options;
+        }
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for meta in &metas {
+        let name = option_name(meta);
+        if seen.contains(&name) {
+            errors.push(Error::new_spanned(
+                meta,
+                format!("`{name}` is set more than once; remove this one"),
+            ));
+            continue;
+        }
+        seen.push(name.clone());
+        let parsed = match name.as_str() {
+            "start_paused" => start_paused(meta).map(|span| options.start_paused = Some(span)),
+            "crate" => crate_path(kind, meta).map(|path| options.krate = Some(path)),
+            _ => Err(unknown_option(kind, meta, &name)),
+        };
+        if let Err(error) = parsed {
+            errors.push(error);
+        }
+    }
+    options
+}
+
+/// The option's name as written: `start_paused`, `crate`, or a longer path for messages.
+fn option_name(meta: &Meta) -> String {
+    let path = meta.path();
+    match path.get_ident() {
+        Some(ident) => ident.to_string(),
+        None => path.to_token_stream().to_string().replace(' ', ""),
+    }
+}
+
+/// `start_paused`: a bare flag.
+fn start_paused(meta: &Meta) -> Result<Span> {
+    match meta {
+        Meta::Path(path) => Ok(syn::spanned::Spanned::span(path)),
+        _ => Err(Error::new_spanned(
+            meta,
+            "`start_paused` is a flag and takes no value: write `start_paused`, \
+             or leave it out to run on the real clock",
+        )),
+    }
+}
+
+/// `crate = "path"`: a string literal holding a path, e.g. `"::my_tether"`.
+fn crate_path(kind: Kind, meta: &Meta) -> Result<Path> {
+    let example = kind.with_args("crate = \"my_tether\"");
+    let Meta::NameValue(name_value) = meta else {
+        return Err(Error::new_spanned(
+            meta,
+            format!("`crate` needs the path to tether as a string: `{example}`"),
+        ));
+    };
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(literal),
+        ..
+    }) = &name_value.value
+    else {
+        return Err(Error::new_spanned(
+            &name_value.value,
+            format!("`crate` takes a string literal: `{example}`"),
+        ));
+    };
+    literal.parse_with(Path::parse_mod_style).map_err(|_| {
+        Error::new_spanned(
+            literal,
+            format!(
+                "`{}` is not a path; `crate` takes the path to tether, e.g. `{example}`",
+                literal.value()
+            ),
+        )
+    })
+}
+
+fn unknown_option(kind: Kind, meta: &Meta, name: &str) -> Error {
+    Error::new_spanned(
+        meta,
+        format!(
+            "unknown option `{name}`; {} accepts {VALID_OPTIONS}, e.g. `{}`",
+            kind.attr(),
+            kind.with_args("start_paused"),
+        ),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// The signature: `async`, no parameters, no generics.
+// ---------------------------------------------------------------------------------------------
+
+fn check_signature(kind: Kind, function: &ItemFn) -> Errors {
+    let mut errors = Errors::default();
+    let sig = &function.sig;
+    for check in [check_async, check_inputs, check_generics] {
+        if let Err(error) = check(kind, sig) {
+            errors.push(error);
+        }
+    }
+    if kind == Kind::Test {
+        if let Err(error) = check_no_test_attr(function) {
+            errors.push(error);
+        }
+    }
+    errors
+}
+
+fn check_async(kind: Kind, sig: &Signature) -> Result<()> {
+    if sig.asyncness.is_some() {
+        return Ok(());
+    }
+    Err(Error::new_spanned(
+        sig.fn_token,
+        format!(
+            "the `async` keyword is missing from the function declaration; {} runs an {}: \
+             write `async fn`",
+            kind.attr(),
+            kind.shape()
+        ),
+    ))
+}
+
+fn check_inputs(kind: Kind, sig: &Signature) -> Result<()> {
+    if let Some(receiver) = sig.receiver() {
+        return Err(Error::new_spanned(
+            receiver,
+            format!(
+                "{} cannot be used on a method: it takes `self`; \
+                 make it a free `async fn` with no parameters",
+                kind.attr()
+            ),
+        ));
+    }
+    if !sig.inputs.is_empty() {
+        let fix = match kind {
+            Kind::Main => "remove them (read command-line arguments with `std::env::args()`)",
+            Kind::Test => "remove them and build the values inside the test",
+        };
+        return Err(Error::new_spanned(
+            &sig.inputs,
+            format!("{} takes no parameters: {fix}", kind.attr()),
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        return Err(Error::new_spanned(
+            variadic,
+            format!("{} takes no parameters: remove the `...`", kind.attr()),
+        ));
+    }
+    Ok(())
+}
+
+fn check_generics(kind: Kind, sig: &Signature) -> Result<()> {
+    let generics = &sig.generics;
+    let message = format!(
+        "{} cannot be generic: remove the generic parameters and the where clause, \
+         and name concrete types in the body",
+        kind.attr()
+    );
+    if !generics.params.is_empty() {
+        let mut tokens = generics.to_token_stream();
+        generics.where_clause.to_tokens(&mut tokens);
+        return Err(Error::new_spanned(tokens, message));
+    }
+    if let Some(where_clause) = &generics.where_clause {
+        return Err(Error::new_spanned(where_clause, message));
+    }
+    Ok(())
+}
+
+/// `#[tether::test]` adds `#[test]`; a second one would run the function twice or not compile.
+fn check_no_test_attr(function: &ItemFn) -> Result<()> {
+    match function
+        .attrs
+        .iter()
+        .find(|attr| attr.path().is_ident("test"))
+    {
+        Some(attr) => Err(Error::new_spanned(
+            attr,
+            "remove this `#[test]`: #[tether::test] already marks the function as a test",
+        )),
+        None => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expansion.
+// ---------------------------------------------------------------------------------------------
+
+fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        mut sig,
+        block,
+    } = function;
+    sig.asyncness = None;
+
+    let krate = match &options.krate {
+        Some(path) => path.to_token_stream(),
+        None => quote!(::tether),
+    };
+    let paused = match options.start_paused {
+        Some(span) => quote_spanned!(span=> true),
+        None => quote!(false),
+    };
+    let inner = syn::Ident::new(kind.inner_fn(), Span::call_site());
+    let output = &sig.output;
+    let test_attr = match kind {
+        Kind::Main => TokenStream::new(),
+        Kind::Test => quote!(#[::core::prelude::v1::test]),
+    };
+
+    quote! {
+        #test_attr
+        #(#attrs)*
+        #vis #sig {
+            #[deny(unused_must_use)]
+            async fn #inner() #output #block
+            #krate::Runtime::builder()
+                .start_paused(#paused)
+                .build()
+                .run(#inner())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_to_string(kind: Kind, args: TokenStream, item: TokenStream) -> String {
+        expand(kind, args, item).to_string()
+    }
+
+    #[test]
+    fn main_expansion() {
+        let output = expand_to_string(
+            Kind::Main,
+            quote!(),
+            quote! {
+                #[allow(unused)]
+                pub async fn main() -> Result<(), E> { body().await }
+            },
+        );
+        let expected = quote! {
+            #[allow(unused)]
+            pub fn main() -> Result<(), E> {
+                #[deny(unused_must_use)]
+                async fn __tether_main() -> Result<(), E> { body().await }
+                ::tether::Runtime::builder()
+                    .start_paused(false)
+                    .build()
+                    .run(__tether_main())
+            }
+        };
+        assert_eq!(output, expected.to_string());
+    }
+
+    #[test]
+    fn test_expansion_with_options() {
+        let output = expand_to_string(
+            Kind::Test,
+            quote!(start_paused, crate = "my_tether"),
+            quote! { async fn name() { body } },
+        );
+        let expected = quote! {
+            #[::core::prelude::v1::test]
+            fn name() {
+                #[deny(unused_must_use)]
+                async fn __tether_test() { body }
+                my_tether::Runtime::builder()
+                    .start_paused(true)
+                    .build()
+                    .run(__tether_test())
+            }
+        };
+        assert_eq!(output, expected.to_string());
+    }
+
+    #[test]
+    fn option_errors_still_expand_the_function() {
+        let output = expand_to_string(Kind::Main, quote!(flavor), quote! { async fn main() {} });
+        assert!(output.contains("compile_error"), "{output}");
+        assert!(output.contains("unknown option `flavor`"), "{output}");
+        assert!(output.contains("__tether_main"), "{output}");
+    }
+
+    #[test]
+    fn signature_errors_keep_the_function_whole() {
+        let output = expand_to_string(Kind::Main, quote!(), quote! { async fn main(x: u32) { x } });
+        let expected = quote! {
+            #[allow(dead_code)]
+            fn main() {
+                #[allow(dead_code)]
+                async fn main(x: u32) { x }
+            }
+        };
+        assert!(output.contains("takes no parameters"), "{output}");
+        assert!(output.ends_with(&expected.to_string()), "{output}");
+    }
+
+    #[test]
+    fn every_mistake_is_reported_at_once() {
+        let output = expand_to_string(
+            Kind::Test,
+            quote!(start_paused, start_paused, nope),
+            quote! { fn t<T>(x: T) {} },
+        );
+        for message in [
+            "set more than once",
+            "unknown option `nope`",
+            "`async` keyword is missing",
+            "takes no parameters",
+            "cannot be generic",
+        ] {
+            assert!(output.contains(message), "missing {message:?} in {output}");
+        }
+    }
+}

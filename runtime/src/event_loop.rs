@@ -1,0 +1,347 @@
+//! The single-threaded event loop: ready queue, cross-thread wake path, timers, parking, shutdown.
+//!
+//! One `EventLoop` exists per call to `run`, on the calling thread, reachable through a
+//! thread-local while it runs. Tasks are `async_task` tasks whose schedule function pushes their
+//! `Runnable` onto the loop's ready queue when woken on the loop's thread, or onto a locked
+//! injection queue (and unparks the loop) when woken from any other thread.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+use std::thread::{self, Thread};
+use std::time::Duration;
+
+use crate::task::table::TaskTable;
+use crate::task::{RawTask, Runnable, spawn_supervised};
+use crate::time::clock::Clock;
+use crate::time::timers::Timers;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<EventLoop>>> = const { RefCell::new(None) };
+}
+
+/// The part of a loop other threads can reach: where their wake-ups go.
+pub(crate) struct Shared {
+    id: u64,
+    injected: Mutex<Injected>,
+    has_injected: AtomicBool,
+    thread: Thread,
+}
+
+struct Injected {
+    queue: Vec<Runnable>,
+    closed: bool,
+}
+
+impl Shared {
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Injected> {
+        self.injected.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `true` once the loop has finished and shut down.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// The schedule function of every task created on this loop.
+    pub(crate) fn schedule(self: &Arc<Self>, runnable: Runnable) {
+        let mut runnable = Some(runnable);
+        // `try_with`: a waker may fire while this thread's locals are being torn down.
+        let _ = CURRENT.try_with(|current| {
+            if let Some(lp) = &*current.borrow() {
+                if lp.shared.id == self.id {
+                    lp.ready
+                        .borrow_mut()
+                        .push_back(runnable.take().expect("taken once"));
+                }
+            }
+        });
+        if let Some(runnable) = runnable {
+            self.inject(runnable);
+        }
+    }
+
+    fn inject(&self, runnable: Runnable) {
+        let mut injected = self.lock();
+        if injected.closed {
+            // Unreachable in practice: shutdown drops every task's future before closing, and
+            // async-task never schedules a task whose future is gone. Should it happen anyway,
+            // leaking is the only safe move: dropping the runnable here could drop a `!Send`
+            // future on the wrong thread.
+            drop(injected);
+            std::mem::forget(runnable);
+            return;
+        }
+        injected.queue.push(runnable);
+        self.has_injected.store(true, Ordering::Release);
+        drop(injected);
+        self.thread.unpark();
+    }
+}
+
+/// How a loop is configured; see [`Builder`](crate::Builder).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Config {
+    pub(crate) start_paused: bool,
+}
+
+pub(crate) struct EventLoop {
+    shared: Arc<Shared>,
+    me: Weak<EventLoop>,
+    ready: RefCell<VecDeque<Runnable>>,
+    pub(crate) timers: RefCell<Timers>,
+    due: RefCell<Vec<Waker>>,
+    pub(crate) clock: Clock,
+    tasks: RefCell<TaskTable>,
+    shutting_down: Cell<bool>,
+}
+
+/// The message of the panic raised by `run` inside a running loop.
+pub(crate) const NESTED_RUN: &str = "tether::run cannot be called from inside a running event loop; \
+     await the future instead (or spawn it with tether::create_task)";
+
+impl EventLoop {
+    fn new(config: Config) -> Rc<EventLoop> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Rc::new_cyclic(|me| EventLoop {
+            shared: Arc::new(Shared {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                injected: Mutex::new(Injected {
+                    queue: Vec::new(),
+                    closed: false,
+                }),
+                has_injected: AtomicBool::new(false),
+                thread: thread::current(),
+            }),
+            me: me.clone(),
+            ready: RefCell::new(VecDeque::new()),
+            timers: RefCell::new(Timers::default()),
+            due: RefCell::new(Vec::new()),
+            clock: Clock::new(config.start_paused),
+            tasks: RefCell::new(TaskTable::default()),
+            shutting_down: Cell::new(false),
+        })
+    }
+
+    /// Calls `f` with the loop running on this thread, if any.
+    pub(crate) fn with_current<R>(f: impl FnOnce(&EventLoop) -> R) -> Option<R> {
+        let lp = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()?;
+        Some(f(&lp))
+    }
+
+    pub(crate) fn is_running_here() -> bool {
+        CURRENT.try_with(|c| c.borrow().is_some()).unwrap_or(false)
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.shared.id
+    }
+
+    /// Creates a top-level task owned by its returned handle and recorded in the loop's table.
+    ///
+    /// # Safety
+    ///
+    /// If `F` is not `'static`, the caller must make sure the loop shuts down (which drops every
+    /// recorded task's future) before anything `F` borrows goes away.
+    pub(crate) unsafe fn spawn<F: Future>(
+        &self,
+        future: F,
+        name: Option<String>,
+    ) -> RawTask<F::Output> {
+        let key = self.tasks.borrow_mut().reserve();
+        let me = self.me.clone();
+        let on_end = move || {
+            if let Some(lp) = me.upgrade() {
+                let waker = lp.tasks.borrow_mut().remove(key);
+                drop(waker);
+            }
+        };
+        let shared = self.shared.clone();
+        // SAFETY: the runnable is only run on this thread, by this loop, and only dropped here or
+        // (never, see `inject`) elsewhere; a future that is not `'static` is the caller's promise.
+        let (runnable, task) = unsafe {
+            spawn_supervised(
+                future,
+                name,
+                move |r| shared.schedule(r),
+                on_end,
+                |_, outcome| outcome,
+            )
+        };
+        self.tasks
+            .borrow_mut()
+            .fill(key, task.metadata(), runnable.waker());
+        if self.shutting_down.get() {
+            // Created by a destructor during shutdown: it never starts.
+            task.metadata().request_cancel(None);
+        }
+        runnable.schedule();
+        task
+    }
+
+    /// Runs the loop until `main` has finished.
+    fn run_until<T>(&self, main: &RawTask<T>) {
+        loop {
+            self.take_injected();
+            self.fire_timers();
+            // One batch: what is ready now. Tasks woken by this batch run in the next one,
+            // after the timers and injected wake-ups that came due meanwhile (asyncio's order).
+            let batch = self.ready.borrow().len();
+            for _ in 0..batch {
+                let next = self.ready.borrow_mut().pop_front();
+                match next {
+                    Some(runnable) => {
+                        runnable.run();
+                    }
+                    None => break,
+                }
+            }
+            if main.is_finished() {
+                return;
+            }
+            if self.ready.borrow().is_empty() {
+                self.park();
+            }
+        }
+    }
+
+    fn take_injected(&self) {
+        if !self.shared.has_injected.swap(false, Ordering::Acquire) {
+            return;
+        }
+        let injected = std::mem::take(&mut self.shared.lock().queue);
+        self.ready.borrow_mut().extend(injected);
+    }
+
+    fn fire_timers(&self) {
+        let mut due = self.due.take();
+        self.timers
+            .borrow_mut()
+            .take_due(self.clock.now(), &mut due);
+        // Wake outside the borrow: a waker may run code that touches the timers.
+        for waker in due.drain(..) {
+            waker.wake();
+        }
+        self.due.replace(due);
+    }
+
+    /// Waits for something to do: the next timer or a wake-up from another thread.
+    fn park(&self) {
+        if self.shared.has_injected.load(Ordering::Acquire) {
+            return;
+        }
+        let next = self.timers.borrow().next_deadline();
+        match next {
+            None => thread::park(),
+            Some(deadline) if self.clock.is_paused() => self.clock.advance_to(deadline),
+            Some(deadline) => {
+                let now = self.clock.now();
+                if deadline > now {
+                    thread::park_timeout(deadline - now);
+                }
+            }
+        }
+    }
+
+    /// Cancels every task still alive and runs each one last time, so that its future is dropped
+    /// (and its destructors run) here, before `run` returns. Destructors may create tasks or
+    /// wake others; the loop goes on until the table is empty.
+    fn shutdown(&self) {
+        self.shutting_down.set(true);
+        loop {
+            self.tasks.borrow().cancel_all();
+            self.take_injected();
+            loop {
+                let next = self.ready.borrow_mut().pop_front();
+                match next {
+                    Some(runnable) => {
+                        runnable.run();
+                    }
+                    None => break,
+                }
+            }
+            if self.tasks.borrow().is_empty() {
+                break;
+            }
+            // A task is being woken by another thread right now: its runnable is on its way to
+            // the injection queue. Wait for it.
+            thread::park_timeout(Duration::from_millis(1));
+        }
+        let leftover = {
+            let mut injected = self.shared.lock();
+            injected.closed = true;
+            std::mem::take(&mut injected.queue)
+        };
+        drop(leftover);
+        let timers = self.timers.take();
+        drop(timers);
+    }
+
+    /// How many top-level tasks are alive (their futures not yet dropped).
+    pub(crate) fn live_tasks(&self) -> usize {
+        self.tasks.borrow().len()
+    }
+
+    /// How many timers are armed.
+    pub(crate) fn armed_timers(&self) -> usize {
+        self.timers.borrow().len()
+    }
+}
+
+/// Runs `future` to completion on a new loop on this thread, then shuts the loop down.
+pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
+    if EventLoop::is_running_here() {
+        panic!("{NESTED_RUN}");
+    }
+    let lp = EventLoop::new(config);
+    let guard = Enter::new(lp.clone());
+    // SAFETY: `future` may borrow from the caller. The loop is shut down before this function
+    // returns, by `shutdown` below or, if anything unwinds, by `Enter::drop`; shutdown drops the
+    // future of every task in the table, this one included.
+    let mut main = unsafe { lp.spawn(future, None) };
+    lp.run_until(&main);
+    lp.shutdown();
+    drop(guard);
+    let output = futures::FutureExt::now_or_never(&mut main)
+        .expect("the main task has finished: run_until returned");
+    match output {
+        Ok(value) => value,
+        Err(crate::TaskError::Panicked(panic)) => panic.resume(),
+        Err(error) => panic!("the main task of tether::run ended without a value: {error}"),
+    }
+}
+
+/// Makes a loop the current one for this thread, for as long as it lives.
+struct Enter {
+    lp: Rc<EventLoop>,
+}
+
+impl Enter {
+    fn new(lp: Rc<EventLoop>) -> Enter {
+        CURRENT.with(|c| *c.borrow_mut() = Some(lp.clone()));
+        Enter { lp }
+    }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        if thread::panicking() && !self.lp.shutting_down.get() {
+            // Something unwound out of the loop itself: still drop every task's future before
+            // the borrowed data of `block_on`'s caller can go away.
+            self.lp.shutdown();
+        }
+        let _ = CURRENT.try_with(|c| c.borrow_mut().take());
+    }
+}

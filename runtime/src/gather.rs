@@ -1,0 +1,53 @@
+//! [`gather`] and [`try_gather`]: await a dynamic number of futures together.
+
+use std::future::IntoFuture;
+
+/// Awaits every future of `futures` concurrently, inside the calling task, and returns their
+/// outputs in the order given: asyncio's `await asyncio.gather(*aws)`.
+///
+/// Nothing is spawned, so the futures may borrow. For a fixed number of futures of different
+/// types, [`gather!`](crate::gather) returns a tuple and allocates nothing.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// async fn square(x: u64) -> u64 {
+///     tether::sleep(Duration::from_millis(x)).await;
+///     x * x
+/// }
+///
+/// let squares = tether::run(tether::gather((1..=3).map(square)));
+/// assert_eq!(squares, [1, 4, 9]);
+/// ```
+pub async fn gather<I>(futures: I) -> Vec<<I::Item as IntoFuture>::Output>
+where
+    I: IntoIterator,
+    I::Item: IntoFuture,
+{
+    futures::future::join_all(futures.into_iter().map(IntoFuture::into_future)).await
+}
+
+/// Like [`gather`] for futures that return `Result`: resolves to the first `Err` as soon as one
+/// appears, dropping the futures still running, or to every `Ok` value in order.
+///
+/// # Examples
+///
+/// ```
+/// async fn parse(text: &str) -> Result<u32, std::num::ParseIntError> {
+///     text.parse()
+/// }
+///
+/// let all = tether::run(tether::try_gather(["1", "2"].map(parse)));
+/// assert_eq!(all, Ok(vec![1, 2]));
+/// let first_error = tether::run(tether::try_gather(["1", "x"].map(parse)));
+/// assert!(first_error.is_err());
+/// ```
+pub async fn try_gather<I, T, E>(futures: I) -> Result<Vec<T>, E>
+where
+    I: IntoIterator,
+    I::Item: IntoFuture<Output = Result<T, E>>,
+{
+    futures::future::try_join_all(futures.into_iter().map(IntoFuture::into_future)).await
+}

@@ -1,0 +1,133 @@
+//! What a failed group reports: asyncio's `ExceptionGroup`, as a value.
+
+use std::convert::Infallible;
+use std::fmt;
+
+use crate::task::Panic;
+
+/// One failure inside a task group.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskFailure<E = Infallible> {
+    /// A child, or the group's body, panicked.
+    #[error("{task} panicked: {panic}")]
+    Panicked {
+        /// The task's name (`body` for the group's body).
+        task: String,
+        /// The caught panic.
+        panic: Panic,
+    },
+    /// A child of a fallible group (`task_group!(try |tg| ...)`) returned `Err`.
+    #[error("{task} returned an error: {error}")]
+    Failed {
+        /// The task's name.
+        task: String,
+        /// The error it returned.
+        error: E,
+    },
+}
+
+impl<E> TaskFailure<E> {
+    /// The name of the task that failed (`body` for the group's body).
+    pub fn task_name(&self) -> &str {
+        match self {
+            TaskFailure::Panicked { task, .. } | TaskFailure::Failed { task, .. } => task,
+        }
+    }
+}
+
+/// Why a task group failed: every failure it saw, in the order it saw them.
+///
+/// When a child (or the body) fails, the group cancels everything else, waits for it, and
+/// resolves to this error, as asyncio's `TaskGroup` raises an `ExceptionGroup`. Children
+/// cancelled by that clean-up are not failures and are not listed.
+///
+/// This is a struct holding a list rather than an enum: one group can fail several ways at
+/// once. Each entry is a [`TaskFailure`] enum.
+///
+/// # Examples
+///
+/// ```
+/// let result = tether::run(async {
+///     tether::task_group!(|tg| {
+///         tg.create_task(async { panic!("disk full") });
+///     })
+/// });
+/// let error = result.unwrap_err();
+/// assert_eq!(error.failures().len(), 1);
+/// assert!(error.to_string().contains("disk full"));
+/// ```
+pub struct GroupError<E = Infallible> {
+    failures: Vec<TaskFailure<E>>,
+}
+
+impl<E> GroupError<E> {
+    pub(crate) fn new(failures: Vec<TaskFailure<E>>) -> GroupError<E> {
+        debug_assert!(
+            !failures.is_empty(),
+            "a group error lists at least one failure"
+        );
+        GroupError { failures }
+    }
+
+    /// Every failure, in the order the group saw them.
+    pub fn failures(&self) -> &[TaskFailure<E>] {
+        &self.failures
+    }
+
+    /// Every failure, by value (to re-raise a panic, or take an error out).
+    pub fn into_failures(self) -> Vec<TaskFailure<E>> {
+        self.failures
+    }
+
+    /// The names of the tasks that failed.
+    pub fn task_names(&self) -> impl Iterator<Item = &str> {
+        self.failures.iter().map(TaskFailure::task_name)
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for GroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupError")
+            .field("failures", &self.failures)
+            .finish()
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for GroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.failures.len();
+        write!(
+            f,
+            "{n} task{} of the group failed: ",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for (i, failure) in self.failures.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{failure}")?;
+        }
+        Ok(())
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for GroupError<E> {}
+
+/// Why a task group refused a new task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CreateTaskError {
+    /// A task of the group failed, and the group is cancelling the rest.
+    #[error(
+        "the task group is shutting down because one of its tasks failed, so it refused a new \
+         task (dropped without running); create tasks while the group is healthy, or use \
+         try_create_task to handle the refusal"
+    )]
+    ShuttingDown,
+    /// The group's scope is ending: it is dropping its children.
+    #[error(
+        "the task group is closing, so it refused a new task (dropped without running); \
+         create tasks before the group's scope ends"
+    )]
+    Closed,
+}

@@ -1,0 +1,638 @@
+//! Task groups: asyncio's `TaskGroup`, with children that may borrow.
+//!
+//! [`task_group!`](crate::task_group) (or [`TaskGroup::scope`]) runs a body that creates
+//! children with [`TaskGroup::create_task`]. The scope ends only when the body and every child
+//! have finished. If any of them panics (or, in the fallible form, returns `Err`), the group
+//! cancels all the others, waits for them, and resolves to a [`GroupError`] naming every failure.
+//!
+//! # Scoped children
+//!
+//! A child may borrow anything that outlives the `task_group!`, as a thread spawned with
+//! [`std::thread::scope`] may: no `'static` bound, no `Arc`. It may not borrow a local of the body,
+//! and the `&TaskGroup` it captures cannot escape the scope. Both are checked by the compiler
+//! through the `'scope` lifetime, which is invariant.
+//!
+//! ## Why this is sound
+//!
+//! A future that borrows must never be polled or dropped after what it borrows is gone. Tasks
+//! make that hard, because a waker can outlive anything, and a scope's future can be leaked with
+//! `mem::forget` so that no destructor tells the children to stop. tether's answer: children are
+//! scheduled *through their group*.
+//!
+//! 1. Each child is an `async_task` task made with `spawn_unchecked`. Its schedule function owns
+//!    nothing but an `Arc` of the group's queue: waking a child, from any thread, at any time,
+//!    only pushes its `Runnable` onto that queue.
+//! 2. Only the group's own scope future pops that queue and runs what it finds, while it is being
+//!    polled: a child runs only while its group is alive and being driven.
+//! 3. When the scope future is dropped, a guard in it cancels every child and runs each one last
+//!    time, which drops the child's future, before the body is dropped and before the drop
+//!    returns. The group also keeps a table of its live children (each entry holding the child's
+//!    waker) and does not return until the table is empty.
+//! 4. If the scope future is leaked instead, its queue and table are leaked with it: the children's
+//!    futures stay inside their allocations, which the queue and table keep alive, and nothing
+//!    ever runs or drops them again. Leaking is safe; touching borrowed data after it died is
+//!    what must not happen, and it cannot.
+//! 5. A child's output may borrow too. It stays in the task's allocation until the
+//!    [`TaskHandle`] reads it or drops it, and the handle's type carries the output's
+//!    lifetimes, so the compiler keeps the handle inside them.
+//!
+//! `TaskGroup` has no `Drop` of its own (the drop checker would reject the self-borrow
+//! `&'scope TaskGroup<'scope, '_>`); the clean-up lives in a guard inside the scope future.
+//!
+//! The scope future is not `Send`: children run on the thread that polls their group.
+//!
+//! # Fairness
+//!
+//! Each poll of the scope runs at most [`BATCH`] children, then yields to the event loop if more
+//! are ready, so one busy group cannot starve the rest of the loop.
+
+mod error;
+mod handle;
+mod queue;
+
+use std::cell::{Cell, RefCell};
+use std::convert::Infallible;
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+pub use error::{CreateTaskError, GroupError, TaskFailure};
+pub use handle::TaskHandle;
+
+use crate::task::header::Header;
+use crate::task::table::TaskTable;
+use crate::task::{Panic, Task, TaskError, spawn_supervised};
+use queue::GroupQueue;
+
+/// How many children a group runs per poll before it lets the event loop run other tasks.
+pub const BATCH: usize = 128;
+
+/// The name a failure of the group's body is reported under.
+const BODY: &str = "body";
+
+/// The two kinds of group: children return anything ([`Plain`]), or `Result<T, E>` and the first
+/// `Err` fails the group ([`Fallible`]).
+pub trait Mode: sealed::Sealed {
+    /// What a child's `Err` holds: `Infallible` for a plain group.
+    type Error;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Plain {}
+    impl<E> Sealed for super::Fallible<E> {}
+}
+
+/// The mode of a plain group, made by `task_group!(|tg| ...)`.
+#[derive(Debug)]
+pub enum Plain {}
+
+/// The mode of a fallible group, made by `task_group!(try |tg| ...)`: children return
+/// `Result<T, E>`.
+#[derive(Debug)]
+pub struct Fallible<E>(PhantomData<fn() -> E>);
+
+impl Mode for Plain {
+    type Error = Infallible;
+}
+
+impl<E> Mode for Fallible<E> {
+    type Error = E;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Accepting children.
+    Open,
+    /// Something failed: the rest is being cancelled.
+    Cancelling,
+    /// The scope is ending: children are being dropped.
+    Closed,
+}
+
+/// A task group: the owner of the tasks created with [`TaskGroup::create_task`].
+///
+/// A `TaskGroup` is only ever seen as `&'scope TaskGroup<'scope, 'env>` inside
+/// [`task_group!`](crate::task_group) or [`TaskGroup::scope`]. `'env` is what the children may
+/// borrow from; `'scope` is the group's own lifetime.
+///
+/// # Examples
+///
+/// Children borrow from the enclosing function:
+///
+/// ```
+/// use std::cell::Cell;
+///
+/// let hits = Cell::new(0);
+/// let urls = vec!["a", "b", "c"];
+/// tether::run(async {
+///     tether::task_group!(|tg| {
+///         for url in &urls {
+///             let hits = &hits;
+///             tg.create_task(async move {
+///                 tether::yield_now().await;
+///                 hits.set(hits.get() + url.len());
+///             });
+///         }
+///     })
+///     .unwrap();
+/// });
+/// assert_eq!(hits.get(), 3);
+/// ```
+///
+/// A child may not borrow a local of the body, which dies before the children do:
+///
+/// ```compile_fail
+/// tether::run(async {
+///     tether::task_group!(|tg| {
+///         let local = String::from("body");
+///         tg.create_task(async { println!("{}", &local) });
+///     })
+/// });
+/// ```
+///
+/// Nor can the group escape its scope:
+///
+/// ```compile_fail
+/// tether::run(async {
+///     let mut escaped = None;
+///     tether::task_group!(|tg| {
+///         escaped = Some(tg);
+///     });
+/// });
+/// ```
+pub struct TaskGroup<'scope, 'env: 'scope, M: Mode = Plain> {
+    queue: Arc<GroupQueue>,
+    children: RefCell<TaskTable>,
+    state: Cell<State>,
+    /// Non-zero while the group is dropping a child's or the body's future: a `create_task` made
+    /// by a destructor then drops its future quietly instead of panicking out of a destructor.
+    dropping: Cell<u32>,
+    failures: RefCell<Vec<TaskFailure<M::Error>>>,
+    /// Invariant in `'scope` and `'env`: a covariant `'scope` would let children borrow
+    /// locals of the body.
+    scope: PhantomData<&'scope mut &'scope ()>,
+    env: PhantomData<&'env mut &'env ()>,
+}
+
+impl<'env> TaskGroup<'env, 'env, Plain> {
+    /// Runs `body` with a new group and waits for the body and all its children:
+    /// `async with asyncio.TaskGroup() as tg:`. [`task_group!`](crate::task_group) is the
+    /// usual way to call it.
+    ///
+    /// Resolves to the body's output, or to a [`GroupError`] if the body or any child panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::TaskGroup;
+    ///
+    /// let data = [1, 2, 3];
+    /// let sum = tether::run(async {
+    ///     TaskGroup::scope(async |tg| {
+    ///         let handles: Vec<_> = data.iter().map(|x| tg.create_task(async move { x * 10 })).collect();
+    ///         let mut sum = 0;
+    ///         for handle in handles {
+    ///             sum += handle.await.unwrap();
+    ///         }
+    ///         sum
+    ///     })
+    ///     .await
+    /// });
+    /// assert_eq!(sum.unwrap(), 60);
+    /// ```
+    pub async fn scope<F, R>(body: F) -> Result<R, GroupError>
+    where
+        F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, Plain>) -> R,
+    {
+        enter(body).await
+    }
+}
+
+impl<'env, E> TaskGroup<'env, 'env, Fallible<E>> {
+    /// Like [`TaskGroup::scope`], for children that return `Result<T, E>`: the first `Err` fails
+    /// the group exactly as a panic does, and the [`GroupError`] keeps every `E`.
+    /// `task_group!(try |tg| ...)` calls it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::{TaskFailure, TaskGroup};
+    ///
+    /// let result = tether::run(async {
+    ///     TaskGroup::try_scope(async |tg| {
+    ///         tg.create_task(async { Ok(1) });
+    ///         tg.create_task(async { Err::<i32, _>("no route to host") });
+    ///     })
+    ///     .await
+    /// });
+    /// let failures = result.unwrap_err().into_failures();
+    /// assert!(matches!(&failures[0], TaskFailure::Failed { error: "no route to host", .. }));
+    /// ```
+    pub async fn try_scope<F, R>(body: F) -> Result<R, GroupError<E>>
+    where
+        F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, Fallible<E>>) -> R,
+    {
+        enter(body).await
+    }
+}
+
+/// Runs a group scope: the body, its children, and the guard that drops them.
+async fn enter<'env, M, F, R>(body: F) -> Result<R, GroupError<M::Error>>
+where
+    M: Mode,
+    F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, M>) -> R,
+{
+    let group = TaskGroup::new();
+    let mut driver = pin!(drive(&group, body(&group)));
+    // Declared after the driver, so dropped before it: when this future is dropped early, every
+    // child's future is dropped first, then the body (inside the driver), then the group.
+    let _teardown = Teardown { group: &group };
+    driver.as_mut().await
+}
+
+async fn drive<'scope, 'env, M, B>(
+    group: &'scope TaskGroup<'scope, 'env, M>,
+    body: B,
+) -> Result<B::Output, GroupError<M::Error>>
+where
+    M: Mode,
+    B: Future,
+{
+    let mut body = pin!(Some(body));
+    let mut output = None;
+    poll_fn(|cx| group.poll_scope(cx, body.as_mut(), &mut output)).await;
+    group.state.set(State::Closed);
+    let failures = group.failures.take();
+    if failures.is_empty() {
+        Ok(output.expect(
+            "the body finished: a group without failures drops its body only after it returns",
+        ))
+    } else {
+        Err(GroupError::new(failures))
+    }
+}
+
+/// Drops every child's future when the scope's future is dropped.
+struct Teardown<'a, 'scope, 'env, M: Mode> {
+    group: &'a TaskGroup<'scope, 'env, M>,
+}
+
+impl<M: Mode> Drop for Teardown<'_, '_, '_, M> {
+    fn drop(&mut self) {
+        self.group.teardown();
+    }
+}
+
+enum Admission {
+    Open,
+    /// Refused; a destructor asked, so drop the future quietly.
+    Quiet,
+    Refused(CreateTaskError),
+}
+
+impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
+    fn new() -> Self {
+        TaskGroup {
+            queue: Arc::new(GroupQueue::default()),
+            children: RefCell::new(TaskTable::default()),
+            state: Cell::new(State::Open),
+            dropping: Cell::new(0),
+            failures: RefCell::new(Vec::new()),
+            scope: PhantomData,
+            env: PhantomData,
+        }
+    }
+
+    /// How many children are still running.
+    pub fn len(&self) -> usize {
+        self.children.borrow().len()
+    }
+
+    /// `true` if no child is running.
+    pub fn is_empty(&self) -> bool {
+        self.children.borrow().is_empty()
+    }
+
+    /// `true` once the group has stopped accepting children: something failed, or the scope is
+    /// ending.
+    pub fn is_shutting_down(&self) -> bool {
+        self.state.get() != State::Open
+    }
+
+    fn admit(&self) -> Admission {
+        let refusal = match self.state.get() {
+            State::Open => return Admission::Open,
+            State::Cancelling => CreateTaskError::ShuttingDown,
+            State::Closed => CreateTaskError::Closed,
+        };
+        if self.dropping.get() > 0 || std::thread::panicking() {
+            Admission::Quiet
+        } else {
+            Admission::Refused(refusal)
+        }
+    }
+
+    /// Creates a child, or refuses and drops `future` unpolled.
+    fn create<F, T, Fin>(
+        &'scope self,
+        future: F,
+        finish: Fin,
+    ) -> Result<TaskHandle<T>, CreateTaskError>
+    where
+        F: Future + 'scope,
+        Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError> + 'scope,
+    {
+        let quiet = match self.admit() {
+            Admission::Open => false,
+            Admission::Quiet => true,
+            Admission::Refused(refusal) => {
+                drop(future);
+                return Err(refusal);
+            }
+        };
+        let key = self.children.borrow_mut().reserve();
+        let on_end = move || {
+            let removed = self.children.borrow_mut().remove(key);
+            drop(removed);
+        };
+        let queue = self.queue.clone();
+        // SAFETY: (the argument is in the module docs) the future, `on_end` and `finish` borrow for `'scope`, and
+        // they are dropped before the scope's future finishes dropping (`Teardown`) or never (a
+        // leaked scope leaks its queue and table, which keep them). The runnable only ever goes
+        // to this group's queue, which only the scope future runs and drains, on the thread
+        // polling it (the scope future is not `Send`), so a `!Send` future stays on its thread.
+        // The schedule function owns an `Arc` of the queue, so wakers may outlive the group.
+        let (runnable, raw) = unsafe {
+            spawn_supervised(
+                future,
+                None,
+                move |runnable| queue.push(runnable),
+                on_end,
+                finish,
+            )
+        };
+        self.children
+            .borrow_mut()
+            .fill(key, raw.metadata(), runnable.waker());
+        if quiet {
+            // Asked for by a destructor during clean-up: the task never runs; the clean-up
+            // drops it with the rest.
+            raw.metadata().request_cancel(None);
+        }
+        runnable.schedule();
+        Ok(TaskHandle::new(Task::from_raw(raw)))
+    }
+
+    fn create_or_panic<F, T, Fin>(&'scope self, future: F, finish: Fin) -> TaskHandle<T>
+    where
+        F: Future + 'scope,
+        Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError> + 'scope,
+    {
+        match self.create(future, finish) {
+            Ok(handle) => handle,
+            Err(refusal) => panic!("{refusal}"),
+        }
+    }
+
+    /// Records a failure and starts cancelling everything else.
+    fn fail(&self, failure: TaskFailure<M::Error>) {
+        self.failures.borrow_mut().push(failure);
+        if self.state.get() == State::Open {
+            self.state.set(State::Cancelling);
+            self.children.borrow().cancel_all();
+        }
+    }
+
+    fn record_panic(&self, header: &Header, outcome: &Result<impl Sized, TaskError>) {
+        if let Err(TaskError::Panicked(panic)) = outcome {
+            self.fail(TaskFailure::Panicked {
+                task: header.name(),
+                panic: panic.clone(),
+            });
+        }
+    }
+
+    /// One poll of the scope: the body, then a batch of children.
+    fn poll_scope<B: Future>(
+        &self,
+        cx: &mut Context<'_>,
+        mut body: Pin<&mut Option<B>>,
+        output: &mut Option<B::Output>,
+    ) -> Poll<()> {
+        // Children woken while this poll runs them need not wake this task: it drains the
+        // queue below and re-registers before returning.
+        self.queue.unregister();
+        if self.state.get() == State::Open {
+            if let Some(future) = body.as_mut().as_pin_mut() {
+                match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+                    Ok(Poll::Ready(value)) => {
+                        *output = Some(value);
+                        self.drop_body(body.as_mut());
+                    }
+                    Ok(Poll::Pending) => {}
+                    Err(payload) => {
+                        self.fail(TaskFailure::Panicked {
+                            task: BODY.to_owned(),
+                            panic: Panic::new(payload),
+                        });
+                    }
+                }
+            }
+        }
+        self.run_children(BATCH);
+        if self.state.get() != State::Open {
+            // asyncio cancels the body of a failed group; here that means dropping it.
+            self.drop_body(body.as_mut());
+        }
+        if body.is_none() && self.is_empty() {
+            return Poll::Ready(());
+        }
+        self.queue.register(cx.waker());
+        if !self.queue.is_empty() {
+            // More ready children than one batch: let the loop run others, then come back.
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
+    }
+
+    fn drop_body<B>(&self, mut body: Pin<&mut Option<B>>) {
+        if body.is_none() {
+            return;
+        }
+        self.dropping.set(self.dropping.get() + 1);
+        let dropped = catch_unwind(AssertUnwindSafe(|| body.set(None)));
+        self.dropping.set(self.dropping.get() - 1);
+        if let Err(payload) = dropped {
+            self.fail(TaskFailure::Panicked {
+                task: BODY.to_owned(),
+                panic: Panic::new(payload),
+            });
+        }
+    }
+
+    /// Runs up to `limit` ready children.
+    fn run_children(&self, limit: usize) {
+        for _ in 0..limit {
+            let Some(runnable) = self.queue.pop() else {
+                break;
+            };
+            let cancelled = runnable.metadata().is_cancel_requested();
+            if cancelled {
+                self.dropping.set(self.dropping.get() + 1);
+            }
+            runnable.run();
+            if cancelled {
+                self.dropping.set(self.dropping.get() - 1);
+            }
+        }
+    }
+
+    /// Cancels every child and runs each until its future is dropped; returns when none is left.
+    fn teardown(&self) {
+        self.state.set(State::Closed);
+        self.dropping.set(self.dropping.get() + 1);
+        loop {
+            self.children.borrow().cancel_all();
+            while let Some(runnable) = self.queue.pop() {
+                runnable.run();
+            }
+            if self.is_empty() {
+                break;
+            }
+            // A child is being woken on another thread: its runnable is on its way here.
+            std::thread::yield_now();
+        }
+        self.dropping.set(self.dropping.get() - 1);
+    }
+}
+
+impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
+    /// Starts `future` as a child of this group: asyncio's `tg.create_task(coro)`.
+    ///
+    /// The group owns the child and waits for it before its scope ends; the returned handle is
+    /// for reading the output or cancelling, and may be dropped freely. The child may borrow
+    /// anything that outlives the group, and may capture `tg` to create siblings. If it panics,
+    /// the group cancels everything else and fails.
+    ///
+    /// # Panics
+    ///
+    /// If the group is shutting down (a task failed) or closing: the future is dropped without
+    /// running. Use [`TaskGroup::try_create_task`] to get the refusal as an error. A destructor
+    /// run by the group's own clean-up is never panicked at: its new task is dropped quietly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    ///
+    /// let log = RefCell::new(Vec::new());
+    /// tether::run(async {
+    ///     tether::task_group!(|tg| {
+    ///         tg.create_task(async {
+    ///             log.borrow_mut().push("parent");
+    ///             tg.create_task(async { log.borrow_mut().push("sibling") });
+    ///         });
+    ///     })
+    ///     .unwrap();
+    /// });
+    /// assert_eq!(*log.borrow(), ["parent", "sibling"]);
+    /// ```
+    #[track_caller]
+    pub fn create_task<F>(&'scope self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + 'scope,
+    {
+        self.create_or_panic(future, move |header, outcome| {
+            self.record_panic(header, &outcome);
+            outcome
+        })
+    }
+
+    /// Like [`TaskGroup::create_task`], but a refusal is returned as an error (the future is
+    /// dropped without running) instead of a panic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// tether::run(async {
+    ///     tether::task_group!(|tg| {
+    ///         let handle = tg.try_create_task(async { 5 }).expect("the group is open");
+    ///         assert_eq!(handle.await.unwrap(), 5);
+    ///     })
+    ///     .unwrap();
+    /// });
+    /// ```
+    pub fn try_create_task<F>(
+        &'scope self,
+        future: F,
+    ) -> Result<TaskHandle<F::Output>, CreateTaskError>
+    where
+        F: Future + 'scope,
+    {
+        self.create(future, move |header, outcome| {
+            self.record_panic(header, &outcome);
+            outcome
+        })
+    }
+}
+
+impl<'scope, 'env, E: 'scope> TaskGroup<'scope, 'env, Fallible<E>> {
+    /// Starts a fallible child. If it returns `Err(e)`, the group fails as if it had panicked:
+    /// `e` goes into the group's [`GroupError`], and this handle reports
+    /// [`TaskError::Failed`].
+    ///
+    /// # Panics
+    ///
+    /// As [`TaskGroup::create_task`] for plain groups.
+    #[track_caller]
+    pub fn create_task<F, T>(&'scope self, future: F) -> TaskHandle<T>
+    where
+        F: Future<Output = Result<T, E>> + 'scope,
+    {
+        self.create_or_panic(future, move |header, outcome| self.settle(header, outcome))
+    }
+
+    /// Like [`create_task`](TaskGroup::create_task), but a refusal is returned as an error.
+    pub fn try_create_task<F, T>(&'scope self, future: F) -> Result<TaskHandle<T>, CreateTaskError>
+    where
+        F: Future<Output = Result<T, E>> + 'scope,
+    {
+        self.create(future, move |header, outcome| self.settle(header, outcome))
+    }
+
+    fn settle<T>(
+        &self,
+        header: &Header,
+        outcome: Result<Result<T, E>, TaskError>,
+    ) -> Result<T, TaskError> {
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => {
+                self.fail(TaskFailure::Failed {
+                    task: header.name(),
+                    error,
+                });
+                Err(TaskError::Failed)
+            }
+            Err(error) => {
+                self.record_panic(header, &Err::<(), _>(error.clone()));
+                Err(error)
+            }
+        }
+    }
+}
+
+impl<M: Mode> fmt::Debug for TaskGroup<'_, '_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("children", &self.len())
+            .field("state", &self.state.get())
+            .field("failures", &self.failures.borrow().len())
+            .finish()
+    }
+}

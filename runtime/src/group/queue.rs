@@ -1,0 +1,45 @@
+//! Where a group's children go when they are woken.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use futures::task::AtomicWaker;
+
+use crate::task::Runnable;
+
+/// The ready queue of one group's children: their schedule function pushes here (from any
+/// thread), and only the group's own future pops and runs what is here.
+#[derive(Default)]
+pub(crate) struct GroupQueue {
+    runnables: Mutex<VecDeque<Runnable>>,
+    /// The waker of the task polling the group's future.
+    waker: AtomicWaker,
+}
+
+impl GroupQueue {
+    pub(crate) fn push(&self, runnable: Runnable) {
+        self.lock().push_back(runnable);
+        self.waker.wake();
+    }
+
+    pub(crate) fn pop(&self) -> Option<Runnable> {
+        self.lock().pop_front()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    pub(crate) fn register(&self, waker: &std::task::Waker) {
+        self.waker.register(waker);
+    }
+
+    /// Stops children woken from now on from waking the group's task (it is running them).
+    pub(crate) fn unregister(&self) {
+        drop(self.waker.take());
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Runnable>> {
+        self.runnables.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,105 @@
+//! # tether
+//!
+//! asyncio's coroutines and tasks for Rust, with one rule asyncio can only warn about enforced
+//! by the compiler: **every running task has an owner.** A task is owned by the [`Task`] handle
+//! [`create_task`] returns (drop it and the task is cancelled), by a task group (which joins its
+//! children before its scope ends), or by a task set. No public API starts a task that nobody owns.
+//!
+//! ## asyncio → tether
+//!
+//! | asyncio | tether |
+//! | --- | --- |
+//! | `asyncio.run(main())` | [`tether::run(fut)`](run) |
+//! | `async def main()` + `asyncio.run` | `#[tether::main] async fn main()` |
+//! | test functions | `#[tether::test] async fn t()`, `#[tether::test(start_paused)]` on a virtual clock |
+//! | `await asyncio.sleep(s)` | [`tether::sleep(Duration)`](sleep)`.await` |
+//! | `await asyncio.sleep(0)` | [`tether::yield_now()`](yield_now)`.await` or `sleep(Duration::ZERO)` |
+//! | `loop.time()` | [`tether::time::Instant::now()`](time::Instant::now) |
+//! | `asyncio.create_task(coro)` | [`tether::create_task(fut)`](create_task) `-> Task<T>` |
+//! | "keep a reference to the task" | [`Task<T>`](Task) *is* the reference: dropping it cancels the task |
+//! | `await task` | `task.await -> Result<T, TaskError>` |
+//! | `task.cancel()`, `task.done()` | [`Task::cancel`], [`Task::is_finished`] |
+//! | `CancelledError`, a task's exception | [`TaskError::Cancelled`], [`TaskError::Panicked`] |
+//! | `get_running_loop()` | [`Handle::current()`](Handle::current), [`Handle::try_current()`](Handle::try_current) |
+//! | `asyncio.Runner` | [`Runtime`], configured by [`Builder`] |
+//!
+//! ## Example
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! async fn say_after(delay: Duration, what: &str) {
+//!     tether::sleep(delay).await;
+//!     println!("{what}");
+//! }
+//!
+//! tether::run(async {
+//!     let hello = tether::create_task(say_after(Duration::from_millis(10), "hello"));
+//!     let world = tether::create_task(say_after(Duration::from_millis(20), "world"));
+//!     hello.await.unwrap();
+//!     world.await.unwrap();
+//! });
+//! ```
+//!
+//! ## Semantics worth knowing
+//!
+//! - **Coroutines are lazy.** A future does nothing until awaited. Inside `#[tether::main]` an
+//!   un-awaited call is a compile error, not asyncio's "coroutine was never awaited" warning.
+//! - **Order.** Ready tasks run first in, first out, as asyncio's `call_soon` does: tasks start in
+//!   the order they were created, and a woken task runs after those already ready.
+//! - **Cancellation** is a drop: a cancelled task's future is dropped at its next await point, its
+//!   destructors run, and only then does awaiting it report [`TaskError::Cancelled`].
+//! - **Shutdown.** When [`run`] returns, every task still alive has been cancelled and dropped.
+//! - **Panics** in a task are caught and returned as [`TaskError::Panicked`]; the loop goes on.
+//!
+//! ## Where this departs from DESIGN.md's suggestions
+//!
+//! - [`NoRunningLoop`] is a unit struct (with `thiserror`), not an enum: it has exactly one
+//!   cause, and `Err(NoRunningLoop)` reads the same either way.
+//! - [`TaskError::Cancelled`] carries the optional cancellation message as a field, so its
+//!   pattern is `TaskError::Cancelled { .. }`.
+
+#![warn(missing_docs, missing_debug_implementations)]
+#![doc(test(attr(deny(warnings))))]
+
+mod event_loop;
+mod gather;
+pub mod group;
+mod handle;
+mod runtime;
+mod set;
+mod slab;
+pub mod task;
+pub mod time;
+
+pub use gather::{gather, try_gather};
+pub use group::{CreateTaskError, GroupError, TaskFailure, TaskGroup, TaskHandle};
+pub use handle::{Handle, NoRunningLoop};
+pub use runtime::{Builder, Runtime, run};
+pub use set::TaskSet;
+pub use task::{Panic, Task, TaskError, TaskId, create_task, yield_now};
+pub use time::{sleep, sleep_until};
+
+mod macros;
+
+pub use tether_macros::{main, test};
+
+/// Paths used by the macros' expansions; not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use futures;
+    pub use tether_macros::{gather, task_group};
+
+    use crate::event_loop::EventLoop;
+
+    /// How many top-level tasks the running loop holds alive, the main task included (0 outside
+    /// a loop). For tests that prove nothing is left behind.
+    pub fn live_tasks() -> usize {
+        EventLoop::with_current(EventLoop::live_tasks).unwrap_or(0)
+    }
+
+    /// How many timers the running loop has armed (0 outside a loop).
+    pub fn armed_timers() -> usize {
+        EventLoop::with_current(EventLoop::armed_timers).unwrap_or(0)
+    }
+}

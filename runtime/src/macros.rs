@@ -1,0 +1,159 @@
+//! The function-like macros: thin `macro_rules!` fronts over the proc macros in `tether-macros`.
+//!
+//! Each wrapper passes `$crate` in as a parenthesized first argument, so the paths the proc macro
+//! emits resolve to this crate even when a user renames the `tether` dependency:
+//!
+//! ```text
+//! tether::gather!(a, b)  =>  $crate::__private::gather!(($crate) a, b)
+//! ```
+
+/// Runs futures concurrently inside the current task and waits for all of them: asyncio's
+/// `await asyncio.gather(a, b)`.
+///
+/// `gather!(a, b, c)` is awaited in place (so it may only appear in an `async` block or
+/// function) and evaluates to the tuple of the outputs in argument order, `(A, B, C)`; a single
+/// future gives a 1-tuple `(A,)`. Each argument may be anything that implements
+/// [`IntoFuture`](core::future::IntoFuture), a [`Task`](crate::Task) included.
+///
+/// The futures are polled by the calling task itself: nothing is spawned or allocated, and they
+/// may borrow local variables. For independent *tasks* that keep running while you do other
+/// things, use [`create_task`](crate::create_task) instead.
+///
+/// # Fail fast: `gather!(try ...)`
+///
+/// With a leading `try`, every future outputs `Result<T, E>` with the same `E`, and the macro
+/// evaluates to `Result<(T1, T2, ...), E>`. The first `Err`, in completion order, is returned
+/// at once; the futures still running are dropped (cancelled) on the spot.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// async fn fetch(id: u32, delay_ms: u64) -> u32 {
+///     tether::sleep(Duration::from_millis(delay_ms)).await;
+///     id * 10
+/// }
+///
+/// let results = tether::run(async {
+///     // Both sleeps run at the same time: this takes about 20ms, not 30ms.
+///     tether::gather!(fetch(1, 20), fetch(2, 10))
+/// });
+/// assert_eq!(results, (10, 20));
+/// ```
+///
+/// The futures may borrow from the caller:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// async fn count(words: &[&str], delay_ms: u64) -> usize {
+///     tether::sleep(Duration::from_millis(delay_ms)).await;
+///     words.len()
+/// }
+///
+/// let words = vec!["hello", "world"];
+/// let (a, b) = tether::run(async { tether::gather!(count(&words, 2), count(&words[1..], 1)) });
+/// assert_eq!((a, b), (2, 1));
+/// ```
+///
+/// Fail fast on the first error:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// async fn parse_after(text: &str, delay_ms: u64) -> Result<u32, std::num::ParseIntError> {
+///     tether::sleep(Duration::from_millis(delay_ms)).await;
+///     text.parse()
+/// }
+///
+/// tether::run(async {
+///     let ok = tether::gather!(try parse_after("1", 1), parse_after("2", 2));
+///     assert_eq!(ok, Ok((1, 2)));
+///
+///     // "x" fails after 1ms; the 60s future is dropped then, not waited for.
+///     let failed = tether::gather!(try parse_after("x", 1), parse_after("3", 60_000));
+///     assert!(failed.is_err());
+/// });
+/// ```
+///
+/// Outside an `async` context it does not compile:
+///
+/// ```compile_fail
+/// fn not_async() {
+///     let _ = tether::gather!(async { 1 }); // error: `await` is only allowed inside `async`
+/// }
+/// ```
+#[macro_export]
+macro_rules! gather {
+    ($($input:tt)*) => {
+        $crate::__private::gather!(($crate) $($input)*)
+    };
+}
+
+/// Runs a body with a task group and awaits the group in place: asyncio's
+/// `async with asyncio.TaskGroup() as tg:`.
+///
+/// `task_group!(|tg| body)` calls `body` with the group `tg`; tasks started with
+/// `tg.create_task(fut)` are owned by the group, and the macro does not finish until every one
+/// of them is done. It is awaited in place (so it may only appear in an `async` block or
+/// function) and evaluates to `Result<R, `[`GroupError`](crate::GroupError)`>`, where `R` is the body's value. Children
+/// may borrow anything that outlives the `task_group!`, as with [`std::thread::scope`].
+///
+/// Write the closure without `async` (the macro adds it); `move` is allowed. The fallible form
+/// `task_group!(try |tg| body)` is for children returning `Result<_, E>`: the first `Err` fails
+/// the group like a panic does, cancelling the other children.
+///
+/// `task_group!(|tg| body)` expands to `TaskGroup::scope(async |tg| body).await`, and
+/// `task_group!(try |tg| body)` to `TaskGroup::try_scope(async |tg| body).await`; see
+/// [`TaskGroup::scope`](crate::TaskGroup::scope) and
+/// [`TaskGroup::try_scope`](crate::TaskGroup::try_scope).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// async fn say_after(delay: Duration, what: &str) -> usize {
+///     tether::sleep(delay).await;
+///     println!("{what}");
+///     what.len()
+/// }
+///
+/// let greeting = String::from("hello");
+/// let outcome = tether::run(async {
+///     // Both children run at the same time; the group ends when both are done (about 20ms).
+///     tether::task_group!(|tg| {
+///         let hello = tg.create_task(say_after(Duration::from_millis(10), &greeting));
+///         tg.create_task(say_after(Duration::from_millis(20), "world"));
+///         hello.await.unwrap()
+///     })
+/// });
+/// assert_eq!(outcome.unwrap(), 5);
+/// ```
+///
+/// The fallible form fails the group on the first `Err`:
+///
+/// ```
+/// let outcome = tether::run(async {
+///     tether::task_group!(try |tg| {
+///         tg.create_task(async { "42".parse::<u32>() });
+///         tg.create_task(async { "x".parse::<u32>() });
+///     })
+/// });
+/// assert!(outcome.is_err());
+/// ```
+///
+/// Write the closure without `async`; the macro adds it:
+///
+/// ```compile_fail
+/// # tether::run(async {
+/// tether::task_group!(async |tg| { tg.create_task(async {}); }); // error: remove this `async`
+/// # });
+/// ```
+#[macro_export]
+macro_rules! task_group {
+    ($($input:tt)*) => {
+        $crate::__private::task_group!(($crate) $($input)*)
+    };
+}

@@ -1,0 +1,113 @@
+//! Entry points: [`run`], and [`Runtime`] for a configured loop.
+
+use std::future::Future;
+
+use crate::event_loop::{Config, block_on};
+
+/// Runs `future` to completion on a new event loop on this thread and returns its output:
+/// asyncio's `asyncio.run(main())`.
+///
+/// When `future` finishes, every task still alive is cancelled and its future dropped before
+/// `run` returns (destructors run), including tasks whose [`Task`](crate::Task) handle was
+/// leaked with `mem::forget`. If `future` panics, the loop is shut down the same way and the
+/// panic is resumed from `run`.
+///
+/// `future` need not be `'static`: it may borrow from the caller.
+///
+/// # Panics
+///
+/// Inside a running event loop (asyncio raises `RuntimeError` there): await the future instead.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let answer = tether::run(async {
+///     tether::sleep(Duration::from_millis(1)).await;
+///     42
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+pub fn run<F: Future>(future: F) -> F::Output {
+    Runtime::new().run(future)
+}
+
+/// A configured event loop runner: asyncio's `asyncio.Runner`.
+///
+/// Each call to [`Runtime::run`] starts a fresh loop on the calling thread.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use tether::time::Instant;
+///
+/// let runtime = tether::Runtime::builder().start_paused(true).build();
+/// let waited = runtime.run(async {
+///     let start = Instant::now();
+///     tether::sleep(Duration::from_secs(60)).await;
+///     start.elapsed()
+/// });
+/// assert_eq!(waited, Duration::from_secs(60));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Runtime {
+    config: Config,
+}
+
+impl Runtime {
+    /// A runtime with the default settings: real time.
+    pub fn new() -> Runtime {
+        Runtime::default()
+    }
+
+    /// Starts configuring a runtime.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Runs `future` to completion on a new loop; see [`run`].
+    ///
+    /// # Panics
+    ///
+    /// Inside a running event loop.
+    pub fn run<F: Future>(&self, future: F) -> F::Output {
+        block_on(self.config, future)
+    }
+}
+
+/// Configures a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// let runtime = tether::Runtime::builder().start_paused(true).build();
+/// assert_eq!(runtime.run(async { 1 + 1 }), 2);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    config: Config,
+}
+
+impl Builder {
+    /// The default settings.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Runs the loop on a virtual clock that stands still while tasks run and jumps to the next
+    /// timer whenever none is ready: long sleeps take no real time and times are exact. For
+    /// tests; `#[tether::test(start_paused)]` sets it.
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.config.start_paused = paused;
+        self
+    }
+
+    /// The configured runtime.
+    pub fn build(self) -> Runtime {
+        Runtime {
+            config: self.config,
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! [`TaskSet`]: the owner for `'static` work that outlives any scope.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::rc::{Rc, Weak};
+use std::task::{Poll, Waker};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+use crate::slab::Slab;
+use crate::task::{Task, TaskError, TaskId, create_task};
+
+/// A set of owned tasks: asyncio's `background_tasks` pattern, with ownership.
+///
+/// The set owns each task it spawns until the task finishes or the set lets it go. Dropping the
+/// set cancels every task still in it. Unlike a task group, a set has no scope: its tasks are
+/// `'static` and the set can be stored, moved and returned.
+///
+/// - [`TaskSet::new`] keeps each finished task's outcome until [`join_next`](TaskSet::join_next)
+///   takes it, in completion order (tokio's `JoinSet`).
+/// - [`TaskSet::background`] discards each outcome as its task finishes, so the set's memory
+///   stays flat however many tasks pass through it (asyncio's `add_done_callback(discard)`).
+///   Its `join_next` waits for the set to empty and returns `None`.
+///
+/// # Examples
+///
+/// ```
+/// use tether::TaskSet;
+///
+/// tether::run(async {
+///     let mut set = TaskSet::new();
+///     for i in 0..3 {
+///         set.spawn(async move { i * 2 });
+///     }
+///     let mut outputs = set.join_all().await.into_iter().map(Result::unwrap).collect::<Vec<_>>();
+///     outputs.sort();
+///     assert_eq!(outputs, [0, 2, 4]);
+/// });
+/// ```
+///
+/// A set only takes `'static` futures: they may outlive the code that spawned them.
+///
+/// ```compile_fail
+/// tether::run(async {
+///     let local = String::from("borrowed");
+///     let mut set = tether::TaskSet::new();
+///     set.spawn(async { println!("{}", &local) });
+/// });
+/// ```
+pub struct TaskSet<T> {
+    members: Members<T>,
+}
+
+enum Members<T> {
+    Keep(FuturesUnordered<Task<T>>),
+    Background(Rc<Background<T>>),
+}
+
+struct Background<T> {
+    tasks: RefCell<Slab<Task<T>>>,
+    /// Whoever waits for the set to empty.
+    waiter: Cell<Option<Waker>>,
+}
+
+/// Takes a background task's own handle out of its set when the task's future ends.
+struct Discard<T> {
+    set: Weak<Background<T>>,
+    key: usize,
+}
+
+impl<T> Drop for Discard<T> {
+    fn drop(&mut self) {
+        if let Some(set) = self.set.upgrade() {
+            let own = set.tasks.borrow_mut().remove(self.key);
+            if set.tasks.borrow().is_empty() {
+                if let Some(waiter) = set.waiter.take() {
+                    waiter.wake();
+                }
+            }
+            // Dropping its own handle while it runs only marks the task: it is finishing anyway.
+            drop(own);
+        }
+    }
+}
+
+impl<T: 'static> TaskSet<T> {
+    /// A set that keeps each outcome until [`join_next`](TaskSet::join_next) takes it.
+    pub fn new() -> TaskSet<T> {
+        TaskSet {
+            members: Members::Keep(FuturesUnordered::new()),
+        }
+    }
+
+    /// A set that discards each outcome as its task finishes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    ///
+    /// tether::run(async {
+    ///     let done = Rc::new(Cell::new(0));
+    ///     let mut background = tether::TaskSet::background();
+    ///     for _ in 0..10 {
+    ///         let done = done.clone();
+    ///         background.spawn(async move { done.set(done.get() + 1) });
+    ///     }
+    ///     assert!(background.join_next().await.is_none());
+    ///     assert_eq!(done.get(), 10);
+    ///     assert!(background.is_empty());
+    /// });
+    /// ```
+    pub fn background() -> TaskSet<T> {
+        TaskSet {
+            members: Members::Background(Rc::new(Background {
+                tasks: RefCell::new(Slab::default()),
+                waiter: Cell::new(None),
+            })),
+        }
+    }
+
+    /// Starts `future` as a task owned by this set.
+    ///
+    /// # Panics
+    ///
+    /// Outside a running event loop, as [`create_task`] does.
+    #[track_caller]
+    pub fn spawn<F>(&mut self, future: F) -> TaskId
+    where
+        F: Future<Output = T> + 'static,
+    {
+        match &mut self.members {
+            Members::Keep(tasks) => {
+                let task = create_task(future);
+                let id = task.id();
+                tasks.push(task);
+                id
+            }
+            Members::Background(set) => {
+                let key = set.tasks.borrow_mut().reserve();
+                let discard = Discard {
+                    set: Rc::downgrade(set),
+                    key,
+                };
+                let task = create_task(async move {
+                    let _discard = discard;
+                    future.await
+                });
+                let id = task.id();
+                set.tasks.borrow_mut().fill(key, task);
+                id
+            }
+        }
+    }
+
+    /// How many tasks the set holds: running ones, and (for [`TaskSet::new`]) finished ones
+    /// whose outcome has not been taken.
+    pub fn len(&self) -> usize {
+        match &self.members {
+            Members::Keep(tasks) => tasks.len(),
+            Members::Background(set) => set.tasks.borrow().len(),
+        }
+    }
+
+    /// `true` if the set holds no task.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Waits for the next task to finish and returns its outcome; `None` when the set is empty.
+    ///
+    /// On a [`background`](TaskSet::background) set, outcomes are not kept: this waits until the
+    /// set is empty and returns `None`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: if the returned future is dropped, no outcome is lost.
+    pub async fn join_next(&mut self) -> Option<Result<T, TaskError>> {
+        match &mut self.members {
+            Members::Keep(tasks) => tasks.next().await,
+            Members::Background(set) => {
+                poll_fn(|cx| {
+                    if set.tasks.borrow().is_empty() {
+                        return Poll::Ready(None);
+                    }
+                    set.waiter.set(Some(cx.waker().clone()));
+                    Poll::Pending
+                })
+                .await
+            }
+        }
+    }
+
+    /// Waits for every task and returns their outcomes in completion order (empty for a
+    /// background set).
+    pub async fn join_all(&mut self) -> Vec<Result<T, TaskError>> {
+        let mut outcomes = Vec::with_capacity(self.len());
+        while let Some(outcome) = self.join_next().await {
+            outcomes.push(outcome);
+        }
+        outcomes
+    }
+
+    /// Cancels every task and waits until all have stopped (their futures dropped). Outcomes
+    /// are discarded.
+    pub async fn shutdown(&mut self) {
+        match &self.members {
+            Members::Keep(tasks) => tasks.iter().for_each(|task| {
+                task.cancel();
+            }),
+            Members::Background(set) => set.tasks.borrow().iter().for_each(|task| {
+                task.cancel();
+            }),
+        }
+        while self.join_next().await.is_some() {}
+    }
+}
+
+impl<T: 'static> Default for TaskSet<T> {
+    fn default() -> Self {
+        TaskSet::new()
+    }
+}
+
+impl<T> fmt::Debug for TaskSet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (mode, len) = match &self.members {
+            Members::Keep(tasks) => ("keep", tasks.len()),
+            Members::Background(set) => ("background", set.tasks.borrow().len()),
+        };
+        f.debug_struct("TaskSet")
+            .field("mode", &mode)
+            .field("len", &len)
+            .finish()
+    }
+}

@@ -1,0 +1,129 @@
+//! What awaiting a task can report besides its output.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+/// Why a task produced no output.
+///
+/// Returned by awaiting a [`Task`](crate::Task). asyncio raises `CancelledError` or the task's own
+/// exception at the `await`; tether hands back the same two outcomes as a value.
+///
+/// # Examples
+///
+/// ```
+/// use tether::TaskError;
+///
+/// tether::run(async {
+///     let task = tether::create_task(async { panic!("boom") });
+///     match task.await {
+///         Err(TaskError::Panicked(panic)) => assert_eq!(panic.message(), "boom"),
+///         other => unreachable!("{other:?}"),
+///     }
+/// });
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum TaskError {
+    /// The task was cancelled before it finished: through its handle, because its owner went
+    /// away, or because the event loop shut down. Its future has already been dropped.
+    #[error("the task was cancelled{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Cancelled {
+        /// The message given to `cancel_with`, if any.
+        message: Option<String>,
+    },
+    /// The task's future panicked; the panic was caught on the event loop, which kept running.
+    #[error("the task panicked: {0}")]
+    Panicked(Panic),
+    /// The task, a child of a fallible task group, returned `Err`; the error itself went to the
+    /// group, which reports it in its [`GroupError`](crate::GroupError).
+    #[error(
+        "the task returned an error, which its task group collected: see the group's GroupError"
+    )]
+    Failed,
+}
+
+impl TaskError {
+    /// `true` if the task was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, TaskError::Cancelled { .. })
+    }
+
+    /// `true` if the task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self, TaskError::Panicked(_))
+    }
+
+    pub(crate) fn cancelled(message: Option<String>) -> TaskError {
+        TaskError::Cancelled { message }
+    }
+}
+
+/// A panic caught inside a task.
+///
+/// The message is read out of the payload when the panic is caught (a `&str` or `String`
+/// payload, as `panic!` makes); the payload itself can be taken once, to re-raise it with
+/// [`std::panic::resume_unwind`]. Clones share the payload.
+#[derive(Clone)]
+pub struct Panic {
+    inner: Arc<PanicInner>,
+}
+
+struct PanicInner {
+    message: String,
+    payload: Mutex<Option<Box<dyn Any + Send>>>,
+}
+
+impl Panic {
+    pub(crate) fn new(payload: Box<dyn Any + Send>) -> Panic {
+        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            (*s).to_owned()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "a panic with a payload that is not a string".to_owned()
+        };
+        Panic {
+            inner: Arc::new(PanicInner {
+                message,
+                payload: Mutex::new(Some(payload)),
+            }),
+        }
+    }
+
+    /// The panic message, or a placeholder when the payload was not a string.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// Takes the original payload, for [`std::panic::resume_unwind`]. Returns `None` if it was
+    /// already taken (by this value or a clone of it).
+    pub fn take_payload(&self) -> Option<Box<dyn Any + Send>> {
+        self.inner
+            .payload
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .take()
+    }
+
+    /// Re-raises the panic on the current thread with its original payload when it is still
+    /// here, or with the message otherwise.
+    pub fn resume(self) -> ! {
+        match self.take_payload() {
+            Some(payload) => std::panic::resume_unwind(payload),
+            None => std::panic::resume_unwind(Box::new(self.inner.message.clone())),
+        }
+    }
+}
+
+impl fmt::Debug for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Panic").field(&self.inner.message).finish()
+    }
+}
+
+impl fmt::Display for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.inner.message)
+    }
+}

@@ -1,0 +1,19 @@
+//! Time: [`sleep`], [`sleep_until`] and the loop's clock, [`Instant`].
+//!
+//! Every loop has one timer structure. A loop started paused (`#[tether::test(start_paused)]`,
+//! [`Builder::start_paused`](crate::Builder::start_paused)) runs on a virtual clock that jumps to
+//! the next deadline whenever no task is ready, so tests of long sleeps finish at once and see
+//! exact times.
+
+pub(crate) mod clock;
+mod instant;
+mod sleep;
+pub(crate) mod timers;
+
+pub use instant::Instant;
+pub use sleep::{Sleep, sleep, sleep_until};
+
+/// The current time on the running loop's clock; see [`Instant::now`].
+pub fn now() -> Instant {
+    Instant::now()
+}

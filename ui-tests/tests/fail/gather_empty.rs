@@ -1,0 +1,7 @@
+async fn empty() {
+    let () = tether::gather!();
+}
+
+fn main() {
+    let _ = empty();
+}

@@ -1,0 +1,4 @@
+#[tether::main]
+async fn main() {
+    tether::create_task(async {});
+}

@@ -1,0 +1,2 @@
+#[tether::main(start_paused, start_paused)]
+async fn main() {}

@@ -1,0 +1,7 @@
+#[tether::main]
+async fn main<T: Default>()
+where
+    T: Clone,
+{
+    let _ = T::default();
+}

@@ -1,0 +1,2 @@
+#[tether::main]
+fn main() {}

@@ -1,0 +1,4 @@
+#[tether::main]
+struct Main;
+
+fn main() {}

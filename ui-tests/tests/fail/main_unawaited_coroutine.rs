@@ -1,0 +1,8 @@
+async fn nested() -> i32 {
+    42
+}
+
+#[tether::main]
+async fn main() {
+    nested();
+}

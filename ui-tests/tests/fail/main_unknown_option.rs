@@ -1,0 +1,2 @@
+#[tether::main(flavor = "multi_thread")]
+async fn main() {}

@@ -1,0 +1,5 @@
+#[tether::test]
+#[test]
+async fn twice() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[tether::test]
+fn not_async() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+struct Suite;
+
+impl Suite {
+    #[tether::test]
+    async fn method(&self) {}
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[tether::test(paused)]
+async fn unknown_option() {}
+
+fn main() {}
