@@ -41,6 +41,11 @@ impl<E> TaskFailure<E> {
 /// resolves to this error, as asyncio's `TaskGroup` raises an `ExceptionGroup`. Children
 /// cancelled by that clean-up are not failures and are not listed.
 ///
+/// Cancellation drops a task at its next await point, so once a group fails no other child
+/// runs again (as in asyncio, where a cancelled task gets `CancelledError` at its `await`).
+/// What the list can hold besides the first failure: panics raised while the rest is being
+/// dropped (a destructor that panics), and the body's failure next to a child's.
+///
 /// This is a struct holding a list rather than an enum: one group can fail several ways at
 /// once. Each entry is a [`TaskFailure`] enum.
 ///

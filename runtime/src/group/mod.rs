@@ -324,13 +324,15 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         self.state.get() != State::Open
     }
 
-    fn admit(&self) -> Admission {
+    /// Whether a new child may start. `quiet_refusal`: the caller cannot report a refusal (a
+    /// `create_task` run by a destructor during the group's clean-up), so refuse quietly.
+    fn admit(&self, quiet_refusal: bool) -> Admission {
         let refusal = match self.state.get() {
             State::Open => return Admission::Open,
             State::Cancelling => CreateTaskError::ShuttingDown,
             State::Closed => CreateTaskError::Closed,
         };
-        if self.dropping.get() > 0 || std::thread::panicking() {
+        if quiet_refusal && (self.dropping.get() > 0 || std::thread::panicking()) {
             Admission::Quiet
         } else {
             Admission::Refused(refusal)
@@ -342,12 +344,13 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         &'scope self,
         future: F,
         finish: Fin,
+        quiet_refusal: bool,
     ) -> Result<TaskHandle<T>, CreateTaskError>
     where
         F: Future + 'scope,
         Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError> + 'scope,
     {
-        let quiet = match self.admit() {
+        let quiet = match self.admit(quiet_refusal) {
             Admission::Open => false,
             Admission::Quiet => true,
             Admission::Refused(refusal) => {
@@ -393,7 +396,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         F: Future + 'scope,
         Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError> + 'scope,
     {
-        match self.create(future, finish) {
+        match self.create(future, finish, true) {
             Ok(handle) => handle,
             Err(refusal) => panic!("{refusal}"),
         }
@@ -574,10 +577,14 @@ impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
     where
         F: Future + 'scope,
     {
-        self.create(future, move |header, outcome| {
-            self.record_panic(header, &outcome);
-            outcome
-        })
+        self.create(
+            future,
+            move |header, outcome| {
+                self.record_panic(header, &outcome);
+                outcome
+            },
+            false,
+        )
     }
 }
 
@@ -602,7 +609,11 @@ impl<'scope, 'env, E: 'scope> TaskGroup<'scope, 'env, Fallible<E>> {
     where
         F: Future<Output = Result<T, E>> + 'scope,
     {
-        self.create(future, move |header, outcome| self.settle(header, outcome))
+        self.create(
+            future,
+            move |header, outcome| self.settle(header, outcome),
+            false,
+        )
     }
 
     fn settle<T>(

@@ -147,7 +147,7 @@ where
 ///     assert!(task.await.unwrap_err().is_cancelled());
 /// });
 /// ```
-#[must_use = "a task must be owned: dropping a `Task` cancels it; await it, keep it, or put it in a TaskSet"]
+#[must_use = "a task must be owned by a Task handle, a TaskGroup or a TaskSet: dropping this `Task` cancels the task; await it, keep it, or spawn it in a TaskSet or group instead"]
 pub struct Task<T> {
     raw: RawTask<T>,
 }

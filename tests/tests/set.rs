@@ -1,0 +1,157 @@
+//! TaskSet: ownership of `'static` background work.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use tether::TaskSet;
+use tether::time::Instant;
+use tether_tests::DropCounter;
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+#[tether::test(start_paused)]
+async fn join_next_returns_outcomes_in_completion_order() {
+    let mut set = TaskSet::new();
+    for delay in [30, 10, 20] {
+        set.spawn(async move {
+            tether::sleep(ms(delay)).await;
+            delay
+        });
+    }
+    assert_eq!(set.len(), 3);
+    let mut order = Vec::new();
+    while let Some(outcome) = set.join_next().await {
+        order.push(outcome.unwrap());
+    }
+    assert_eq!(order, [10, 20, 30]);
+    assert!(set.is_empty());
+    assert!(set.join_next().await.is_none());
+}
+
+#[tether::test]
+async fn a_panicking_member_is_reported_and_the_rest_go_on() {
+    let mut set = TaskSet::new();
+    set.spawn(async { panic!("member failed") });
+    set.spawn(async { 1 });
+    let outcomes = set.join_all().await;
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes.iter().any(|o| matches!(o, Ok(1))));
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.as_ref().is_err_and(|e| e.is_panic()))
+    );
+}
+
+#[tether::test]
+async fn dropping_the_set_cancels_its_tasks() {
+    let drops = DropCounter::new();
+    let finished = Rc::new(Cell::new(false));
+    let mut set = TaskSet::new();
+    for _ in 0..3 {
+        let (guard, finished) = (drops.guard(), finished.clone());
+        set.spawn(async move {
+            let _guard = guard;
+            tether::sleep(Duration::from_secs(3600)).await;
+            finished.set(true);
+        });
+    }
+    tether::yield_now().await;
+    drop(set);
+    tether::yield_now().await;
+    assert_eq!(drops.dropped(), 3);
+    assert!(!finished.get());
+}
+
+#[tether::test(start_paused)]
+async fn shutdown_cancels_and_waits_until_every_future_is_dropped() {
+    let drops = DropCounter::new();
+    let start = Instant::now();
+    let mut set = TaskSet::new();
+    for _ in 0..5 {
+        let guard = drops.guard();
+        set.spawn(async move {
+            let _guard = guard;
+            tether::sleep(Duration::from_secs(3600)).await;
+        });
+    }
+    set.shutdown().await;
+    assert_eq!(drops.dropped(), 5);
+    assert!(set.is_empty());
+    assert!(start.elapsed() < Duration::from_secs(1));
+}
+
+#[tether::test(start_paused)]
+async fn a_background_set_discards_outcomes_as_tasks_finish() {
+    let done = Rc::new(Cell::new(0));
+    let mut set = TaskSet::background();
+    for delay in 1..=10 {
+        let done = done.clone();
+        set.spawn(async move {
+            tether::sleep(ms(delay)).await;
+            done.set(done.get() + 1);
+            vec![0u8; 1024]
+        });
+    }
+    assert_eq!(set.len(), 10);
+    // Between deadlines: tasks 1..=5 have finished, 6..=10 have not.
+    tether::sleep(Duration::from_micros(5500)).await;
+    assert_eq!(set.len(), 5, "finished tasks left the set on their own");
+    assert!(set.join_next().await.is_none());
+    assert_eq!(done.get(), 10);
+    assert!(set.is_empty());
+}
+
+#[tether::test]
+async fn a_background_set_cancels_its_tasks_when_dropped() {
+    let drops = DropCounter::new();
+    let mut set = TaskSet::background();
+    for _ in 0..3 {
+        let guard = drops.guard();
+        set.spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+    }
+    tether::yield_now().await;
+    drop(set);
+    tether::yield_now().await;
+    assert_eq!(drops.dropped(), 3);
+}
+
+#[tether::test]
+async fn a_background_set_survives_panicking_members() {
+    let mut set = TaskSet::background();
+    set.spawn(async { panic!("background failure") });
+    set.spawn(async {});
+    assert!(set.join_next().await.is_none());
+    assert!(set.is_empty());
+}
+
+#[tether::test]
+async fn a_background_set_shuts_down() {
+    let drops = DropCounter::new();
+    let mut set = TaskSet::background();
+    for _ in 0..4 {
+        let guard = drops.guard();
+        set.spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+    }
+    set.shutdown().await;
+    assert_eq!(drops.dropped(), 4);
+    assert!(set.is_empty());
+}
+
+#[tether::test]
+async fn spawn_returns_the_new_tasks_id() {
+    let mut set = TaskSet::new();
+    let a = set.spawn(async {});
+    let b = set.spawn(async {});
+    assert!(a < b);
+    set.join_all().await;
+}

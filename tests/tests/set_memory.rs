@@ -1,0 +1,57 @@
+//! A background TaskSet that has run 1,000,000 short tasks holds no memory for them.
+//!
+//! A counting allocator measures the bytes in use after each wave of tasks: the figure must stay
+//! flat once the set's slab and the loop's queues have reached their working size.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+struct Counting;
+
+static IN_USE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the counter only observes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        IN_USE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: the caller upholds `alloc`'s contract, which we forward.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        IN_USE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` above with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+#[test]
+fn a_background_set_holds_no_memory_for_finished_tasks() {
+    let (waves, per_wave) = if cfg!(miri) { (20, 50) } else { (1000, 1000) };
+    let in_use = tether::run(async move {
+        let mut set = tether::TaskSet::background();
+        let mut in_use = Vec::with_capacity(waves);
+        for _ in 0..waves {
+            for i in 0..per_wave {
+                set.spawn(async move {
+                    tether::yield_now().await;
+                    vec![i as u8; 64]
+                });
+            }
+            assert_eq!(set.join_next().await.map(|_: Result<Vec<u8>, _>| ()), None);
+            assert!(set.is_empty());
+            in_use.push(IN_USE.load(Ordering::Relaxed));
+        }
+        in_use
+    });
+    let settled = &in_use[in_use.len() / 10..];
+    let (low, high) = (settled.iter().min().unwrap(), settled.iter().max().unwrap());
+    assert!(
+        high - low < 4096,
+        "{} tasks ran; bytes in use drifted from {low} to {high}",
+        waves * per_wave
+    );
+}
