@@ -34,8 +34,12 @@ pub(crate) struct Shared {
 
 struct Injected {
     queue: Vec<Runnable>,
+    callbacks: Vec<Callback>,
     closed: bool,
 }
+
+/// A function to run on the loop soon: asyncio's `call_soon` handle.
+pub(crate) type Callback = Box<dyn FnOnce() + Send>;
 
 impl Shared {
     pub(crate) fn id(&self) -> u64 {
@@ -69,6 +73,34 @@ impl Shared {
         }
     }
 
+    /// Runs `callback` on this loop soon, from any thread. Gives it back if the loop has closed.
+    pub(crate) fn call_soon(&self, callback: Callback) -> Result<(), Callback> {
+        let mut callback = Some(callback);
+        let _ = CURRENT.try_with(|current| {
+            if let Some(lp) = &*current.borrow() {
+                if lp.shared.id == self.id && !lp.closing.get() {
+                    // Callbacks queued by other threads before this one run before it (FIFO).
+                    lp.take_injected();
+                    lp.soon
+                        .borrow_mut()
+                        .push_back(callback.take().expect("taken once"));
+                }
+            }
+        });
+        let Some(callback) = callback else {
+            return Ok(());
+        };
+        let mut injected = self.lock();
+        if injected.closed {
+            return Err(callback);
+        }
+        injected.callbacks.push(callback);
+        self.has_injected.store(true, Ordering::Release);
+        drop(injected);
+        self.thread.unpark();
+        Ok(())
+    }
+
     fn inject(&self, runnable: Runnable) {
         let mut injected = self.lock();
         if injected.closed {
@@ -97,11 +129,15 @@ pub(crate) struct EventLoop {
     shared: Arc<Shared>,
     me: Weak<EventLoop>,
     ready: RefCell<VecDeque<Runnable>>,
+    /// Callbacks to run before the next batch of tasks.
+    soon: RefCell<VecDeque<Callback>>,
     pub(crate) timers: RefCell<Timers>,
     due: RefCell<Vec<Waker>>,
     pub(crate) clock: Clock,
     tasks: RefCell<TaskTable>,
     shutting_down: Cell<bool>,
+    /// Set once shutdown has run its last callbacks: later ones are refused.
+    closing: Cell<bool>,
 }
 
 /// The message of the panic raised by `run` inside a running loop.
@@ -116,6 +152,7 @@ impl EventLoop {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 injected: Mutex::new(Injected {
                     queue: Vec::new(),
+                    callbacks: Vec::new(),
                     closed: false,
                 }),
                 has_injected: AtomicBool::new(false),
@@ -123,11 +160,13 @@ impl EventLoop {
             }),
             me: me.clone(),
             ready: RefCell::new(VecDeque::new()),
+            soon: RefCell::new(VecDeque::new()),
             timers: RefCell::new(Timers::default()),
             due: RefCell::new(Vec::new()),
             clock: Clock::new(config.start_paused),
             tasks: RefCell::new(TaskTable::default()),
             shutting_down: Cell::new(false),
+            closing: Cell::new(false),
         })
     }
 
@@ -196,6 +235,7 @@ impl EventLoop {
         loop {
             self.take_injected();
             self.fire_timers();
+            self.run_callbacks();
             // One batch: what is ready now. Tasks woken by this batch run in the next one,
             // after the timers and injected wake-ups that came due meanwhile (asyncio's order).
             let batch = self.ready.borrow().len();
@@ -211,7 +251,7 @@ impl EventLoop {
             if main.is_finished() {
                 return;
             }
-            if self.ready.borrow().is_empty() {
+            if self.ready.borrow().is_empty() && self.soon.borrow().is_empty() {
                 self.park();
             }
         }
@@ -221,8 +261,26 @@ impl EventLoop {
         if !self.shared.has_injected.swap(false, Ordering::Acquire) {
             return;
         }
-        let injected = std::mem::take(&mut self.shared.lock().queue);
-        self.ready.borrow_mut().extend(injected);
+        let (runnables, callbacks) = {
+            let mut injected = self.shared.lock();
+            (
+                std::mem::take(&mut injected.queue),
+                std::mem::take(&mut injected.callbacks),
+            )
+        };
+        self.ready.borrow_mut().extend(runnables);
+        self.soon.borrow_mut().extend(callbacks);
+    }
+
+    /// Runs the callbacks queued so far (not those they queue in turn). A panicking callback is
+    /// reported on stderr and the loop goes on.
+    fn run_callbacks(&self) {
+        let batch = self.soon.borrow().len();
+        for _ in 0..batch {
+            let next = self.soon.borrow_mut().pop_front();
+            let Some(callback) = next else { break };
+            run_callback(callback);
+        }
     }
 
     fn fire_timers(&self) {
@@ -272,6 +330,10 @@ impl EventLoop {
                     None => break,
                 }
             }
+            // Done callbacks of the tasks just cancelled still run, once.
+            while !self.soon.borrow().is_empty() {
+                self.run_callbacks();
+            }
             if self.tasks.borrow().is_empty() {
                 break;
             }
@@ -279,12 +341,18 @@ impl EventLoop {
             // the injection queue. Wait for it.
             thread::park_timeout(Duration::from_millis(1));
         }
-        let leftover = {
+        self.closing.set(true);
+        let (runnables, callbacks) = {
             let mut injected = self.shared.lock();
             injected.closed = true;
-            std::mem::take(&mut injected.queue)
+            (
+                std::mem::take(&mut injected.queue),
+                std::mem::take(&mut injected.callbacks),
+            )
         };
-        drop(leftover);
+        drop(runnables);
+        // Accepted from another thread just before the loop closed: still run, once.
+        callbacks.into_iter().for_each(run_callback);
         let timers = self.timers.take();
         drop(timers);
     }
@@ -297,6 +365,16 @@ impl EventLoop {
     /// How many timers are armed.
     pub(crate) fn armed_timers(&self) -> usize {
         self.timers.borrow().len()
+    }
+}
+
+/// Runs one callback, reporting a panic on stderr instead of unwinding into the loop.
+fn run_callback(callback: Callback) {
+    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(callback)) {
+        eprintln!(
+            "tether: a callback panicked: {}",
+            crate::Panic::new(payload).message()
+        );
     }
 }
 

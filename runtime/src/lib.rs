@@ -66,19 +66,25 @@ mod event_loop;
 mod gather;
 pub mod group;
 mod handle;
+mod promise;
 mod runtime;
 mod set;
 mod slab;
 pub mod task;
 pub mod time;
+mod wait;
 
 pub use gather::{gather, try_gather};
 pub use group::{CreateTaskError, GroupError, TaskFailure, TaskGroup, TaskHandle};
 pub use handle::{Handle, NoRunningLoop};
+pub use promise::{Promise, PromiseError, Resolver, Settled};
 pub use runtime::{Builder, Runtime, run};
 pub use set::TaskSet;
-pub use task::{Panic, Task, TaskError, TaskId, create_task, yield_now};
-pub use time::{sleep, sleep_until};
+pub use task::{CancelHandle, Panic, Task, TaskError, TaskId, create_task, yield_now};
+pub use time::{Elapsed, sleep, sleep_until, timeout, timeout_at};
+pub use wait::{
+    AsCompleted, ReturnWhen, Shield, Wait, Waitable, Waited, as_completed, shield, wait,
+};
 
 mod macros;
 

@@ -201,7 +201,11 @@ async fn a_cancelled_child_does_not_fail_the_group() {
         let by_handle = tg.create_task(tether::sleep(secs(60)));
         let by_itself = tg.create_task(async {
             tether::yield_now().await;
-            own_handle.borrow().as_ref().expect("stored before the child ran").cancel();
+            own_handle
+                .borrow()
+                .as_ref()
+                .expect("stored before the child ran")
+                .cancel();
             // Dropped at this await point.
             tether::sleep(secs(60)).await;
             unreachable!("a cancelled task is not polled again");

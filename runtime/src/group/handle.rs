@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::task::{Task, TaskError, TaskId};
+use crate::task::{CallbackKey, CancelHandle, Task, TaskDone, TaskError, TaskId};
 
 /// A handle to a task owned by a task group: what `tg.create_task` returns.
 ///
@@ -35,9 +35,15 @@ impl<T> TaskHandle<T> {
         TaskHandle { task: Some(task) }
     }
 
-    fn task(&self) -> &Task<T> {
+    pub(crate) fn task(&self) -> &Task<T> {
         self.task
             .as_ref()
+            .expect("a handle holds its task until dropped")
+    }
+
+    pub(crate) fn task_mut(&mut self) -> &mut Task<T> {
+        self.task
+            .as_mut()
             .expect("a handle holds its task until dropped")
     }
 
@@ -62,6 +68,50 @@ impl<T> TaskHandle<T> {
     /// Returns `false`, and does nothing, if the task has already finished.
     pub fn cancel(&self) -> bool {
         self.task().cancel()
+    }
+
+    /// Like [`TaskHandle::cancel`], with a message for the awaiting side.
+    pub fn cancel_with(&self, message: impl Into<String>) -> bool {
+        self.task().cancel_with(message)
+    }
+
+    /// Cancels the task and waits until its future has been dropped (by its group).
+    pub async fn cancel_and_wait(mut self) -> Result<T, TaskError> {
+        self.cancel();
+        (&mut self).await
+    }
+
+    /// `true` if the task finished by being cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.task().is_cancelled()
+    }
+
+    /// Renames the task.
+    pub fn set_name(&self, name: impl Into<String>) {
+        self.task().set_name(name);
+    }
+
+    /// A handle that can cancel this task from anywhere.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.task().cancel_handle()
+    }
+
+    /// The outcome of a finished task, without waiting; see [`Task::try_result`].
+    pub fn try_result(&mut self) -> Option<&Result<T, TaskError>> {
+        self.task_mut().try_result()
+    }
+
+    /// Calls `callback` on the loop after the task finishes; see [`Task::add_done_callback`].
+    pub fn add_done_callback<F>(&self, callback: F) -> CallbackKey
+    where
+        F: FnOnce(&TaskDone) + Send + 'static,
+    {
+        self.task().add_done_callback(callback)
+    }
+
+    /// Removes a done callback that has not run yet.
+    pub fn remove_done_callback(&self, key: CallbackKey) -> bool {
+        self.task().remove_done_callback(key)
     }
 }
 

@@ -2,11 +2,12 @@
 
 use std::fmt;
 use std::num::NonZeroU64;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
-use futures::task::AtomicWaker;
+use super::callbacks::{Callbacks, DoneCallback};
+use super::info::Outcome;
 
 /// A task's identity, unique for the life of the process.
 ///
@@ -34,7 +35,14 @@ impl fmt::Display for TaskId {
     }
 }
 
-/// Per-task state shared by the task's future, its handle and its owner.
+/// Cancellation has been requested.
+const CANCEL_REQUESTED: u8 = 1 << 0;
+/// The task has finished, and how (two bits, see [`Outcome`]).
+const FINISHED: u8 = 1 << 1;
+const OUTCOME_SHIFT: u8 = 2;
+const OUTCOME_MASK: u8 = 0b11 << OUTCOME_SHIFT;
+
+/// Per-task state shared by the task's future, its handles and its owner.
 ///
 /// Cancellation is a request, not an act: `request_cancel` sets a flag and wakes the task, and
 /// the task's own wrapper future (see `supervise`) drops the user's future the next time it is
@@ -42,72 +50,148 @@ impl fmt::Display for TaskId {
 /// means the task's output is `Err(Cancelled)` only once the future is really gone.
 pub(crate) struct Header {
     pub(crate) id: TaskId,
-    cancel_requested: AtomicBool,
-    /// The task's own waker while its future is alive: what `request_cancel` wakes. It points
+    /// `CANCEL_REQUESTED`, `FINISHED` and the outcome bits.
+    state: AtomicU8,
+    /// Rarely used fields, boxed so that a plain task pays one pointer for them; and the task's
+    /// own waker while its future is alive (what a cancellation request wakes). The waker points
     /// back at this allocation, so `supervise` clears it when the future ends (no cycle).
-    waker: AtomicWaker,
-    /// Rarely set fields, boxed so that a plain task pays one pointer for them.
-    extras: Mutex<Option<Box<Extras>>>,
+    slow: Mutex<Slow>,
+}
+
+#[derive(Default)]
+struct Slow {
+    waker: Option<Waker>,
+    extras: Option<Box<Extras>>,
 }
 
 #[derive(Default)]
 struct Extras {
     name: Option<String>,
     cancel_message: Option<String>,
+    callbacks: Callbacks,
 }
 
 impl Header {
     pub(crate) fn new(name: Option<String>) -> Header {
         Header {
             id: TaskId::next(),
-            cancel_requested: AtomicBool::new(false),
-            waker: AtomicWaker::new(),
-            extras: Mutex::new(name.map(|name| {
-                Box::new(Extras {
-                    name: Some(name),
-                    cancel_message: None,
-                })
-            })),
+            state: AtomicU8::new(0),
+            slow: Mutex::new(Slow {
+                waker: None,
+                extras: name.map(|name| {
+                    Box::new(Extras {
+                        name: Some(name),
+                        ..Extras::default()
+                    })
+                }),
+            }),
         }
     }
 
-    fn with_extras<R>(&self, f: impl FnOnce(&mut Option<Box<Extras>>) -> R) -> R {
-        f(&mut self.extras.lock().unwrap_or_else(|p| p.into_inner()))
+    fn slow(&self) -> MutexGuard<'_, Slow> {
+        self.slow.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn with_extras<R>(&self, f: impl FnOnce(&mut Extras) -> R) -> R {
+        f(self.slow().extras.get_or_insert_with(Box::default))
+    }
+
+    fn read_extras<R>(&self, f: impl FnOnce(Option<&Extras>) -> R) -> R {
+        f(self.slow().extras.as_deref())
     }
 
     /// The task's name: the one it was given, or `Task-<id>`.
     pub(crate) fn name(&self) -> String {
-        self.with_extras(|extras| extras.as_ref().and_then(|e| e.name.clone()))
+        self.read_extras(|extras| extras.and_then(|e| e.name.clone()))
             .unwrap_or_else(|| format!("Task-{}", self.id))
     }
 
-    pub(crate) fn set_waker(&self, waker: &Waker) {
-        self.waker.register(waker);
+    pub(crate) fn set_name(&self, name: String) {
+        self.with_extras(|extras| extras.name = Some(name));
+    }
+
+    pub(crate) fn set_waker(&self, waker: Waker) {
+        self.slow().waker = Some(waker);
+    }
+
+    /// A clone of the task's waker, while its future is alive.
+    pub(crate) fn waker(&self) -> Option<Waker> {
+        self.slow().waker.clone()
     }
 
     /// Drops the stored waker; called when the task's future ends.
     pub(crate) fn clear_waker(&self) {
-        drop(self.waker.take());
+        let waker = self.slow().waker.take();
+        drop(waker);
     }
 
     pub(crate) fn is_cancel_requested(&self) -> bool {
-        self.cancel_requested.load(Ordering::Acquire)
+        self.state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0
     }
 
-    /// Asks the task to stop. Returns `false` if it was asked already.
+    /// Asks the task to stop. Returns `false` if it has already finished. A later message
+    /// replaces an earlier one, as in asyncio.
     pub(crate) fn request_cancel(&self, message: Option<String>) -> bool {
-        if message.is_some() {
-            self.with_extras(|extras| {
-                extras.get_or_insert_with(Box::default).cancel_message = message;
-            });
+        if self.is_finished() {
+            return false;
         }
-        let first = !self.cancel_requested.swap(true, Ordering::AcqRel);
-        self.waker.wake();
-        first
+        if message.is_some() {
+            self.with_extras(|extras| extras.cancel_message = message);
+        }
+        self.state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
+        if let Some(waker) = self.waker() {
+            waker.wake();
+        }
+        true
     }
 
     pub(crate) fn cancel_message(&self) -> Option<String> {
-        self.with_extras(|extras| extras.as_ref().and_then(|e| e.cancel_message.clone()))
+        self.read_extras(|extras| extras.and_then(|e| e.cancel_message.clone()))
+    }
+
+    /// Records how the task ended and returns its done callbacks, to be run on the loop.
+    pub(crate) fn finish(&self, outcome: Outcome) -> Callbacks {
+        self.state.fetch_or(
+            FINISHED | ((outcome as u8) << OUTCOME_SHIFT),
+            Ordering::AcqRel,
+        );
+        self.slow()
+            .extras
+            .as_mut()
+            .map(|extras| std::mem::take(&mut extras.callbacks))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.state.load(Ordering::Acquire) & FINISHED != 0
+    }
+
+    /// How the task ended, once it has.
+    pub(crate) fn outcome(&self) -> Option<Outcome> {
+        let state = self.state.load(Ordering::Acquire);
+        (state & FINISHED != 0).then(|| Outcome::from_bits((state & OUTCOME_MASK) >> OUTCOME_SHIFT))
+    }
+
+    /// Registers a done callback. Returns it back if the task has already finished, for the
+    /// caller to schedule.
+    pub(crate) fn add_callback(&self, callback: DoneCallback) -> Result<u64, DoneCallback> {
+        let mut slow = self.slow();
+        // Checked under the lock that `finish` takes the callbacks under: no callback is lost.
+        if self.is_finished() {
+            return Err(callback);
+        }
+        Ok(slow
+            .extras
+            .get_or_insert_with(Box::default)
+            .callbacks
+            .push(callback))
+    }
+
+    pub(crate) fn remove_callback(&self, key: u64) -> usize {
+        self.slow()
+            .extras
+            .as_mut()
+            .map_or(0, |extras| extras.callbacks.remove(key))
     }
 }
 
@@ -117,6 +201,7 @@ impl fmt::Debug for Header {
             .field("id", &self.id)
             .field("name", &self.name())
             .field("cancel_requested", &self.is_cancel_requested())
+            .field("outcome", &self.outcome())
             .finish()
     }
 }

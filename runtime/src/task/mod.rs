@@ -1,7 +1,10 @@
 //! Tasks: `create_task`, the owning [`Task`] handle, and what they are made of.
 
+mod callbacks;
+mod cancel_handle;
 pub(crate) mod error;
 pub(crate) mod header;
+mod info;
 pub(crate) mod supervise;
 pub(crate) mod table;
 mod yield_now;
@@ -11,11 +14,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+pub use cancel_handle::CancelHandle;
 pub use error::{Panic, TaskError};
 pub use header::TaskId;
+pub use info::{Outcome, TaskDone};
 pub use yield_now::{YieldNow, yield_now};
 
 use crate::event_loop::EventLoop;
+use callbacks::Callbacks;
 use header::Header;
 
 /// The scheduler's view of a task.
@@ -68,7 +74,7 @@ where
             schedule,
         )
     };
-    task.metadata().set_waker(&runnable.waker());
+    task.metadata().set_waker(runnable.waker());
     (runnable, task)
 }
 
@@ -85,7 +91,46 @@ where
     Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError>,
 {
     let outcome = supervise::supervise(header, future, end).await;
-    finish(header, outcome)
+    let output = finish(header, outcome);
+    let kind = match &output {
+        Ok(_) => Outcome::Returned,
+        Err(TaskError::Cancelled { .. }) => Outcome::Cancelled,
+        Err(TaskError::Panicked(_)) => Outcome::Panicked,
+        Err(TaskError::Failed) => Outcome::Failed,
+    };
+    let callbacks = header.finish(kind);
+    if !callbacks.is_empty() {
+        schedule_callbacks(header, callbacks);
+    }
+    output
+}
+
+/// Runs done callbacks on the running loop soon (asyncio's `call_soon`), or here and now when
+/// no loop runs on this thread.
+fn schedule_callbacks(header: &Header, callbacks: Callbacks) {
+    let done = TaskDone {
+        id: header.id,
+        name: header.name(),
+        outcome: header
+            .outcome()
+            .expect("callbacks run after the task finished"),
+    };
+    run_soon(Box::new(move || callbacks.run(&done)));
+}
+
+/// Runs `callback` on the running loop soon, or here and now when no loop runs on this thread
+/// (or the loop has closed).
+pub(crate) fn run_soon(callback: crate::event_loop::Callback) {
+    let mut callback = Some(callback);
+    let refused = EventLoop::with_current(|lp| {
+        lp.shared()
+            .call_soon(callback.take().expect("taken once"))
+            .err()
+    })
+    .flatten();
+    if let Some(callback) = refused.or(callback) {
+        callback();
+    }
 }
 
 /// Starts `future` as a new task on the running event loop and returns the handle that owns it.
@@ -150,11 +195,13 @@ where
 #[must_use = "a task must be owned by a Task handle, a TaskGroup or a TaskSet: dropping this `Task` cancels the task; await it, keep it, or spawn it in a TaskSet or group instead"]
 pub struct Task<T> {
     raw: RawTask<T>,
+    /// The outcome, once read out of the finished task by `try_result` or a `wait`.
+    output: Option<Result<T, TaskError>>,
 }
 
 impl<T> Task<T> {
     pub(crate) fn from_raw(raw: RawTask<T>) -> Task<T> {
-        Task { raw }
+        Task { raw, output: None }
     }
 
     /// Lets the task run on without an owner reading its output (a group still owns it).
@@ -162,19 +209,34 @@ impl<T> Task<T> {
         self.raw.detach();
     }
 
+    fn header(&self) -> &Header {
+        self.raw.metadata()
+    }
+
     /// The task's id.
     pub fn id(&self) -> TaskId {
-        self.raw.metadata().id
+        self.header().id
     }
 
     /// The task's name: `Task-<id>` unless it was given one.
     pub fn name(&self) -> String {
-        self.raw.metadata().name()
+        self.header().name()
     }
 
-    /// `true` once the task has finished: returned, panicked, or been cancelled.
+    /// Renames the task: asyncio's `set_name`.
+    pub fn set_name(&self, name: impl Into<String>) {
+        self.header().set_name(name.into());
+    }
+
+    /// `true` once the task has finished: returned, panicked, or been cancelled
+    /// (asyncio's `done()`).
     pub fn is_finished(&self) -> bool {
-        self.raw.is_finished()
+        self.output.is_some() || self.raw.is_finished()
+    }
+
+    /// `true` if the task finished by being cancelled (asyncio's `cancelled()`).
+    pub fn is_cancelled(&self) -> bool {
+        self.header().outcome() == Some(Outcome::Cancelled)
     }
 
     /// Asks the task to stop. Its future is dropped the next time the loop runs it, and awaiting
@@ -182,18 +244,144 @@ impl<T> Task<T> {
     ///
     /// Returns `false`, and does nothing, if the task has already finished.
     pub fn cancel(&self) -> bool {
-        if self.is_finished() {
-            return false;
+        self.header().request_cancel(None)
+    }
+
+    /// Like [`Task::cancel`], with a message the awaiting side finds in
+    /// [`TaskError::Cancelled`]. A later message replaces an earlier one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::TaskError;
+    ///
+    /// tether::run(async {
+    ///     let task = tether::create_task(std::future::pending::<()>());
+    ///     task.cancel_with("shutting down");
+    ///     match task.await {
+    ///         Err(TaskError::Cancelled { message }) => assert_eq!(message.as_deref(), Some("shutting down")),
+    ///         other => unreachable!("{other:?}"),
+    ///     }
+    /// });
+    /// ```
+    pub fn cancel_with(&self, message: impl Into<String>) -> bool {
+        self.header().request_cancel(Some(message.into()))
+    }
+
+    /// Cancels the task and waits until its future has really been dropped (its destructors
+    /// have run). Returns the output if the task finished before the request reached it.
+    pub async fn cancel_and_wait(self) -> Result<T, TaskError> {
+        self.cancel();
+        self.await
+    }
+
+    /// A handle that can cancel this task from anywhere, without owning it.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle::new(self.header())
+    }
+
+    /// The outcome of a finished task, without waiting and without consuming it: asyncio's
+    /// `result()`/`exception()`. `None` while it runs (or once `.await` has taken the outcome).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// tether::run(async {
+    ///     let mut task = tether::create_task(async { 5 });
+    ///     assert!(task.try_result().is_none());
+    ///     tether::yield_now().await;
+    ///     assert_eq!(task.try_result().unwrap().as_ref().ok(), Some(&5));
+    ///     assert_eq!(task.await.unwrap(), 5);
+    /// });
+    /// ```
+    pub fn try_result(&mut self) -> Option<&Result<T, TaskError>> {
+        if self.output.is_none() && self.raw.is_finished() {
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            let _ = self.poll_finished(&mut cx);
         }
-        self.raw.metadata().request_cancel(None);
-        true
+        self.output.as_ref()
+    }
+
+    /// Waits for the task to finish and keeps its outcome here, for `try_result` and `.await`.
+    pub(crate) fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.output.is_some() {
+            return Poll::Ready(());
+        }
+        match Pin::new(&mut self.raw).poll(cx) {
+            Poll::Ready(output) => {
+                self.output = Some(output);
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// `true` if the task finished by panicking or failing (not by returning or cancellation).
+    pub(crate) fn has_failed(&self) -> bool {
+        matches!(
+            self.header().outcome(),
+            Some(Outcome::Panicked | Outcome::Failed)
+        )
+    }
+
+    /// Calls `callback` on the loop after the task finishes: asyncio's `add_done_callback`.
+    ///
+    /// Callbacks run in the order they were added, once each. One added after the task finished
+    /// runs soon, on the loop running on this thread (or right away if there is none). The
+    /// returned key removes it again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use tether::task::Outcome;
+    ///
+    /// tether::run(async {
+    ///     let seen = Arc::new(Mutex::new(None));
+    ///     let task = tether::create_task(async {});
+    ///     let sink = seen.clone();
+    ///     task.add_done_callback(move |done| *sink.lock().unwrap() = Some(done.outcome));
+    ///     task.await.unwrap();
+    ///     tether::yield_now().await;
+    ///     assert_eq!(*seen.lock().unwrap(), Some(Outcome::Returned));
+    /// });
+    /// ```
+    pub fn add_done_callback<F>(&self, callback: F) -> CallbackKey
+    where
+        F: FnOnce(&TaskDone) + Send + 'static,
+    {
+        let header = self.header();
+        match header.add_callback(Box::new(callback)) {
+            Ok(key) => CallbackKey(key),
+            Err(callback) => {
+                let mut late = Callbacks::default();
+                let key = late.push(callback);
+                schedule_callbacks(header, late);
+                CallbackKey(key)
+            }
+        }
+    }
+
+    /// Removes a done callback that has not run yet. Returns `false` if it was not there.
+    pub fn remove_done_callback(&self, key: CallbackKey) -> bool {
+        self.header().remove_callback(key.0) > 0
     }
 }
+
+// The cached output is never pinned: a `Task` may move freely, whatever `T` is.
+impl<T> Unpin for Task<T> {}
+
+/// Identifies a done callback, for [`Task::remove_done_callback`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CallbackKey(u64);
 
 impl<T> Future for Task<T> {
     type Output = Result<T, TaskError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(output) = self.output.take() {
+            return Poll::Ready(output);
+        }
         Pin::new(&mut self.raw).poll(cx)
     }
 }

@@ -8,10 +8,12 @@
 pub(crate) mod clock;
 mod instant;
 mod sleep;
+mod timeout;
 pub(crate) mod timers;
 
 pub use instant::Instant;
 pub use sleep::{Sleep, sleep, sleep_until};
+pub use timeout::{Elapsed, Timeout, TimeoutScope, timeout, timeout_at, timeout_scope};
 
 /// The current time on the running loop's clock; see [`Instant::now`].
 pub fn now() -> Instant {
