@@ -225,7 +225,6 @@ impl<W> fmt::Debug for Wait<W> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use futures::StreamExt;
 ///
 /// tether::run(async {
 ///     let tasks = [30, 10, 20].map(|ms| {
@@ -256,6 +255,14 @@ where
 #[must_use = "streams do nothing unless polled"]
 pub struct AsCompleted<W> {
     running: FuturesUnordered<WhenDone<W>>,
+}
+
+impl<W: Waitable> AsCompleted<W> {
+    /// The next task to finish, or `None` once every task has been yielded. The same as
+    /// `StreamExt::next`, without importing it.
+    pub async fn next(&mut self) -> Option<W> {
+        futures::StreamExt::next(&mut self.running).await
+    }
 }
 
 impl<W> AsCompleted<W> {

@@ -251,18 +251,3 @@ async fn callbacks_see_how_the_task_ended() {
     seen.sort_by_key(|outcome| *outcome as u8);
     assert_eq!(seen, [Outcome::Cancelled, Outcome::Panicked]);
 }
-
-#[test]
-fn callbacks_of_tasks_cancelled_at_shutdown_run_once() {
-    let runs = Arc::new(AtomicUsize::new(0));
-    let counter = runs.clone();
-    tether::run(async move {
-        let task = tether::create_task(std::future::pending::<()>());
-        task.add_done_callback(move |done| {
-            assert_eq!(done.outcome, Outcome::Cancelled);
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
-        std::mem::forget(task);
-    });
-    assert_eq!(runs.load(Ordering::SeqCst), 1);
-}

@@ -1,10 +1,8 @@
 //! `tether::run`, the runtime and the handle: entering and leaving a loop.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::Duration;
+use std::panic::catch_unwind;
 
 use tether::{Handle, NoRunningLoop};
-use tether_tests::DropCounter;
 
 #[test]
 fn run_returns_the_output_of_the_future() {
@@ -58,89 +56,6 @@ fn handle_inside_a_loop_and_after_it_closed() {
         handle
     });
     assert!(handle.is_closed());
-}
-
-#[test]
-fn shutdown_drops_every_pending_task_even_forgotten_ones() {
-    let drops = DropCounter::new();
-    tether::run(async {
-        let sleeping = {
-            let guard = drops.guard();
-            tether::create_task(async move {
-                let _guard = guard;
-                tether::sleep(Duration::from_secs(3600)).await;
-            })
-        };
-        let forgotten = {
-            let guard = drops.guard();
-            tether::create_task(async move {
-                let _guard = guard;
-                std::future::pending::<()>().await;
-            })
-        };
-        std::mem::forget(forgotten);
-        let finished = {
-            let guard = drops.guard();
-            tether::create_task(async move {
-                let _guard = guard;
-            })
-        };
-        std::mem::forget(finished);
-        tether::yield_now().await;
-        // The main task, `sleeping` and `forgotten`: `finished` is done and off the table.
-        assert_eq!(tether::__private::live_tasks(), 3);
-        // Keep `sleeping` alive past the end of main: shutdown must drop it too.
-        std::mem::forget(sleeping);
-    });
-    assert_eq!(drops.dropped(), 3);
-}
-
-#[test]
-fn shutdown_runs_destructors_that_create_tasks() {
-    struct SpawnOnDrop(DropCounter);
-    impl Drop for SpawnOnDrop {
-        fn drop(&mut self) {
-            let guard = self.0.guard();
-            // A destructor during shutdown may create a task: it never runs, and is dropped too.
-            std::mem::forget(tether::create_task(async move {
-                let _guard = guard;
-                unreachable!("a task created during shutdown never runs");
-            }));
-        }
-    }
-    let drops = DropCounter::new();
-    tether::run(async {
-        let spawner = SpawnOnDrop(drops.clone());
-        std::mem::forget(tether::create_task(async move {
-            let _spawner = spawner;
-            std::future::pending::<()>().await;
-        }));
-        tether::yield_now().await;
-    });
-    assert_eq!(drops.dropped(), 1);
-}
-
-#[test]
-fn a_panic_in_main_is_resumed_after_the_loop_shut_down() {
-    let drops = DropCounter::new();
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        tether::run(async {
-            let guard = drops.guard();
-            std::mem::forget(tether::create_task(async move {
-                let _guard = guard;
-                std::future::pending::<()>().await;
-            }));
-            tether::yield_now().await;
-            panic!("main failed");
-        })
-    }));
-    let payload = result.unwrap_err();
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"main failed"));
-    assert_eq!(
-        drops.dropped(),
-        1,
-        "the pending task was dropped before run unwound"
-    );
 }
 
 #[test]

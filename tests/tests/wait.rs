@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use futures::StreamExt;
 use tether::time::Instant;
 use tether::{ReturnWhen, Task};
 use tether_tests::DropCounter;
