@@ -92,6 +92,8 @@ impl Kind {
 struct Options {
     /// `start_paused`: where it was written, if it was.
     start_paused: Option<Span>,
+    /// `debug`: where it was written, if it was.
+    debug: Option<Span>,
     /// `crate = "path"`: the path to use instead of `::tether`.
     krate: Option<Path>,
 }
@@ -194,11 +196,11 @@ fn parse_function(kind: Kind, item: TokenStream) -> Result<ItemFn> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Options: `start_paused`, `crate = "path"`. One small function per option.
+// Options: `start_paused`, `debug`, `crate = "path"`. One small function per option.
 // ---------------------------------------------------------------------------------------------
 
 /// The list of valid options, for messages.
-const VALID_OPTIONS: &str = "`start_paused` and `crate = \"path\"`";
+const VALID_OPTIONS: &str = "`start_paused`, `debug` and `crate = \"path\"`";
 
 fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options {
     let mut options = Options::default();
@@ -227,7 +229,13 @@ fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options 
         }
         seen.push(name.clone());
         let parsed = match name.as_str() {
-            "start_paused" => start_paused(meta).map(|span| options.start_paused = Some(span)),
+            "start_paused" => flag(meta, "or leave it out to run on the real clock")
+                .map(|span| options.start_paused = Some(span)),
+            "debug" => flag(
+                meta,
+                "or leave it out (TETHER_DEBUG=1 also turns debug mode on)",
+            )
+            .map(|span| options.debug = Some(span)),
             "crate" => crate_path(kind, meta).map(|path| options.krate = Some(path)),
             _ => Err(unknown_option(kind, meta, &name)),
         };
@@ -247,15 +255,17 @@ fn option_name(meta: &Meta) -> String {
     }
 }
 
-/// `start_paused`: a bare flag.
-fn start_paused(meta: &Meta) -> Result<Span> {
+/// A bare flag (`start_paused`, `debug`); `otherwise` ends the message for a flag given a value.
+fn flag(meta: &Meta, otherwise: &str) -> Result<Span> {
     match meta {
         Meta::Path(path) => Ok(syn::spanned::Spanned::span(path)),
-        _ => Err(Error::new_spanned(
-            meta,
-            "`start_paused` is a flag and takes no value: write `start_paused`, \
-             or leave it out to run on the real clock",
-        )),
+        _ => {
+            let name = option_name(meta);
+            Err(Error::new_spanned(
+                meta,
+                format!("`{name}` is a flag and takes no value: write `{name}`, {otherwise}"),
+            ))
+        }
     }
 }
 
@@ -419,6 +429,9 @@ fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
         Some(span) => quote_spanned!(span=> true),
         None => quote!(false),
     };
+    let debug = options
+        .debug
+        .map(|span| quote_spanned!(span=> .debug(true)));
     let inner = syn::Ident::new(kind.inner_fn(), Span::call_site());
     let output = &sig.output;
     let test_attr = match kind {
@@ -434,6 +447,7 @@ fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
             async fn #inner() #output #block
             #krate::Runtime::builder()
                 .start_paused(#paused)
+                #debug
                 .build()
                 .run(#inner())
         }

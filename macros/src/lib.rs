@@ -65,6 +65,8 @@ mod task_group;
 ///
 /// - `start_paused`: run on a virtual clock that jumps to the next timer whenever every task is
 ///   idle (mostly for tests): `#[tether::main(start_paused)]`.
+/// - `debug`: asyncio's debug mode: report polls that block the loop, and tasks left running at
+///   shutdown: `#[tether::main(debug)]`.
 /// - `crate = "path"`: where to find tether when it is renamed or re-exported:
 ///   `#[tether::main(crate = "my_tether")]`.
 ///

@@ -15,8 +15,9 @@ use std::task::Waker;
 use std::thread::{self, Thread};
 use std::time::Duration;
 
+use crate::task::header::Header;
 use crate::task::table::TaskTable;
-use crate::task::{RawTask, Runnable, spawn_supervised};
+use crate::task::{RawTask, Runnable, Spawn, spawn_supervised};
 use crate::time::clock::Clock;
 use crate::time::timers::Timers;
 
@@ -48,6 +49,18 @@ impl Shared {
 
     fn lock(&self) -> MutexGuard<'_, Injected> {
         self.injected.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `true` if this loop is the one running on the calling thread.
+    pub(crate) fn is_current(&self) -> bool {
+        CURRENT
+            .try_with(|current| {
+                current
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(|lp| lp.shared.id == self.id)
+            })
+            .unwrap_or(false)
     }
 
     /// `true` once the loop has finished and shut down.
@@ -120,9 +133,10 @@ impl Shared {
 }
 
 /// How a loop is configured; see [`Builder`](crate::Builder).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Config {
     pub(crate) start_paused: bool,
+    pub(crate) debug: crate::debug::DebugConfig,
 }
 
 pub(crate) struct EventLoop {
@@ -136,6 +150,7 @@ pub(crate) struct EventLoop {
     pub(crate) clock: Clock,
     tasks: RefCell<TaskTable>,
     shutting_down: Cell<bool>,
+    debug: crate::debug::DebugConfig,
     /// Set once shutdown has run its last callbacks: later ones are refused.
     closing: Cell<bool>,
 }
@@ -166,6 +181,7 @@ impl EventLoop {
             clock: Clock::new(config.start_paused),
             tasks: RefCell::new(TaskTable::default()),
             shutting_down: Cell::new(false),
+            debug: config.debug.clone(),
             closing: Cell::new(false),
         })
     }
@@ -197,14 +213,13 @@ impl EventLoop {
     pub(crate) unsafe fn spawn<F: Future>(
         &self,
         future: F,
-        name: Option<String>,
+        mut spawn: Spawn,
     ) -> RawTask<F::Output> {
         let key = self.tasks.borrow_mut().reserve();
         let me = self.me.clone();
         let on_end = move || {
             if let Some(lp) = me.upgrade() {
-                let waker = lp.tasks.borrow_mut().remove(key);
-                drop(waker);
+                lp.tasks.borrow_mut().remove(key);
             }
         };
         let shared = self.shared.clone();
@@ -213,21 +228,48 @@ impl EventLoop {
         let (runnable, task) = unsafe {
             spawn_supervised(
                 future,
-                name,
+                &mut spawn,
                 move |r| shared.schedule(r),
                 on_end,
                 |_, outcome| outcome,
             )
         };
-        self.tasks
-            .borrow_mut()
-            .fill(key, task.metadata(), runnable.waker());
+        self.tasks.borrow_mut().fill(key, task.metadata(), true);
         if self.shutting_down.get() {
             // Created by a destructor during shutdown: it never starts.
             task.metadata().request_cancel(None);
         }
-        runnable.schedule();
+        crate::task::start(runnable, spawn.eager && !self.shutting_down.get());
         task
+    }
+
+    /// This loop, weakly: for a hook that must reach exactly this loop later.
+    pub(crate) fn weak(&self) -> Weak<EventLoop> {
+        self.me.clone()
+    }
+
+    /// Sets aside a key for listing a group child in the loop's table.
+    pub(crate) fn reserve_key(&self) -> usize {
+        self.tasks.borrow_mut().reserve()
+    }
+
+    /// Lists a group child under a reserved key (for introspection; its group owns it, so the
+    /// loop does not cancel it). [`EventLoop::unregister`] it when its future ends.
+    pub(crate) fn fill_child(&self, key: usize, header: &Header) {
+        self.tasks.borrow_mut().fill(key, header, false);
+    }
+
+    pub(crate) fn unregister(&self, key: usize) {
+        self.tasks.borrow_mut().remove(key);
+    }
+
+    /// Calls `f` with every live task's header.
+    pub(crate) fn for_each_task(&self, mut f: impl FnMut(&Header)) {
+        self.tasks.borrow().headers().for_each(&mut f);
+    }
+
+    pub(crate) fn debug(&self) -> &crate::debug::DebugConfig {
+        &self.debug
     }
 
     /// Runs the loop until `main` has finished.
@@ -318,8 +360,11 @@ impl EventLoop {
     /// wake others; the loop goes on until the table is empty.
     fn shutdown(&self) {
         self.shutting_down.set(true);
+        if self.debug.enabled && self.tasks.borrow().owned_len() > 0 {
+            crate::debug::report_unfinished(self);
+        }
         loop {
-            self.tasks.borrow().cancel_all();
+            self.tasks.borrow().cancel_owned();
             self.take_injected();
             loop {
                 let next = self.ready.borrow_mut().pop_front();
@@ -334,7 +379,7 @@ impl EventLoop {
             while !self.soon.borrow().is_empty() {
                 self.run_callbacks();
             }
-            if self.tasks.borrow().is_empty() {
+            if self.tasks.borrow().owned_len() == 0 {
                 break;
             }
             // A task is being woken by another thread right now: its runnable is on its way to
@@ -359,7 +404,7 @@ impl EventLoop {
 
     /// How many top-level tasks are alive (their futures not yet dropped).
     pub(crate) fn live_tasks(&self) -> usize {
-        self.tasks.borrow().len()
+        self.tasks.borrow().owned_len()
     }
 
     /// How many timers are armed.
@@ -379,6 +424,7 @@ fn run_callback(callback: Callback) {
 }
 
 /// Runs `future` to completion on a new loop on this thread, then shuts the loop down.
+#[track_caller]
 pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
     if EventLoop::is_running_here() {
         panic!("{NESTED_RUN}");
@@ -388,7 +434,12 @@ pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
     // SAFETY: `future` may borrow from the caller. The loop is shut down before this function
     // returns, by `shutdown` below or, if anything unwinds, by `Enter::drop`; shutdown drops the
     // future of every task in the table, this one included.
-    let mut main = unsafe { lp.spawn(future, None) };
+    let mut main = unsafe {
+        lp.spawn(
+            future,
+            Spawn::new(crate::task::Owner::Handle, std::panic::Location::caller()),
+        )
+    };
     lp.run_until(&main);
     lp.shutdown();
     drop(guard);
@@ -409,6 +460,7 @@ struct Enter {
 impl Enter {
     fn new(lp: Rc<EventLoop>) -> Enter {
         CURRENT.with(|c| *c.borrow_mut() = Some(lp.clone()));
+        crate::task::current::set_slow_poll(lp.debug.slow_poll());
         Enter { lp }
     }
 }
@@ -420,6 +472,7 @@ impl Drop for Enter {
             // the borrowed data of `block_on`'s caller can go away.
             self.lp.shutdown();
         }
+        crate::task::current::set_slow_poll(None);
         let _ = CURRENT.try_with(|c| c.borrow_mut().take());
     }
 }

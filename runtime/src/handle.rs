@@ -60,6 +60,61 @@ impl Handle {
     }
 }
 
+/// Why [`Handle::dump_tasks`] could not get the task tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DumpError {
+    /// The loop has shut down: it has no tasks left.
+    #[error("the event loop has shut down, so it has no tasks to show")]
+    Closed,
+    /// The loop did not answer in time: a task is keeping it busy without yielding (which is
+    /// itself the likely problem: look for blocking calls inside tasks).
+    #[error(
+        "the event loop did not answer in time: a task is blocking it without yielding;          look for blocking calls inside tasks, or turn on debug mode to have them reported"
+    )]
+    Busy,
+}
+
+impl Handle {
+    /// The loop's live task tree as text (see [`dump_tasks`](crate::dump_tasks)), from any
+    /// thread: a way to see inside a running program without changing it. Give the handle to
+    /// a watchdog thread, a signal handler thread, or an admin endpoint.
+    ///
+    /// Waits up to `timeout` for the loop to answer between two polls.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// tether::run(async {
+    ///     let handle = tether::Handle::current();
+    ///     let watchdog = std::thread::spawn(move || handle.dump_tasks(Duration::from_secs(5)));
+    ///     let _busy = tether::create_task(std::future::pending::<()>());
+    ///     while !watchdog.is_finished() {
+    ///         tether::sleep(Duration::from_millis(1)).await;
+    ///     }
+    ///     let tree = watchdog.join().unwrap().unwrap();
+    ///     assert!(tree.contains("owned by its Task handle"), "{tree}");
+    /// });
+    /// ```
+    pub fn dump_tasks(&self, timeout: std::time::Duration) -> Result<String, DumpError> {
+        if self.shared.is_current() {
+            return Ok(crate::dump_tasks());
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.shared
+            .call_soon(Box::new(move || {
+                let _ = tx.send(crate::dump_tasks());
+            }))
+            .map_err(|_| DumpError::Closed)?;
+        rx.recv_timeout(timeout).map_err(|error| match error {
+            std::sync::mpsc::RecvTimeoutError::Timeout => DumpError::Busy,
+            std::sync::mpsc::RecvTimeoutError::Disconnected => DumpError::Closed,
+        })
+    }
+}
+
 impl PartialEq for Handle {
     /// Two handles are equal when they refer to the same loop.
     fn eq(&self, other: &Handle) -> bool {

@@ -62,10 +62,13 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod context;
+mod debug;
 mod event_loop;
 mod gather;
 pub mod group;
 mod handle;
+mod introspect;
 mod promise;
 mod runtime;
 mod set;
@@ -76,7 +79,8 @@ mod wait;
 
 pub use gather::{gather, try_gather};
 pub use group::{CreateTaskError, GroupError, TaskFailure, TaskGroup, TaskHandle};
-pub use handle::{Handle, NoRunningLoop};
+pub use handle::{DumpError, Handle, NoRunningLoop};
+pub use introspect::{all_tasks, current_task, dump_tasks};
 pub use promise::{Promise, PromiseError, Resolver, Settled};
 pub use runtime::{Builder, Runtime, run};
 pub use set::TaskSet;

@@ -29,6 +29,7 @@ use crate::event_loop::{Config, block_on};
 /// });
 /// assert_eq!(answer, 42);
 /// ```
+#[track_caller]
 pub fn run<F: Future>(future: F) -> F::Output {
     Runtime::new().run(future)
 }
@@ -72,8 +73,11 @@ impl Runtime {
     /// # Panics
     ///
     /// Inside a running event loop.
+    #[track_caller]
     pub fn run<F: Future>(&self, future: F) -> F::Output {
-        block_on(self.config, future)
+        let mut config = self.config.clone();
+        config.debug = config.debug.with_env();
+        block_on(config, future)
     }
 }
 
@@ -101,6 +105,61 @@ impl Builder {
     /// tests; `#[tether::test(start_paused)]` sets it.
     pub fn start_paused(mut self, paused: bool) -> Builder {
         self.config.start_paused = paused;
+        self
+    }
+
+    /// Debug mode (asyncio's `debug=True`): report polls that block the loop longer than the
+    /// [slow-poll threshold](Builder::slow_poll_threshold), with the task's name and where it
+    /// was created, and list the tasks still running when the loop shuts down. Also turned on
+    /// by the environment variable `TETHER_DEBUG=1`, or `#[tether::main(debug)]`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct Captured(Arc<Mutex<Vec<u8>>>);
+    /// impl std::io::Write for Captured {
+    ///     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+    ///         self.0.lock().unwrap().write(buf)
+    ///     }
+    ///     fn flush(&mut self) -> std::io::Result<()> {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let captured = Captured::default();
+    /// let runtime = tether::Runtime::builder()
+    ///     .debug(true)
+    ///     .slow_poll_threshold(Duration::from_millis(20))
+    ///     .debug_output(captured.clone())
+    ///     .build();
+    /// runtime.run(async {
+    ///     let blocking = tether::task::Builder::new().name("blocking").create_task(async {
+    ///         std::thread::sleep(Duration::from_millis(50)); // blocks the loop
+    ///     });
+    ///     blocking.await.unwrap();
+    /// });
+    /// let report = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    /// assert!(report.contains("blocking (task #"), "{report}");
+    /// ```
+    pub fn debug(mut self, enabled: bool) -> Builder {
+        self.config.debug.enabled = enabled;
+        self
+    }
+
+    /// How long one poll may keep the loop busy before debug mode reports it (default 100 ms,
+    /// asyncio's `slow_callback_duration`).
+    pub fn slow_poll_threshold(mut self, threshold: std::time::Duration) -> Builder {
+        self.config.debug.slow_poll = Some(threshold);
+        self
+    }
+
+    /// Where debug mode writes its reports, instead of stderr.
+    pub fn debug_output(mut self, output: impl std::io::Write + Send + 'static) -> Builder {
+        self.config.debug.output = Some(std::sync::Arc::new(std::sync::Mutex::new(output)));
         self
     }
 

@@ -10,7 +10,9 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
 use crate::slab::Slab;
-use crate::task::{Task, TaskError, TaskId, create_task};
+use std::panic::Location;
+
+use crate::task::{Builder, Owner, Task, TaskError, TaskId, spawn_task};
 
 /// A set of owned tasks: asyncio's `background_tasks` pattern, with ownership.
 ///
@@ -126,15 +128,37 @@ impl<T: 'static> TaskSet<T> {
     ///
     /// # Panics
     ///
-    /// Outside a running event loop, as [`create_task`] does.
+    /// Outside a running event loop, as [`create_task`](crate::create_task) does.
     #[track_caller]
     pub fn spawn<F>(&mut self, future: F) -> TaskId
     where
         F: Future<Output = T> + 'static,
     {
+        self.spawn_with(Builder::new(), future)
+    }
+
+    /// Like [`TaskSet::spawn`], configured by a [`Builder`] (name, context, eager start).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::task::Builder;
+    ///
+    /// tether::run(async {
+    ///     let mut set = tether::TaskSet::new();
+    ///     set.spawn_with(Builder::new().name("indexer"), async { 1 });
+    ///     assert_eq!(set.join_next().await.unwrap().unwrap(), 1);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_with<F>(&mut self, builder: Builder, future: F) -> TaskId
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let spawn = builder.into_spawn(Owner::Set, Location::caller());
         match &mut self.members {
             Members::Keep(tasks) => {
-                let task = create_task(future);
+                let task = spawn_task(future, spawn);
                 let id = task.id();
                 tasks.push(task);
                 id
@@ -145,12 +169,18 @@ impl<T: 'static> TaskSet<T> {
                     set: Rc::downgrade(set),
                     key,
                 };
-                let task = create_task(async move {
-                    let _discard = discard;
-                    future.await
-                });
+                let task = spawn_task(
+                    async move {
+                        let _discard = discard;
+                        future.await
+                    },
+                    spawn,
+                );
                 let id = task.id();
-                set.tasks.borrow_mut().fill(key, task);
+                // An eager task may have finished already, and freed its key on the way out.
+                if !task.is_finished() {
+                    set.tasks.borrow_mut().fill(key, task);
+                }
                 id
             }
         }

@@ -63,9 +63,12 @@ use std::task::{Context, Poll};
 pub use error::{CreateTaskError, GroupError, TaskFailure};
 pub use handle::TaskHandle;
 
+use crate::event_loop::EventLoop;
 use crate::task::header::Header;
 use crate::task::table::TaskTable;
-use crate::task::{Panic, Task, TaskError, spawn_supervised};
+use crate::task::{
+    Builder, GroupId, Owner, Panic, Spawn, Task, TaskError, TaskId, running_id, spawn_supervised,
+};
 use queue::GroupQueue;
 
 /// How many children a group runs per poll before it lets the event loop run other tasks.
@@ -166,6 +169,9 @@ enum State {
 /// });
 /// ```
 pub struct TaskGroup<'scope, 'env: 'scope, M: Mode = Plain> {
+    id: GroupId,
+    /// The task running the group's scope, for introspection.
+    runner: Option<TaskId>,
     queue: Arc<GroupQueue>,
     children: RefCell<TaskTable>,
     state: Cell<State>,
@@ -298,6 +304,8 @@ enum Admission {
 impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     fn new() -> Self {
         TaskGroup {
+            id: GroupId::next(),
+            runner: running_id(),
             queue: Arc::new(GroupQueue::default()),
             children: RefCell::new(TaskTable::default()),
             state: Cell::new(State::Open),
@@ -310,12 +318,18 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
 
     /// How many children are still running.
     pub fn len(&self) -> usize {
-        self.children.borrow().len()
+        self.children.borrow().owned_len()
     }
 
     /// `true` if no child is running.
     pub fn is_empty(&self) -> bool {
-        self.children.borrow().is_empty()
+        self.len() == 0
+    }
+
+    /// The group's id, as [`all_tasks`](crate::all_tasks) and [`dump_tasks`](crate::dump_tasks)
+    /// show it.
+    pub fn id(&self) -> GroupId {
+        self.id
     }
 
     /// `true` once the group has stopped accepting children: something failed, or the scope is
@@ -345,6 +359,8 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         future: F,
         finish: Fin,
         quiet_refusal: bool,
+        builder: Builder,
+        location: &'static std::panic::Location<'static>,
     ) -> Result<TaskHandle<T>, CreateTaskError>
     where
         F: Future + 'scope,
@@ -358,45 +374,67 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
                 return Err(refusal);
             }
         };
+        let owner = Owner::Group {
+            group: self.id,
+            runner: self.runner,
+        };
+        let mut spawn: Spawn = builder.into_spawn(owner, location);
         let key = self.children.borrow_mut().reserve();
+        // Listed in the loop's table too (for introspection), and taken off it when it ends.
+        let listed = EventLoop::with_current(|lp| (lp.weak(), lp.reserve_key()));
+        let unlist = listed.clone();
         let on_end = move || {
-            let removed = self.children.borrow_mut().remove(key);
-            drop(removed);
+            self.children.borrow_mut().remove(key);
+            if let Some((lp, key)) = unlist {
+                if let Some(lp) = lp.upgrade() {
+                    lp.unregister(key);
+                }
+            }
         };
         let queue = self.queue.clone();
-        // SAFETY: (the argument is in the module docs) the future, `on_end` and `finish` borrow for `'scope`, and
-        // they are dropped before the scope's future finishes dropping (`Teardown`) or never (a
-        // leaked scope leaks its queue and table, which keep them). The runnable only ever goes
-        // to this group's queue, which only the scope future runs and drains, on the thread
-        // polling it (the scope future is not `Send`), so a `!Send` future stays on its thread.
-        // The schedule function owns an `Arc` of the queue, so wakers may outlive the group.
+        // SAFETY: (the argument is in the module docs) the future, `on_end` and `finish` borrow
+        // for `'scope`, and they are dropped before the scope's future finishes dropping
+        // (`Teardown`) or never (a leaked scope leaks its queue and table, which keep them). The
+        // runnable only ever goes to this group's queue, which only the scope future runs and
+        // drains, on the thread polling it (the scope future is not `Send`), so a `!Send` future
+        // stays on its thread. The schedule function owns an `Arc` of the queue, so wakers may
+        // outlive the group.
         let (runnable, raw) = unsafe {
             spawn_supervised(
                 future,
-                None,
+                &mut spawn,
                 move |runnable| queue.push(runnable),
                 on_end,
                 finish,
             )
         };
-        self.children
-            .borrow_mut()
-            .fill(key, raw.metadata(), runnable.waker());
+        self.children.borrow_mut().fill(key, raw.metadata(), true);
+        if let Some((lp, key)) = listed {
+            if let Some(lp) = lp.upgrade() {
+                lp.fill_child(key, raw.metadata());
+            }
+        }
         if quiet {
             // Asked for by a destructor during clean-up: the task never runs; the clean-up
             // drops it with the rest.
             raw.metadata().request_cancel(None);
         }
-        runnable.schedule();
+        crate::task::start(runnable, spawn.eager && !quiet);
         Ok(TaskHandle::new(Task::from_raw(raw)))
     }
 
-    fn create_or_panic<F, T, Fin>(&'scope self, future: F, finish: Fin) -> TaskHandle<T>
+    fn create_or_panic<F, T, Fin>(
+        &'scope self,
+        future: F,
+        finish: Fin,
+        builder: Builder,
+        location: &'static std::panic::Location<'static>,
+    ) -> TaskHandle<T>
     where
         F: Future + 'scope,
         Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError> + 'scope,
     {
-        match self.create(future, finish, true) {
+        match self.create(future, finish, true, builder, location) {
             Ok(handle) => handle,
             Err(refusal) => panic!("{refusal}"),
         }
@@ -407,7 +445,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         self.failures.borrow_mut().push(failure);
         if self.state.get() == State::Open {
             self.state.set(State::Cancelling);
-            self.children.borrow().cancel_all();
+            self.children.borrow().cancel_owned();
         }
     }
 
@@ -500,7 +538,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         self.state.set(State::Closed);
         self.dropping.set(self.dropping.get() + 1);
         loop {
-            self.children.borrow().cancel_all();
+            self.children.borrow().cancel_owned();
             while let Some(runnable) = self.queue.pop() {
                 runnable.run();
             }
@@ -550,10 +588,40 @@ impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
     where
         F: Future + 'scope,
     {
-        self.create_or_panic(future, move |header, outcome| {
-            self.record_panic(header, &outcome);
-            outcome
-        })
+        self.create_task_with(Builder::new(), future)
+    }
+
+    /// Like [`TaskGroup::create_task`], configured by a [`Builder`] (name, context, eager
+    /// start).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::task::Builder;
+    ///
+    /// tether::run(async {
+    ///     tether::task_group!(|tg| {
+    ///         let child = tg.create_task_with(Builder::new().name("child"), async { 1 });
+    ///         assert_eq!(child.name(), "child");
+    ///     })
+    ///     .unwrap();
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn create_task_with<F>(&'scope self, builder: Builder, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + 'scope,
+    {
+        let location = std::panic::Location::caller();
+        self.create_or_panic(
+            future,
+            move |header, outcome| {
+                self.record_panic(header, &outcome);
+                outcome
+            },
+            builder,
+            location,
+        )
     }
 
     /// Like [`TaskGroup::create_task`], but a refusal is returned as an error (the future is
@@ -570,6 +638,7 @@ impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
     ///     .unwrap();
     /// });
     /// ```
+    #[track_caller]
     pub fn try_create_task<F>(
         &'scope self,
         future: F,
@@ -584,6 +653,8 @@ impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
                 outcome
             },
             false,
+            Builder::new(),
+            std::panic::Location::caller(),
         )
     }
 }
@@ -601,10 +672,26 @@ impl<'scope, 'env, E: 'scope> TaskGroup<'scope, 'env, Fallible<E>> {
     where
         F: Future<Output = Result<T, E>> + 'scope,
     {
-        self.create_or_panic(future, move |header, outcome| self.settle(header, outcome))
+        self.create_task_with(Builder::new(), future)
+    }
+
+    /// Like [`create_task`](TaskGroup::create_task), configured by a [`Builder`].
+    #[track_caller]
+    pub fn create_task_with<F, T>(&'scope self, builder: Builder, future: F) -> TaskHandle<T>
+    where
+        F: Future<Output = Result<T, E>> + 'scope,
+    {
+        let location = std::panic::Location::caller();
+        self.create_or_panic(
+            future,
+            move |header, outcome| self.settle(header, outcome),
+            builder,
+            location,
+        )
     }
 
     /// Like [`create_task`](TaskGroup::create_task), but a refusal is returned as an error.
+    #[track_caller]
     pub fn try_create_task<F, T>(&'scope self, future: F) -> Result<TaskHandle<T>, CreateTaskError>
     where
         F: Future<Output = Result<T, E>> + 'scope,
@@ -613,6 +700,8 @@ impl<'scope, 'env, E: 'scope> TaskGroup<'scope, 'env, Fallible<E>> {
             future,
             move |header, outcome| self.settle(header, outcome),
             false,
+            Builder::new(),
+            std::panic::Location::caller(),
         )
     }
 

@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
 use super::callbacks::{Callbacks, DoneCallback};
-use super::info::Outcome;
+use super::info::{Outcome, Owner};
 
 /// A task's identity, unique for the life of the process.
 ///
@@ -50,6 +50,11 @@ const OUTCOME_MASK: u8 = 0b11 << OUTCOME_SHIFT;
 /// means the task's output is `Err(Cancelled)` only once the future is really gone.
 pub(crate) struct Header {
     pub(crate) id: TaskId,
+    /// The task that created this one, if a tether task did.
+    pub(crate) parent: Option<TaskId>,
+    pub(crate) owner: Owner,
+    /// Where the task was created.
+    pub(crate) location: &'static std::panic::Location<'static>,
     /// `CANCEL_REQUESTED`, `FINISHED` and the outcome bits.
     state: AtomicU8,
     /// Rarely used fields, boxed so that a plain task pays one pointer for them; and the task's
@@ -71,10 +76,27 @@ struct Extras {
     callbacks: Callbacks,
 }
 
+/// Where a task comes from: what its header records at creation.
+pub(crate) struct Origin {
+    pub(crate) name: Option<String>,
+    pub(crate) parent: Option<TaskId>,
+    pub(crate) owner: Owner,
+    pub(crate) location: &'static std::panic::Location<'static>,
+}
+
 impl Header {
-    pub(crate) fn new(name: Option<String>) -> Header {
+    pub(crate) fn new(origin: Origin) -> Header {
+        let Origin {
+            name,
+            parent,
+            owner,
+            location,
+        } = origin;
         Header {
             id: TaskId::next(),
+            parent,
+            owner,
+            location,
             state: AtomicU8::new(0),
             slow: Mutex::new(Slow {
                 waker: None,

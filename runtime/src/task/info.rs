@@ -40,3 +40,65 @@ pub struct TaskDone {
     /// How it ended.
     pub outcome: Outcome,
 }
+
+/// A task group's identity, for introspection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupId(pub(crate) u64);
+
+impl GroupId {
+    pub(crate) fn next() -> GroupId {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        GroupId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The id as a number.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+/// Who owns a task: the rule that every task has an owner, as data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Owner {
+    /// The [`Task`](crate::Task) handle `create_task` returned.
+    Handle,
+    /// A task group, run by the task `runner` (the one awaiting the group's scope).
+    Group {
+        /// The group.
+        group: GroupId,
+        /// The task running the group's scope, if it runs inside a tether task.
+        runner: Option<TaskId>,
+    },
+    /// A [`TaskSet`](crate::TaskSet).
+    Set,
+}
+
+/// What a live task is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TaskState {
+    /// Being polled right now (it, or a child of one of its groups, is running).
+    Running,
+    /// Waiting to be woken, or ready and waiting its turn.
+    Waiting,
+}
+
+/// A snapshot of one live task: asyncio's `current_task()`/`all_tasks()` items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TaskInfo {
+    /// The task's id.
+    pub id: TaskId,
+    /// Its name: the one it was given, or `Task-<id>`.
+    pub name: String,
+    /// What it is doing.
+    pub state: TaskState,
+    /// Who owns it.
+    pub owner: Owner,
+    /// The task that created it, if a tether task did.
+    pub parent: Option<TaskId>,
+    /// Where it was created.
+    pub location: &'static std::panic::Location<'static>,
+}

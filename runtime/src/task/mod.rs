@@ -1,7 +1,9 @@
 //! Tasks: `create_task`, the owning [`Task`] handle, and what they are made of.
 
+mod builder;
 mod callbacks;
 mod cancel_handle;
+pub(crate) mod current;
 pub(crate) mod error;
 pub(crate) mod header;
 mod info;
@@ -14,15 +16,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+pub use builder::Builder;
 pub use cancel_handle::CancelHandle;
 pub use error::{Panic, TaskError};
 pub use header::TaskId;
-pub use info::{Outcome, TaskDone};
+pub use info::{GroupId, Outcome, Owner, TaskDone, TaskInfo, TaskState};
 pub use yield_now::{YieldNow, yield_now};
 
 use crate::event_loop::EventLoop;
 use callbacks::Callbacks;
-use header::Header;
+use header::{Header, Origin};
 
 /// The scheduler's view of a task.
 pub(crate) type Runnable = async_task::Runnable<Header>;
@@ -33,6 +36,46 @@ pub(crate) type RawTask<T> = async_task::Task<Result<T, TaskError>, Header>;
 /// The message of the panic raised by `create_task` outside a loop.
 pub(crate) const NO_LOOP: &str = "tether::create_task was called outside a running event loop; \
      call it from code run by tether::run, #[tether::main] or #[tether::test]";
+
+/// How a task is to be made: what its header records, its context, and whether it starts
+/// eagerly.
+pub(crate) struct Spawn {
+    pub(crate) name: Option<String>,
+    /// `None`: a copy of the creator's context.
+    pub(crate) context: Option<crate::context::Context>,
+    pub(crate) eager: bool,
+    pub(crate) owner: Owner,
+    pub(crate) location: &'static std::panic::Location<'static>,
+}
+
+impl Spawn {
+    pub(crate) fn new(owner: Owner, location: &'static std::panic::Location<'static>) -> Spawn {
+        Spawn {
+            name: None,
+            context: None,
+            eager: false,
+            owner,
+            location,
+        }
+    }
+}
+
+/// Starts a task made by `spawn_supervised`: its first poll right here if eager (a task that
+/// finishes at once never touches a run queue), else through its schedule function.
+pub(crate) fn start(runnable: Runnable, eager: bool) {
+    if eager {
+        runnable.run();
+    } else {
+        runnable.schedule();
+    }
+}
+
+/// The id of the task being polled on this thread.
+pub(crate) fn running_id() -> Option<TaskId> {
+    // SAFETY: `running` is only set while that task is being polled, and its header outlives
+    // the poll.
+    current::running().map(|header| unsafe { header.as_ref() }.id)
+}
 
 /// Allocates a tether task: `future` wrapped in `supervise`, with a fresh header.
 ///
@@ -47,7 +90,7 @@ pub(crate) const NO_LOOP: &str = "tether::create_task was called outside a runni
 /// everything it borrows must outlive the runnable; likewise for `schedule` and the task's wakers.
 pub(crate) unsafe fn spawn_supervised<F, T, S, E, Fin>(
     future: F,
-    name: Option<String>,
+    spawn: &mut Spawn,
     schedule: S,
     on_end: E,
     finish: Fin,
@@ -58,7 +101,16 @@ where
     E: FnOnce(),
     Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError>,
 {
-    let builder = async_task::Builder::new().metadata(Header::new(name));
+    let builder = async_task::Builder::new().metadata(Header::new(Origin {
+        name: spawn.name.take(),
+        parent: running_id(),
+        owner: spawn.owner,
+        location: spawn.location,
+    }));
+    let context = spawn
+        .context
+        .take()
+        .unwrap_or_else(crate::context::copy_context);
     // SAFETY: forwarded to the caller. The future borrows the header, which async-task keeps in
     // the same allocation and drops after the future.
     let (runnable, task) = unsafe {
@@ -67,6 +119,7 @@ where
                 run_task(
                     header,
                     future,
+                    context,
                     supervise::OnEnd::new(header, on_end),
                     finish,
                 )
@@ -82,6 +135,7 @@ where
 async fn run_task<F, T, E, Fin>(
     header: &Header,
     future: F,
+    context: crate::context::Context,
     end: supervise::OnEnd<'_, E>,
     finish: Fin,
 ) -> Result<T, TaskError>
@@ -90,7 +144,7 @@ where
     E: FnOnce(),
     Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError>,
 {
-    let outcome = supervise::supervise(header, future, end).await;
+    let outcome = supervise::supervise(header, future, context, end).await;
     let output = finish(header, outcome);
     let kind = match &output {
         Ok(_) => Outcome::Returned,
@@ -165,9 +219,22 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    spawn_task(
+        future,
+        Spawn::new(Owner::Handle, std::panic::Location::caller()),
+    )
+}
+
+/// Creates a top-level task as `spawn` describes.
+#[track_caller]
+pub(crate) fn spawn_task<F>(future: F, spawn: Spawn) -> Task<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
     let Some(raw) = EventLoop::with_current(|lp| {
         // SAFETY: `F` is `'static`.
-        unsafe { lp.spawn(future, None) }
+        unsafe { lp.spawn(future, spawn) }
     }) else {
         panic!("{NO_LOOP}");
     };
@@ -273,6 +340,11 @@ impl<T> Task<T> {
     pub async fn cancel_and_wait(self) -> Result<T, TaskError> {
         self.cancel();
         self.await
+    }
+
+    /// A snapshot of the task: name, state, owner, parent, where it was created.
+    pub fn info(&self) -> TaskInfo {
+        crate::introspect::info(self.header())
     }
 
     /// A handle that can cancel this task from anywhere, without owning it.

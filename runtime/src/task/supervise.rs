@@ -5,8 +5,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
 use std::task::Poll;
 
+use super::current;
 use super::error::{Panic, TaskError};
 use super::header::Header;
+use crate::context::Context;
 
 /// Runs `future` as the body of the task described by `header`.
 ///
@@ -16,9 +18,12 @@ use super::header::Header;
 /// `_end` runs its hook when the task's future is gone, whichever way it went. It is an argument,
 /// not a local, so that it also runs when the task is dropped before its first poll (dropping an
 /// unstarted `async fn` drops only its arguments).
+///
+/// Every poll runs with the task marked as the running one and its own `context` current.
 pub(crate) async fn supervise<F, E>(
     header: &Header,
     future: F,
+    mut context: Context,
     _end: OnEnd<'_, E>,
 ) -> Result<F::Output, TaskError>
 where
@@ -27,6 +32,7 @@ where
 {
     let mut slot = pin!(Some(future));
     poll_fn(|cx| {
+        let _entered = current::enter(header, &mut context);
         if header.is_cancel_requested() {
             let error = match drop_in_place(slot.as_mut()) {
                 Some(panic) => TaskError::Panicked(panic),

@@ -1,0 +1,232 @@
+//! Runs every example and checks that it behaves like its asyncio original: the same lines on
+//! stdout, nothing on stderr, a clean exit, and (where time is the point) the same timing.
+//!
+//! `cargo test -p tether-examples` builds the examples before it runs this test; the binaries are
+//! found next to this test's own executable.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// What one example must do.
+struct Expected {
+    name: &'static str,
+    /// The stdout lines, as patterns: `#` stands for one digit, `*` for any text.
+    lines: &'static [&'static str],
+    /// Bounds on the wall time, in seconds: at least, and less than.
+    seconds: Option<(f64, f64)>,
+}
+
+const EXAMPLES: &[Expected] = &[
+    Expected {
+        name: "hello",
+        lines: &["hello", "world"],
+        seconds: Some((0.95, 1.9)),
+    },
+    Expected {
+        name: "say_after_sequential",
+        lines: &[
+            "started at ##:##:##",
+            "hello",
+            "world",
+            "finished at ##:##:##",
+        ],
+        seconds: Some((2.95, 4.5)),
+    },
+    Expected {
+        name: "say_after_concurrent",
+        lines: &[
+            "started at ##:##:##",
+            "hello",
+            "world",
+            "finished at ##:##:##",
+        ],
+        seconds: Some((1.95, 2.9)),
+    },
+    Expected {
+        name: "task_group",
+        lines: &[
+            "started at ##:##:##",
+            "hello",
+            "world",
+            "finished at ##:##:##",
+        ],
+        seconds: Some((1.95, 2.9)),
+    },
+    Expected {
+        name: "nested",
+        lines: &["42"],
+        seconds: None,
+    },
+    Expected {
+        name: "nested_task",
+        lines: &["42"],
+        seconds: None,
+    },
+    Expected {
+        name: "gather",
+        lines: &[
+            "greeting is ready",
+            "answer is ready",
+            "gathered two coroutines: 42 and \"hello\"",
+            "greeting is ready",
+            "answer is ready",
+            "gathered a task and a coroutine: 42 and \"hello\"",
+        ],
+        seconds: None,
+    },
+    Expected {
+        name: "background_tasks",
+        lines: &[
+            "10 tasks running in the background",
+            "task 9 done after 10 ms",
+            "task 8 done after 20 ms",
+            "task 7 done after 30 ms",
+            "task 6 done after 40 ms",
+            "task 5 done after 50 ms",
+            "task 4 done after 60 ms",
+            "task 3 done after 70 ms",
+            "task 2 done after 80 ms",
+            "task 1 done after 90 ms",
+            "task 0 done after 100 ms",
+            "all background tasks finished; 0 left",
+        ],
+        seconds: None,
+    },
+    Expected {
+        name: "crawler",
+        lines: &[
+            "crawling https://tether.test/ (max depth 2, at most 3 pages at a time)",
+            "depth 0: 1 page",
+            "  archived https://tether.test/ with 2 assets",
+            "depth 1: 3 pages",
+            "  archived https://tether.test/about with 1 asset",
+            "  incomplete https://tether.test/blog: Task-#* (https://tether.test/img/banner.png) \
+             failed: 404 Not Found",
+            "  archived https://tether.test/docs with 1 asset",
+            "depth 2: 5 pages",
+            "  archived https://tether.test/blog/2024 with 1 asset",
+            "  archived https://tether.test/blog/feed.xml with 0 assets",
+            "  archived https://tether.test/docs/groups with 2 assets",
+            "  archived https://tether.test/docs/tasks with 1 asset",
+            "  broken link https://tether.test/team: 404 Not Found",
+            "9 pages visited, 7 archived; at most 3 in flight at once",
+        ],
+        seconds: None,
+    },
+];
+
+#[test]
+fn every_example_behaves_like_its_asyncio_original() {
+    let binaries: Vec<PathBuf> = EXAMPLES.iter().map(|e| binary(e.name)).collect();
+    // All at once, each in its own thread: the whole test takes as long as the slowest example
+    // (about 3 seconds), not the sum of them.
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = EXAMPLES
+            .iter()
+            .zip(&binaries)
+            .map(|(expected, binary)| scope.spawn(move || check(expected, binary)))
+            .collect();
+        let outcomes = runs
+            .into_iter()
+            .map(|run| run.join().expect("a checker panicked"));
+        outcomes.filter_map(Result::err).collect()
+    });
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+/// Where cargo put the example `name`: `target/<profile>/examples/`, next to the `deps/`
+/// directory that holds this test.
+fn binary(name: &str) -> PathBuf {
+    let test = std::env::current_exe().expect("the test knows its own path");
+    let profile_dir = test
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test runs from target/<profile>/deps/");
+    let binary = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.is_file(),
+        "the example `{name}` is not built (looked for {}); run `cargo test -p tether-examples`, \
+         which builds the examples before running this test",
+        binary.display(),
+    );
+    binary
+}
+
+/// Runs one example and compares what it did with what it should do.
+fn check(expected: &Expected, binary: &Path) -> Result<(), String> {
+    let name = expected.name;
+    let start = Instant::now();
+    let output = Command::new(binary)
+        .output()
+        .map_err(|error| format!("{name}: could not run {}: {error}", binary.display()))?;
+    let elapsed = start.elapsed();
+    println!("{name} took {:.2} s", elapsed.as_secs_f64()); // shown with `-- --nocapture`
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let shown = format!("--- stdout:\n{stdout}--- stderr:\n{stderr}---");
+
+    if !output.status.success() {
+        return Err(format!("{name}: exited with {}\n{shown}", output.status));
+    }
+    if !stderr.is_empty() {
+        return Err(format!("{name}: wrote to stderr\n{shown}"));
+    }
+    let lines: Vec<&str> = stdout.lines().collect();
+    let wrong = (0..lines.len().max(expected.lines.len())).find(|&i| {
+        match (expected.lines.get(i), lines.get(i)) {
+            (Some(pattern), Some(line)) => !matches(pattern, line),
+            _ => true,
+        }
+    });
+    if let Some(i) = wrong {
+        let end = "(end of output)";
+        let (want, got) = (
+            expected.lines.get(i).unwrap_or(&end),
+            lines.get(i).unwrap_or(&end),
+        );
+        return Err(format!(
+            "{name}: stdout line {}: wanted {want:?}, got {got:?}\n{shown}",
+            i + 1
+        ));
+    }
+    if let Some((at_least, less_than)) = expected.seconds {
+        let took = elapsed.as_secs_f64();
+        if took < at_least || took >= less_than {
+            return Err(format!(
+                "{name}: took {took:.2} s, expected at least {at_least} s and less than \
+                 {less_than} s"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `line` fits `pattern`, where `#` matches one ASCII digit and `*` any run of
+/// characters (possibly none); every other character matches itself.
+fn matches(pattern: &str, line: &str) -> bool {
+    fn go(pattern: &[u8], line: &[u8]) -> bool {
+        match pattern.split_first() {
+            None => line.is_empty(),
+            Some((b'*', rest)) => (0..=line.len()).any(|skip| go(rest, &line[skip..])),
+            Some((b'#', rest)) => {
+                line.first().is_some_and(u8::is_ascii_digit) && go(rest, &line[1..])
+            }
+            Some((c, rest)) => line.first() == Some(c) && go(rest, &line[1..]),
+        }
+    }
+    go(pattern.as_bytes(), line.as_bytes())
+}
+
+#[test]
+fn patterns_match_digits_and_wildcards() {
+    assert!(matches("started at ##:##:##", "started at 09:41:07"));
+    assert!(!matches("started at ##:##:##", "started at 9:41:07"));
+    assert!(!matches("started at ##:##:##", "started at 09:41:07 UTC"));
+    assert!(matches("Task-#* failed", "Task-13 failed"));
+    assert!(!matches("Task-#* failed", "Task- failed"));
+    assert!(matches("hello", "hello"));
+    assert!(!matches("hello", "hello!"));
+}

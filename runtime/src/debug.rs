@@ -1,0 +1,98 @@
+//! Debug mode: asyncio's `debug=True`, reporting what blocks the loop and what it leaves behind.
+//!
+//! Turned on by `#[tether::main(debug)]`, [`Builder::debug`](crate::Builder::debug) or the
+//! environment variable `TETHER_DEBUG=1` (with `TETHER_SLOW_POLL_MS` for the threshold). Then:
+//! - a poll that keeps the loop busy longer than the threshold (100 ms unless set) is reported
+//!   with the task's name and where it was created;
+//! - tasks still running when the loop shuts down are listed, as a tree, before they are
+//!   cancelled.
+//!
+//! Reports go to stderr, or to the writer given to
+//! [`Builder::debug_output`](crate::Builder::debug_output).
+
+use std::fmt;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::event_loop::EventLoop;
+use crate::task::header::Header;
+
+/// The default slow-poll threshold, as asyncio's `slow_callback_duration`.
+pub(crate) const DEFAULT_SLOW_POLL: Duration = Duration::from_millis(100);
+
+/// Where debug reports go.
+pub(crate) type Output = Arc<Mutex<dyn Write + Send>>;
+
+#[derive(Clone, Default)]
+pub(crate) struct DebugConfig {
+    pub(crate) enabled: bool,
+    pub(crate) slow_poll: Option<Duration>,
+    pub(crate) output: Option<Output>,
+}
+
+impl DebugConfig {
+    /// The settings with `TETHER_DEBUG` and `TETHER_SLOW_POLL_MS` applied.
+    pub(crate) fn with_env(mut self) -> DebugConfig {
+        if std::env::var("TETHER_DEBUG").is_ok_and(|v| !v.is_empty() && v != "0") {
+            self.enabled = true;
+        }
+        if let Some(ms) = std::env::var("TETHER_SLOW_POLL_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            self.slow_poll = Some(Duration::from_millis(ms));
+        }
+        self
+    }
+
+    /// The slow-poll threshold, when debug mode is on.
+    pub(crate) fn slow_poll(&self) -> Option<Duration> {
+        self.enabled
+            .then(|| self.slow_poll.unwrap_or(DEFAULT_SLOW_POLL))
+    }
+
+    fn write(&self, report: &str) {
+        match &self.output {
+            Some(output) => {
+                let mut output = output.lock().unwrap_or_else(|p| p.into_inner());
+                let _ = writeln!(output, "{report}");
+            }
+            None => eprintln!("{report}"),
+        }
+    }
+}
+
+impl fmt::Debug for DebugConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DebugConfig")
+            .field("enabled", &self.enabled)
+            .field("slow_poll", &self.slow_poll)
+            .field("custom_output", &self.output.is_some())
+            .finish()
+    }
+}
+
+/// Reports a poll of `header`'s task that took `took`.
+pub(crate) fn report_slow_poll(header: &Header, took: Duration, threshold: Duration) {
+    let report = format!(
+        "tether debug: {} (task #{}, created at {}) blocked the event loop for {:.1?} in one poll \
+         (threshold {:?}); await more often, or move blocking work off the loop",
+        header.name(),
+        header.id,
+        header.location,
+        took,
+        threshold,
+    );
+    EventLoop::with_current(|lp| lp.debug().write(&report));
+}
+
+/// Lists the tasks still running as the loop shuts down.
+pub(crate) fn report_unfinished(lp: &EventLoop) {
+    let tree = crate::introspect::render(lp);
+    let count = crate::introspect::infos(lp).len();
+    lp.debug().write(&format!(
+        "tether debug: {count} task{} still running when the loop shut down; cancelling:\n{tree}",
+        if count == 1 { " was" } else { "s were" }
+    ));
+}
