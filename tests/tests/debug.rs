@@ -115,6 +115,7 @@ fn child_blocks_the_loop() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot start a child process")]
 fn the_environment_turns_debug_mode_on() {
     let output = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
