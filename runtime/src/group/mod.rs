@@ -239,6 +239,28 @@ impl<'env, E> TaskGroup<'env, 'env, Fallible<E>> {
     /// let failures = result.unwrap_err().into_failures();
     /// assert!(matches!(&failures[0], TaskFailure::Failed { error: "no route to host", .. }));
     /// ```
+    ///
+    /// # Known limitation
+    ///
+    /// Passing the future of an `async fn` that borrows an argument *and* whose error type holds
+    /// a `'static` lifetime (`&'static str`, `Cow<'static, str>`) straight to `create_task` is
+    /// rejected by rustc 1.95 ("borrowed for `'static`"): the compiler ties the borrow to the
+    /// error's `'static`. Wrap the call in an `async` block, which compiles as expected:
+    ///
+    /// ```
+    /// async fn fetch(url: &str) -> Result<usize, &'static str> {
+    ///     Ok(url.len())
+    /// }
+    ///
+    /// let url = String::from("https://example.test");
+    /// tether::run(async {
+    ///     tether::task_group!(try |tg| {
+    ///         // Not `tg.create_task(fetch(&url))`: see above.
+    ///         tg.create_task(async { fetch(&url).await });
+    ///     })
+    ///     .unwrap();
+    /// });
+    /// ```
     pub async fn try_scope<F, R>(body: F) -> Result<R, GroupError<E>>
     where
         F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, Fallible<E>>) -> R,
