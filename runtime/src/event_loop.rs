@@ -28,6 +28,8 @@ thread_local! {
 /// The part of a loop other threads can reach: where their wake-ups go.
 pub(crate) struct Shared {
     id: u64,
+    /// The pool `to_thread` runs closures on.
+    blocking: Arc<crate::blocking::BlockingPool>,
     injected: Mutex<Injected>,
     has_injected: AtomicBool,
     thread: Thread,
@@ -115,20 +117,51 @@ impl Shared {
     }
 
     fn inject(&self, runnable: Runnable) {
-        let mut injected = self.lock();
-        if injected.closed {
+        if let Err(runnable) = self.try_inject(runnable) {
             // Unreachable in practice: shutdown drops every task's future before closing, and
             // async-task never schedules a task whose future is gone. Should it happen anyway,
             // leaking is the only safe move: dropping the runnable here could drop a `!Send`
             // future on the wrong thread.
-            drop(injected);
             std::mem::forget(runnable);
-            return;
+        }
+    }
+
+    /// Queues a runnable from another thread; gives it back if the loop has closed.
+    fn try_inject(&self, runnable: Runnable) -> Result<(), Runnable> {
+        let mut injected = self.lock();
+        if injected.closed {
+            return Err(runnable);
         }
         injected.queue.push(runnable);
         self.has_injected.store(true, Ordering::Release);
         drop(injected);
         self.thread.unpark();
+        Ok(())
+    }
+
+    /// The schedule function of a task submitted from another thread (its future is `Send`).
+    /// Once the loop has closed, the task is cancelled and run here, so it ends with
+    /// `Cancelled` instead of waiting forever.
+    pub(crate) fn schedule_send(self: &Arc<Self>, runnable: Runnable) {
+        let mut runnable = Some(runnable);
+        let _ = CURRENT.try_with(|current| {
+            if let Some(lp) = &*current.borrow() {
+                if lp.shared.id == self.id {
+                    lp.ready
+                        .borrow_mut()
+                        .push_back(runnable.take().expect("taken once"));
+                }
+            }
+        });
+        let Some(runnable) = runnable else { return };
+        if let Err(runnable) = self.try_inject(runnable) {
+            runnable.metadata().request_cancel(None);
+            runnable.run();
+        }
+    }
+
+    pub(crate) fn blocking(&self) -> &Arc<crate::blocking::BlockingPool> {
+        &self.blocking
     }
 }
 
@@ -136,6 +169,8 @@ impl Shared {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Config {
     pub(crate) start_paused: bool,
+    /// The bound of the blocking pool (`None`: the default).
+    pub(crate) blocking_threads: Option<usize>,
     pub(crate) debug: crate::debug::DebugConfig,
 }
 
@@ -172,6 +207,11 @@ impl EventLoop {
                 }),
                 has_injected: AtomicBool::new(false),
                 thread: thread::current(),
+                blocking: Arc::new(crate::blocking::BlockingPool::new(
+                    config
+                        .blocking_threads
+                        .unwrap_or(crate::blocking::DEFAULT_THREADS),
+                )),
             }),
             me: me.clone(),
             ready: RefCell::new(VecDeque::new()),
@@ -251,6 +291,18 @@ impl EventLoop {
     /// Sets aside a key for listing a group child in the loop's table.
     pub(crate) fn reserve_key(&self) -> usize {
         self.tasks.borrow_mut().reserve()
+    }
+
+    /// Takes a task submitted from another thread into the loop's table, as one it owns.
+    /// Returns its key, and whether the loop is shutting down (then the task must not start).
+    pub(crate) fn adopt(&self, header: &Header) -> (usize, bool) {
+        let key = {
+            let mut tasks = self.tasks.borrow_mut();
+            let key = tasks.reserve();
+            tasks.fill(key, header, true);
+            key
+        };
+        (key, self.shutting_down.get())
     }
 
     /// Lists a group child under a reserved key (for introspection; its group owns it, so the

@@ -3,7 +3,11 @@
 use std::fmt;
 use std::sync::Arc;
 
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::event_loop::{EventLoop, Shared};
+use crate::task::{Owner, Spawn, Task, spawn_supervised};
 
 /// A reference to an event loop, usable from any thread (`Send + Sync + Clone`).
 ///
@@ -60,6 +64,11 @@ impl Handle {
     }
 }
 
+/// The error of a [`Handle`] whose loop has shut down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the event loop has shut down, so it runs nothing more; submit work while it runs")]
+pub struct LoopClosed;
+
 /// Why [`Handle::dump_tasks`] could not get the task tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -76,6 +85,116 @@ pub enum DumpError {
 }
 
 impl Handle {
+    /// Runs `f` on the loop soon, from any thread: asyncio's `loop.call_soon_threadsafe`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    ///
+    /// tether::run(async {
+    ///     let handle = tether::Handle::current();
+    ///     let (tx, rx) = mpsc::channel();
+    ///     std::thread::spawn(move || {
+    ///         handle.call_soon_threadsafe(move || tx.send(tether::current_task().is_none()).unwrap())
+    ///     })
+    ///     .join()
+    ///     .unwrap()
+    ///     .unwrap();
+    ///     tether::yield_now().await;
+    ///     assert_eq!(rx.recv().unwrap(), true, "it ran on the loop, outside any task");
+    /// });
+    /// ```
+    pub fn call_soon_threadsafe<F>(&self, f: F) -> Result<(), LoopClosed>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.shared.call_soon(Box::new(f)).map_err(|_| LoopClosed)
+    }
+
+    /// Starts `future` as a task on this loop from any thread, owned by the returned handle:
+    /// asyncio's `run_coroutine_threadsafe`. The handle is usable (awaited, cancelled, dropped)
+    /// from any thread; dropping it cancels the task, as always.
+    ///
+    /// If the loop closes before the task runs, the task ends as cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// tether::run(async {
+    ///     let handle = tether::Handle::current();
+    ///     let worker = std::thread::spawn(move || {
+    ///         let task = handle.spawn_threadsafe(async { 40 + 2 }).unwrap();
+    ///         // Any executor can await the handle; here, a loop of this thread's own.
+    ///         tether::run(task)
+    ///     });
+    ///     while !worker.is_finished() {
+    ///         tether::sleep(std::time::Duration::from_millis(1)).await;
+    ///     }
+    ///     assert_eq!(worker.join().unwrap().unwrap(), 42);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_threadsafe<F>(&self, future: F) -> Result<Task<F::Output>, LoopClosed>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        if self.shared.is_current() {
+            return Ok(crate::create_task(future));
+        }
+        if self.shared.is_closed() {
+            return Err(LoopClosed);
+        }
+        let loop_id = self.shared.id();
+        let key = Arc::new(AtomicUsize::new(usize::MAX));
+        let adopted = key.clone();
+        let future = async move {
+            let shutting_down = EventLoop::with_current(|lp| {
+                let header = crate::task::current::running().expect("a task is being polled");
+                // SAFETY: the running task's header outlives this poll of its future.
+                let (key, shutting_down) = lp.adopt(unsafe { header.as_ref() });
+                adopted.store(key, Ordering::Release);
+                if shutting_down {
+                    // SAFETY: as above.
+                    unsafe { header.as_ref() }.request_cancel(None);
+                }
+                shutting_down
+            });
+            if shutting_down != Some(false) {
+                // Cancelled above (or not on a loop at all): wait to be dropped.
+                std::future::pending::<()>().await;
+            }
+            future.await
+        };
+        let on_end = move || {
+            let key = key.load(Ordering::Acquire);
+            if key != usize::MAX {
+                EventLoop::with_current(|lp| {
+                    if lp.id() == loop_id {
+                        lp.unregister(key);
+                    }
+                });
+            }
+        };
+        let shared = self.shared.clone();
+        let mut spawn = Spawn::new(Owner::Handle, std::panic::Location::caller());
+        // SAFETY: the future, `on_end` and the schedule function are `Send + 'static`, so the
+        // runnable may run and drop anywhere: on the loop, or on the thread that finds the loop
+        // closed (`schedule_send`).
+        let (runnable, raw) = unsafe {
+            spawn_supervised(
+                future,
+                &mut spawn,
+                move |runnable| shared.schedule_send(runnable),
+                on_end,
+                |_, outcome| outcome,
+            )
+        };
+        runnable.schedule();
+        Ok(Task::from_raw(raw))
+    }
+
     /// The loop's live task tree as text (see [`dump_tasks`](crate::dump_tasks)), from any
     /// thread: a way to see inside a running program without changing it. Give the handle to
     /// a watchdog thread, a signal handler thread, or an admin endpoint.

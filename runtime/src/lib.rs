@@ -62,6 +62,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
+mod blocking;
 pub mod context;
 mod debug;
 mod event_loop;
@@ -77,9 +78,10 @@ pub mod task;
 pub mod time;
 mod wait;
 
+pub use blocking::{BlockingError, to_thread};
 pub use gather::{gather, try_gather};
 pub use group::{CreateTaskError, GroupError, TaskFailure, TaskGroup, TaskHandle};
-pub use handle::{DumpError, Handle, NoRunningLoop};
+pub use handle::{DumpError, Handle, LoopClosed, NoRunningLoop};
 pub use introspect::{all_tasks, current_task, dump_tasks};
 pub use promise::{Promise, PromiseError, Resolver, Settled};
 pub use runtime::{Builder, Runtime, run};

@@ -163,6 +163,13 @@ impl Builder {
         self
     }
 
+    /// The most threads [`to_thread`](crate::to_thread) runs blocking closures on at once
+    /// (default 64); more work waits its turn.
+    pub fn blocking_threads(mut self, threads: usize) -> Builder {
+        self.config.blocking_threads = Some(threads);
+        self
+    }
+
     /// The configured runtime.
     pub fn build(self) -> Runtime {
         Runtime {

@@ -35,7 +35,10 @@ fn debug_runtime(captured: &Captured) -> tether::Runtime {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "under Miri every poll is slow enough to trip the threshold")]
+#[cfg_attr(
+    miri,
+    ignore = "under Miri every poll is slow enough to trip the threshold"
+)]
 fn a_slow_poll_is_reported_with_the_tasks_name_and_location() {
     let captured = Captured::default();
     debug_runtime(&captured).run(async {
@@ -54,7 +57,10 @@ fn a_slow_poll_is_reported_with_the_tasks_name_and_location() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "under Miri every poll is slow enough to trip the threshold")]
+#[cfg_attr(
+    miri,
+    ignore = "under Miri every poll is slow enough to trip the threshold"
+)]
 fn a_slow_group_child_is_blamed_not_its_group() {
     let captured = Captured::default();
     debug_runtime(&captured).run(async {
