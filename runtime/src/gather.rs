@@ -6,7 +6,7 @@ use std::future::IntoFuture;
 /// outputs in the order given: asyncio's `await asyncio.gather(*aws)`.
 ///
 /// Nothing is spawned, so the futures may borrow. For a fixed number of futures of different
-/// types, [`gather!`](crate::gather) returns a tuple and allocates nothing.
+/// types, [`gather!`](macro@crate::gather) returns a tuple and allocates nothing.
 ///
 /// # Examples
 ///

@@ -12,14 +12,32 @@
 //! | `asyncio.run(main())` | [`tether::run(fut)`](run) |
 //! | `async def main()` + `asyncio.run` | `#[tether::main] async fn main()` |
 //! | test functions | `#[tether::test] async fn t()`, `#[tether::test(start_paused)]` on a virtual clock |
+//! | `asyncio.run(main(), debug=True)` | `#[tether::main(debug)]`, [`Builder::debug`], `TETHER_DEBUG=1` |
 //! | `await asyncio.sleep(s)` | [`tether::sleep(Duration)`](sleep)`.await` |
 //! | `await asyncio.sleep(0)` | [`tether::yield_now()`](yield_now)`.await` or `sleep(Duration::ZERO)` |
 //! | `loop.time()` | [`tether::time::Instant::now()`](time::Instant::now) |
 //! | `asyncio.create_task(coro)` | [`tether::create_task(fut)`](create_task) `-> Task<T>` |
+//! | `create_task(coro, name=, context=)`, eager start | [`task::Builder`]: `.name(..).context(..).eager(true).create_task(fut)` |
 //! | "keep a reference to the task" | [`Task<T>`](Task) *is* the reference: dropping it cancels the task |
 //! | `await task` | `task.await -> Result<T, TaskError>` |
-//! | `task.cancel()`, `task.done()` | [`Task::cancel`], [`Task::is_finished`] |
+//! | `task.cancel(msg)`, `cancelled()`, `done()` | [`Task::cancel_with`], [`Task::is_cancelled`], [`Task::is_finished`] |
+//! | `task.result()`, `get_name()`, `add_done_callback` | [`Task::try_result`], [`Task::name`], [`Task::add_done_callback`] |
 //! | `CancelledError`, a task's exception | [`TaskError::Cancelled`], [`TaskError::Panicked`] |
+//! | `async with asyncio.TaskGroup() as tg` | [`task_group!`]`(\|tg\| ...)`, [`TaskGroup::scope`] |
+//! | `tg.create_task(coro)` | [`TaskGroup::create_task`] `-> TaskHandle<T>` (children may borrow) |
+//! | `ExceptionGroup` | [`GroupError`], a list of [`TaskFailure`]s |
+//! | `background_tasks` set | [`TaskSet::new`], [`TaskSet::background`] |
+//! | `asyncio.gather(a, b)`, `gather(*aws)` | [`gather!`]`(a, b)`, [`gather()`](fn@gather), [`try_gather`] |
+//! | `asyncio.timeout(d)`, `wait_for`, `Timeout.reschedule` | [`timeout`], [`timeout_at`], [`time::timeout_scope`] |
+//! | `asyncio.shield(aw)` | [`shield`]`(&mut task)` |
+//! | `asyncio.wait(..., return_when=)`, `as_completed` | [`wait`]`(tasks, ReturnWhen::..)`, [`as_completed`] |
+//! | `asyncio.Future` | [`Promise`], settled through a [`Resolver`] from any thread |
+//! | `asyncio.to_thread(f)` | [`to_thread`]`(f)` |
+//! | `call_soon_threadsafe`, `run_coroutine_threadsafe` | [`Handle::call_soon_threadsafe`], [`Handle::spawn_threadsafe`] |
+//! | `contextvars.ContextVar`, `copy_context` | [`context::ContextVar`], [`context::copy_context`] |
+//! | `current_task()`, `all_tasks()`, `pstree` | [`current_task`], [`all_tasks`], [`dump_tasks`] |
+//! | `asyncio.Event`, `Lock`, `Semaphore`, `Condition`, `Barrier` | [`sync::Event`], [`sync::Lock`], [`sync::Semaphore`], [`sync::Condition`], [`sync::Barrier`] |
+//! | `asyncio.Queue`, `PriorityQueue`, `LifoQueue` | [`queue::Queue`], [`queue::PriorityQueue`], [`queue::LifoQueue`] |
 //! | `get_running_loop()` | [`Handle::current()`](Handle::current), [`Handle::try_current()`](Handle::try_current) |
 //! | `asyncio.Runner` | [`Runtime`], configured by [`Builder`] |
 //!
