@@ -325,7 +325,7 @@ impl EventLoop {
     }
 
     /// Runs the loop until `main` has finished.
-    fn run_until<T>(&self, main: &RawTask<T>) {
+    fn run_until<T>(&self, main: &crate::Task<T>) {
         loop {
             self.take_injected();
             self.fire_timers();
@@ -382,9 +382,10 @@ impl EventLoop {
         self.timers
             .borrow_mut()
             .take_due(self.clock.now(), &mut due);
-        // Wake outside the borrow: a waker may run code that touches the timers.
+        // Wake outside the borrow: a waker may run code that touches the timers. A waker is
+        // anybody's code: one that panics is reported, and the others still fire.
         for waker in due.drain(..) {
-            waker.wake();
+            wake_contained(waker);
         }
         self.due.replace(due);
     }
@@ -465,6 +466,16 @@ impl EventLoop {
     }
 }
 
+/// Wakes `waker`, reporting a panic from it on stderr instead of unwinding into the loop.
+pub(crate) fn wake_contained(waker: Waker) {
+    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake())) {
+        eprintln!(
+            "tether: a waker panicked while waking: {}",
+            crate::Panic::new(payload).message()
+        );
+    }
+}
+
 /// Runs one callback, reporting a panic on stderr instead of unwinding into the loop.
 fn run_callback(callback: Callback) {
     if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(callback)) {
@@ -486,12 +497,12 @@ pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
     // SAFETY: `future` may borrow from the caller. The loop is shut down before this function
     // returns, by `shutdown` below or, if anything unwinds, by `Enter::drop`; shutdown drops the
     // future of every task in the table, this one included.
-    let mut main = unsafe {
+    let mut main = crate::Task::from_raw(unsafe {
         lp.spawn(
             future,
             Spawn::new(crate::task::Owner::Handle, std::panic::Location::caller()),
         )
-    };
+    });
     lp.run_until(&main);
     lp.shutdown();
     drop(guard);

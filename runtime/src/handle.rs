@@ -79,7 +79,8 @@ pub enum DumpError {
     /// The loop did not answer in time: a task is keeping it busy without yielding (which is
     /// itself the likely problem: look for blocking calls inside tasks).
     #[error(
-        "the event loop did not answer in time: a task is blocking it without yielding;          look for blocking calls inside tasks, or turn on debug mode to have them reported"
+        "the event loop did not answer in time: a task is blocking it without yielding; \
+         look for blocking calls inside tasks, or turn on debug mode to have them reported"
     )]
     Busy,
 }

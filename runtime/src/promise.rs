@@ -87,11 +87,12 @@ impl<T, E> Inner<T, E> {
         let waker = state.waker.take();
         let callbacks = std::mem::take(&mut state.callbacks);
         drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        // Callbacks first: a waker is anybody's code, and one that panics must not lose them.
         for callback in callbacks {
             self.run_callback(callback, settled);
+        }
+        if let Some(waker) = waker {
+            crate::event_loop::wake_contained(waker);
         }
         Ok(())
     }

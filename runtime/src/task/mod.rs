@@ -31,7 +31,38 @@ use header::{Header, Origin};
 pub(crate) type Runnable = async_task::Runnable<Header>;
 
 /// The async-task handle of a task run under `supervise`.
-pub(crate) type RawTask<T> = async_task::Task<Result<T, TaskError>, Header>;
+pub(crate) type RawTask<T> = async_task::Task<Result<Contained<T>, TaskError>, Header>;
+
+/// A task's output while it waits in the task's allocation for its owner.
+///
+/// If nobody claims it (a detached group child, a background set), async-task drops it, under a
+/// guard that aborts the process on a panic. This wrapper runs the output's destructor itself,
+/// and reports a panic from it instead of letting it reach that guard.
+pub(crate) struct Contained<T>(Option<T>);
+
+impl<T> Contained<T> {
+    fn into_inner(mut self) -> T {
+        self.0.take().expect("an output is claimed once")
+    }
+}
+
+impl<T> Drop for Contained<T> {
+    fn drop(&mut self) {
+        if let Some(output) = self.0.take() {
+            let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(output)));
+            if let Err(payload) = dropped {
+                eprintln!(
+                    "tether: dropping the unclaimed output of a task panicked: {}",
+                    Panic::new(payload).message()
+                );
+            }
+        }
+    }
+}
+
+/// The message of the panic raised by polling a task whose outcome was already taken.
+const POLLED_AFTER_OUTCOME: &str = "a tether Task (or TaskHandle) was polled after it returned its outcome; \
+     await a task once, or peek at a finished task with try_result()";
 
 /// The message of the panic raised by `create_task` outside a loop.
 pub(crate) const NO_LOOP: &str = "tether::create_task was called outside a running event loop; \
@@ -138,7 +169,7 @@ async fn run_task<F, T, E, Fin>(
     context: crate::context::Context,
     end: supervise::OnEnd<'_, E>,
     finish: Fin,
-) -> Result<T, TaskError>
+) -> Result<Contained<T>, TaskError>
 where
     F: Future,
     E: FnOnce(),
@@ -156,7 +187,7 @@ where
     if !callbacks.is_empty() {
         schedule_callbacks(header, callbacks);
     }
-    output
+    output.map(|value| Contained(Some(value)))
 }
 
 /// Runs done callbacks on the running loop soon (asyncio's `call_soon`), or here and now when
@@ -246,6 +277,10 @@ where
 /// Awaiting it gives the task's output, or a [`TaskError`] if the task was cancelled or
 /// panicked. Dropping it cancels the task: the only way a task keeps running is to have an owner.
 ///
+/// A waker that panics when woken is contained by tether's own wake paths (timers, promises,
+/// callbacks), but not when it is the waker of code awaiting a `Task`: async-task, which
+/// notifies that awaiter, aborts the process then, as it does for any panic in its internals.
+///
 /// # Examples
 ///
 /// ```
@@ -261,23 +296,38 @@ where
 /// ```
 #[must_use = "a task must be owned by a Task handle, a TaskGroup or a TaskSet: dropping this `Task` cancels the task; await it, keep it, or spawn it in a TaskSet or group instead"]
 pub struct Task<T> {
-    raw: RawTask<T>,
+    /// `None` once detached (by a group's handle, or by `drop`).
+    raw: Option<RawTask<T>>,
     /// The outcome, once read out of the finished task by `try_result` or a `wait`.
     output: Option<Result<T, TaskError>>,
+    /// `.await` has returned the outcome.
+    taken: bool,
 }
 
 impl<T> Task<T> {
     pub(crate) fn from_raw(raw: RawTask<T>) -> Task<T> {
-        Task { raw, output: None }
+        Task {
+            raw: Some(raw),
+            output: None,
+            taken: false,
+        }
+    }
+
+    fn raw(&self) -> &RawTask<T> {
+        self.raw
+            .as_ref()
+            .expect("a Task holds its task until dropped")
     }
 
     /// Lets the task run on without an owner reading its output (a group still owns it).
-    pub(crate) fn detach(self) {
-        self.raw.detach();
+    pub(crate) fn detach(mut self) {
+        if let Some(raw) = self.raw.take() {
+            raw.detach();
+        }
     }
 
     fn header(&self) -> &Header {
-        self.raw.metadata()
+        self.raw().metadata()
     }
 
     /// The task's id.
@@ -298,7 +348,7 @@ impl<T> Task<T> {
     /// `true` once the task has finished: returned, panicked, or been cancelled
     /// (asyncio's `done()`).
     pub fn is_finished(&self) -> bool {
-        self.output.is_some() || self.raw.is_finished()
+        self.taken || self.output.is_some() || self.raw().is_finished()
     }
 
     /// `true` if the task finished by being cancelled (asyncio's `cancelled()`).
@@ -367,7 +417,7 @@ impl<T> Task<T> {
     /// });
     /// ```
     pub fn try_result(&mut self) -> Option<&Result<T, TaskError>> {
-        if self.output.is_none() && self.raw.is_finished() {
+        if self.output.is_none() && !self.taken && self.raw().is_finished() {
             let mut cx = Context::from_waker(std::task::Waker::noop());
             let _ = self.poll_finished(&mut cx);
         }
@@ -379,9 +429,14 @@ impl<T> Task<T> {
         if self.output.is_some() {
             return Poll::Ready(());
         }
-        match Pin::new(&mut self.raw).poll(cx) {
+        assert!(!self.taken, "{POLLED_AFTER_OUTCOME}");
+        let raw = self
+            .raw
+            .as_mut()
+            .expect("a Task holds its task until dropped");
+        match Pin::new(raw).poll(cx) {
             Poll::Ready(output) => {
-                self.output = Some(output);
+                self.output = Some(output.map(Contained::into_inner));
                 Poll::Ready(())
             }
             Poll::Pending => Poll::Pending,
@@ -451,10 +506,26 @@ impl<T> Future for Task<T> {
     type Output = Result<T, TaskError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(output) = self.output.take() {
-            return Poll::Ready(output);
+        let this = &mut *self;
+        match this.poll_finished(cx) {
+            Poll::Ready(()) => {
+                this.taken = true;
+                Poll::Ready(this.output.take().expect("poll_finished keeps the outcome"))
+            }
+            Poll::Pending => Poll::Pending,
         }
-        Pin::new(&mut self.raw).poll(cx)
+    }
+}
+
+impl<T> Drop for Task<T> {
+    /// Cancels the task through tether's own path: the request reaches the task's wrapper,
+    /// which drops the future (catching a panic from its destructors) and runs the done
+    /// callbacks, as any cancellation does.
+    fn drop(&mut self) {
+        if let Some(raw) = self.raw.take() {
+            raw.metadata().request_cancel(None);
+            raw.detach();
+        }
     }
 }
 

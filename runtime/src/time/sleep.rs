@@ -70,7 +70,7 @@ struct Armed {
 }
 
 /// The message of the panic raised by polling a timer outside a loop.
-const NO_LOOP: &str = "a tether timer (sleep, sleep_until) was polled outside a running tether event loop; \
+const NO_LOOP: &str = "a tether timer (sleep, sleep_until, timeout, wait with a time limit) was polled outside a running tether event loop; \
      await it inside tether::run, #[tether::main] or #[tether::test]";
 
 impl Sleep {
