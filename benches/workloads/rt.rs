@@ -1,0 +1,255 @@
+//! The runtimes under test, behind one small trait so that every workload is written once.
+//!
+//! Each `run` starts a fresh runtime (a new tether loop, a new tokio runtime, a new
+//! `LocalExecutor`) and drops it before returning; workloads time themselves inside it, so
+//! runtime start-up and teardown are never in a figure. `spawn` is each runtime's own spawn
+//! (`tether::create_task`, `tokio::spawn`, `LocalExecutor::spawn`), and awaiting the returned
+//! handle awaits the native handle and unwraps its `Result`.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// A runtime under test.
+pub trait Rt: 'static {
+    /// The column name.
+    const NAME: &'static str;
+    /// The native join handle, wrapped so that awaiting it yields the task's output.
+    type Handle<T: Send + 'static>: Future<Output = T> + Send + Unpin + 'static;
+
+    /// Spawns a task on the running runtime.
+    fn spawn<F>(future: F) -> Self::Handle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Cancels a task (tether and async-executor cancel on drop; tokio needs `abort`).
+    fn cancel<T: Send + 'static>(handle: Self::Handle<T>);
+
+    /// The runtime's own `yield_now`.
+    fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// Runs `future` to completion on a fresh runtime on this thread.
+    fn run<F>(future: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+}
+
+/// A runtime with timers.
+pub trait TimerRt: Rt {
+    /// The runtime's own sleep.
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send;
+
+    /// `future`, exempt from the runtime's cooperative budget if it has one (tokio's would
+    /// otherwise turn most polls of a tight arm-and-drop loop into no-ops that arm nothing).
+    fn unconstrained<F: Future + Send>(future: F) -> impl Future<Output = F::Output> + Send {
+        future
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// tether
+
+/// tether's single-threaded event loop.
+#[derive(Debug)]
+pub enum Tether {}
+
+/// A `tether::Task` whose `Result` is unwrapped.
+#[derive(Debug)]
+pub struct TetherHandle<T>(tether::Task<T>);
+
+impl<T> Future for TetherHandle<T> {
+    type Output = T;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|out| out.expect("tether task failed"))
+    }
+}
+
+impl Rt for Tether {
+    const NAME: &'static str = "tether";
+    type Handle<T: Send + 'static> = TetherHandle<T>;
+
+    #[inline]
+    fn spawn<F>(future: F) -> TetherHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        TetherHandle(tether::create_task(future))
+    }
+
+    fn cancel<T: Send + 'static>(handle: TetherHandle<T>) {
+        drop(handle);
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        tether::yield_now()
+    }
+
+    fn run<F>(future: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        tether::run(future)
+    }
+}
+
+impl TimerRt for Tether {
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+        tether::sleep(duration)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// tokio
+
+/// tokio's current-thread runtime (with the time driver).
+#[derive(Debug)]
+pub enum TokioCt {}
+
+/// tokio's multi-thread runtime with 2 workers; the workload itself runs in a spawned task on a
+/// worker (not in `block_on` on the calling thread), as tokio's own benchmarks do.
+#[derive(Debug)]
+pub enum TokioMt {}
+
+/// A `tokio::task::JoinHandle` whose `Result` is unwrapped.
+#[derive(Debug)]
+pub struct TokioHandle<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Future for TokioHandle<T> {
+    type Output = T;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|out| out.expect("tokio task failed"))
+    }
+}
+
+macro_rules! tokio_rt {
+    ($ty:ty, $name:expr, |$future:ident| $run:expr) => {
+        impl Rt for $ty {
+            const NAME: &'static str = $name;
+            type Handle<T: Send + 'static> = TokioHandle<T>;
+
+            #[inline]
+            fn spawn<F>(future: F) -> TokioHandle<F::Output>
+            where
+                F: Future + Send + 'static,
+                F::Output: Send + 'static,
+            {
+                TokioHandle(tokio::spawn(future))
+            }
+
+            fn cancel<T: Send + 'static>(handle: TokioHandle<T>) {
+                handle.0.abort();
+            }
+
+            fn yield_now() -> impl Future<Output = ()> + Send {
+                tokio::task::yield_now()
+            }
+
+            fn run<F>($future: F) -> F::Output
+            where
+                F: Future + Send + 'static,
+                F::Output: Send + 'static,
+            {
+                $run
+            }
+        }
+
+        impl TimerRt for $ty {
+            fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+                tokio::time::sleep(duration)
+            }
+
+            fn unconstrained<F: Future + Send>(
+                future: F,
+            ) -> impl Future<Output = F::Output> + Send {
+                tokio::task::unconstrained(future)
+            }
+        }
+    };
+}
+
+tokio_rt!(TokioCt, "tokio (ct)", |future| {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("tokio current_thread runtime");
+    rt.block_on(future)
+});
+
+tokio_rt!(TokioMt, "tokio (mt, 2)", |future| {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .expect("tokio multi_thread runtime");
+    rt.block_on(rt.spawn(future)).expect("main task")
+});
+
+// ---------------------------------------------------------------------------------------------
+// async-executor
+
+/// async-executor's `LocalExecutor`, driven by `futures_lite::future::block_on(ex.run(..))`.
+///
+/// Workloads reach the executor through a thread-local, as `tether::create_task` and
+/// `tokio::spawn` reach theirs.
+#[derive(Debug)]
+pub enum AsyncExecutor {}
+
+thread_local! {
+    static EXECUTOR: RefCell<Option<Rc<async_executor::LocalExecutor<'static>>>> =
+        const { RefCell::new(None) };
+}
+
+impl Rt for AsyncExecutor {
+    const NAME: &'static str = "async-executor";
+    type Handle<T: Send + 'static> = async_executor::Task<T>;
+
+    #[inline]
+    fn spawn<F>(future: F) -> async_executor::Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        EXECUTOR.with(|ex| {
+            ex.borrow()
+                .as_ref()
+                .expect("spawn outside AsyncExecutor::run")
+                .spawn(future)
+        })
+    }
+
+    fn cancel<T: Send + 'static>(handle: async_executor::Task<T>) {
+        drop(handle);
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        futures_lite::future::yield_now()
+    }
+
+    fn run<F>(future: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let ex = Rc::new(async_executor::LocalExecutor::new());
+        EXECUTOR.with(|slot| *slot.borrow_mut() = Some(ex.clone()));
+        let output = futures_lite::future::block_on(ex.run(future));
+        EXECUTOR.with(|slot| slot.borrow_mut().take());
+        drop(ex);
+        output
+    }
+}

@@ -1,0 +1,382 @@
+//! The workloads, each written once (generic over [`Rt`]) or once per runtime where the API
+//! differs (groups, gather). Every one spawns with the runtime's own spawn and awaits every
+//! handle it gets back.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures::channel::oneshot;
+
+use super::alloc;
+use super::rt::{Rt, TimerRt};
+
+/// Runs `body` `reps` times on a fresh runtime `R` and returns the time taken inside it.
+pub fn timed<R, F, Fut>(reps: usize, body: F) -> Duration
+where
+    R: Rt,
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    R::run(async move {
+        let start = Instant::now();
+        for _ in 0..reps {
+            body().await;
+        }
+        start.elapsed()
+    })
+}
+
+/// [`timed`] for tether-only bodies, which need not be `Send` (task groups are not).
+pub fn timed_tether<F, Fut>(reps: usize, body: F) -> Duration
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    tether::run(async move {
+        let start = Instant::now();
+        for _ in 0..reps {
+            body().await;
+        }
+        start.elapsed()
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. spawn_many
+
+/// Spawns `n` empty tasks (all in flight), then awaits every handle.
+pub async fn spawn_many<R: Rt>(n: usize) {
+    let mut handles = Vec::with_capacity(n);
+    for _ in 0..n {
+        handles.push(R::spawn(async {}));
+    }
+    for handle in handles {
+        handle.await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. yield_many
+
+/// `tasks` tasks, each yielding `yields` times with the runtime's `yield_now`.
+pub async fn yield_many<R: Rt>(tasks: usize, yields: usize) {
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            R::spawn(async move {
+                for _ in 0..yields {
+                    R::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. ping_pong
+
+/// `pairs` pairs: a ping task spawns its pong task, sends it one message over a
+/// `futures::channel::oneshot`, awaits the answer on another, then awaits the pong's handle.
+pub async fn ping_pong<R: Rt>(pairs: usize) {
+    let pings: Vec<_> = (0..pairs)
+        .map(|_| {
+            R::spawn(async {
+                let (ping_tx, ping_rx) = oneshot::channel::<()>();
+                let (pong_tx, pong_rx) = oneshot::channel::<()>();
+                let pong = R::spawn(async move {
+                    ping_rx.await.expect("ping");
+                    pong_tx.send(()).expect("pong receiver alive");
+                });
+                ping_tx.send(()).expect("ping receiver alive");
+                pong_rx.await.expect("pong");
+                pong.await;
+            })
+        })
+        .collect();
+    for ping in pings {
+        ping.await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. chained_spawn
+
+/// One link of the chain: spawns the next link (unless it is the last) and forwards its
+/// completion. A hand-written future so that the chain needs no boxing on any runtime.
+#[derive(Debug)]
+pub struct Link<R: Rt> {
+    left: usize,
+    next: Option<R::Handle<()>>,
+}
+
+impl<R: Rt> Future for Link<R> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.left == 0 {
+            return Poll::Ready(());
+        }
+        let left = this.left - 1;
+        let next = this
+            .next
+            .get_or_insert_with(|| R::spawn(Link::<R> { left, next: None }));
+        Pin::new(next).poll(cx)
+    }
+}
+
+/// A chain of `n` tasks, each spawning the next and awaiting it.
+pub async fn chained_spawn<R: Rt>(n: usize) {
+    R::spawn(Link::<R> {
+        left: n - 1,
+        next: None,
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. timers
+
+/// `n` tasks, each sleeping `duration` with the runtime's own timer.
+pub async fn sleep_many<R: TimerRt>(n: usize, duration: Duration) {
+    let mut handles = Vec::with_capacity(n);
+    for _ in 0..n {
+        handles.push(R::spawn(R::sleep(duration)));
+    }
+    for handle in handles {
+        handle.await;
+    }
+}
+
+/// Creates `n` sleeps one after the other, polls each once (arming its timer) and drops it
+/// (disarming it). 60 s each, so that no deadline can pass before the poll, however loaded the
+/// machine.
+pub async fn arm_cancel<R: TimerRt>(n: usize) {
+    R::unconstrained(async move {
+        for _ in 0..n {
+            let mut sleep = pin!(R::sleep(Duration::from_secs(60)));
+            let polled = futures::poll!(sleep.as_mut());
+            assert!(polled.is_pending());
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. groups and gather
+
+/// `tether::task_group!` with `n` empty children.
+pub async fn tether_group(n: usize) {
+    tether::task_group!(|tg| {
+        for _ in 0..n {
+            tg.create_task(async {});
+        }
+    })
+    .expect("group");
+}
+
+/// `tether::TaskSet::new()` with `n` empty tasks, joined one by one.
+pub async fn tether_task_set(n: usize) {
+    let mut set = tether::TaskSet::new();
+    for _ in 0..n {
+        set.spawn(async {});
+    }
+    while let Some(outcome) = set.join_next().await {
+        outcome.expect("task");
+    }
+}
+
+/// `tokio::task::JoinSet` with `n` empty tasks, joined one by one.
+pub async fn tokio_join_set(n: usize) {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        set.spawn(async {});
+    }
+    while let Some(outcome) = set.join_next().await {
+        outcome.expect("task");
+    }
+}
+
+/// The future every gather variant awaits: yields once (runtime-independent), then returns.
+pub async fn yield_once(i: usize) -> usize {
+    futures_lite::future::yield_now().await;
+    i
+}
+
+/// `tether::gather(iter)` of `n` futures.
+pub async fn tether_gather(n: usize) {
+    let outputs = tether::gather((0..n).map(yield_once)).await;
+    black_box(outputs);
+}
+
+/// `futures::future::join_all` of the same `n` futures.
+pub async fn join_all(n: usize) {
+    let outputs = futures::future::join_all((0..n).map(yield_once)).await;
+    black_box(outputs);
+}
+
+/// How many 8-future joins each gather!/join_all/join! repetition runs.
+pub const GATHER8_CALLS: usize = 1_000;
+
+/// `tether::gather!` of 8 futures, [`GATHER8_CALLS`] times.
+pub async fn tether_gather8() {
+    for _ in 0..GATHER8_CALLS {
+        black_box(gather8().await);
+    }
+}
+
+/// One `tether::gather!` of 8 futures.
+pub async fn gather8() -> (usize, usize, usize, usize, usize, usize, usize, usize) {
+    tether::gather!(
+        yield_once(0),
+        yield_once(1),
+        yield_once(2),
+        yield_once(3),
+        yield_once(4),
+        yield_once(5),
+        yield_once(6),
+        yield_once(7),
+    )
+}
+
+/// `futures::future::join_all` of the same 8 futures, [`GATHER8_CALLS`] times.
+pub async fn join_all8() {
+    for _ in 0..GATHER8_CALLS {
+        black_box(join_all8_once().await);
+    }
+}
+
+/// One `futures::future::join_all` of 8 futures.
+pub async fn join_all8_once() -> Vec<usize> {
+    futures::future::join_all([
+        yield_once(0),
+        yield_once(1),
+        yield_once(2),
+        yield_once(3),
+        yield_once(4),
+        yield_once(5),
+        yield_once(6),
+        yield_once(7),
+    ])
+    .await
+}
+
+/// `futures::join!` of the same 8 futures, [`GATHER8_CALLS`] times.
+pub async fn join_macro8() {
+    for _ in 0..GATHER8_CALLS {
+        black_box(join_macro8_once().await);
+    }
+}
+
+/// One `futures::join!` of 8 futures.
+pub async fn join_macro8_once() -> (usize, usize, usize, usize, usize, usize, usize, usize) {
+    futures::join!(
+        yield_once(0),
+        yield_once(1),
+        yield_once(2),
+        yield_once(3),
+        yield_once(4),
+        yield_once(5),
+        yield_once(6),
+        yield_once(7),
+    )
+}
+
+/// Heap allocations made by one awaited `fut` inside a running tether task, after a warm-up
+/// call (so the loop's queues already have their capacity).
+pub fn allocations_in_tether<F, Fut>(make: F) -> alloc::Counts
+where
+    F: Fn() -> Fut,
+    Fut: Future,
+{
+    tether::run(async move {
+        black_box(make().await);
+        let start = alloc::start_counting();
+        black_box(make().await);
+        alloc::stop_counting(start)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. bytes per task
+
+static POLLED: AtomicUsize = AtomicUsize::new(0);
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+struct Live;
+
+impl Live {
+    fn new() -> Live {
+        LIVE.fetch_add(1, Relaxed);
+        Live
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Relaxed);
+    }
+}
+
+/// What one pending task costs on the heap.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskMemory {
+    /// Heap bytes in use per task, steady state (queues and tables already grown).
+    pub bytes: f64,
+    /// Allocations per task, steady state.
+    pub allocs: f64,
+    /// Heap bytes in use per task in the first round, queue and table growth included.
+    pub cold_bytes: f64,
+}
+
+/// Spawns `n` tasks that each run once and then wait forever, and measures the heap in use
+/// before and after, per task. The first round also counts the growth of the runtime's queues
+/// and tables (`cold_bytes`); it is then cancelled and fully dropped, so the second round sees
+/// the steady-state cost of a task alone. The handles live in a vector allocated before either
+/// window.
+pub async fn bytes_per_task<R: Rt>(n: usize) -> TaskMemory {
+    let mut handles = Vec::with_capacity(n);
+    let mut memory = TaskMemory {
+        bytes: 0.0,
+        allocs: 0.0,
+        cold_bytes: 0.0,
+    };
+    for round in 0..2 {
+        POLLED.store(0, Relaxed);
+        let window = alloc::start_counting();
+        for _ in 0..n {
+            handles.push(R::spawn(async {
+                let _live = Live::new();
+                POLLED.fetch_add(1, Relaxed);
+                std::future::pending::<()>().await;
+            }));
+        }
+        while POLLED.load(Relaxed) < n {
+            R::yield_now().await;
+        }
+        let counts = alloc::stop_counting(window);
+        let bytes = counts.in_use_delta() as f64 / n as f64;
+        if round == 0 {
+            memory.cold_bytes = bytes;
+        } else {
+            memory.bytes = bytes;
+            memory.allocs = counts.allocs as f64 / n as f64;
+        }
+        for handle in handles.drain(..) {
+            R::cancel(handle);
+        }
+        while LIVE.load(Relaxed) > 0 {
+            R::yield_now().await;
+        }
+        for _ in 0..8 {
+            R::yield_now().await;
+        }
+    }
+    memory
+}
