@@ -352,7 +352,10 @@ impl EventLoop {
     }
 
     fn take_injected(&self) {
-        if !self.shared.has_injected.swap(false, Ordering::Acquire) {
+        // A plain load first: the swap (a read-modify-write) only when there is something.
+        if !self.shared.has_injected.load(Ordering::Relaxed)
+            || !self.shared.has_injected.swap(false, Ordering::Acquire)
+        {
             return;
         }
         let (runnables, callbacks) = {
@@ -378,6 +381,11 @@ impl EventLoop {
     }
 
     fn fire_timers(&self) {
+        if self.timers.borrow().is_empty() {
+            // No clock read when nothing is armed: it is the most expensive step of an
+            // iteration that only runs tasks.
+            return;
+        }
         let mut due = self.due.take();
         self.timers
             .borrow_mut()

@@ -37,6 +37,8 @@ impl fmt::Display for TaskId {
 
 /// Cancellation has been requested.
 const CANCEL_REQUESTED: u8 = 1 << 0;
+/// The header's boxed extras exist (a name, a message, or done callbacks may be there).
+const HAS_EXTRAS: u8 = 1 << 4;
 /// The task has finished, and how (two bits, see [`Outcome`]).
 const FINISHED: u8 = 1 << 1;
 const OUTCOME_SHIFT: u8 = 2;
@@ -97,7 +99,7 @@ impl Header {
             parent,
             owner,
             location,
-            state: AtomicU8::new(0),
+            state: AtomicU8::new(if name.is_some() { HAS_EXTRAS } else { 0 }),
             slow: Mutex::new(Slow {
                 waker: None,
                 extras: name.map(|name| {
@@ -115,6 +117,7 @@ impl Header {
     }
 
     fn with_extras<R>(&self, f: impl FnOnce(&mut Extras) -> R) -> R {
+        self.state.fetch_or(HAS_EXTRAS, Ordering::AcqRel);
         f(self.slow().extras.get_or_insert_with(Box::default))
     }
 
@@ -173,10 +176,15 @@ impl Header {
 
     /// Records how the task ended and returns its done callbacks, to be run on the loop.
     pub(crate) fn finish(&self, outcome: Outcome) -> Callbacks {
-        self.state.fetch_or(
+        let before = self.state.fetch_or(
             FINISHED | ((outcome as u8) << OUTCOME_SHIFT),
             Ordering::AcqRel,
         );
+        if before & HAS_EXTRAS == 0 {
+            // No extras, so no callbacks: one atomic, no lock. `add_callback` sets HAS_EXTRAS
+            // under the lock before it checks FINISHED, so it cannot slip in between.
+            return Callbacks::default();
+        }
         self.slow()
             .extras
             .as_mut()
@@ -198,8 +206,11 @@ impl Header {
     /// caller to schedule.
     pub(crate) fn add_callback(&self, callback: DoneCallback) -> Result<u64, DoneCallback> {
         let mut slow = self.slow();
-        // Checked under the lock that `finish` takes the callbacks under: no callback is lost.
-        if self.is_finished() {
+        // One atomic step marks the extras and reads FINISHED. Either `finish` already ran (the
+        // callback is handed back to be scheduled), or it will see HAS_EXTRAS and take the
+        // callbacks under this lock, after the push below: none is lost.
+        let before = self.state.fetch_or(HAS_EXTRAS, Ordering::AcqRel);
+        if before & FINISHED != 0 {
             return Err(callback);
         }
         Ok(slow

@@ -117,25 +117,27 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let ready = EventLoop::with_current(|lp| {
+            if let Some(armed) = this.armed.filter(|armed| armed.loop_id == lp.id()) {
+                // Armed here: the loop fires timers once due, so an armed timer is a pending
+                // sleep (no clock read) and a missing one has fired.
+                let mut timers = lp.timers.borrow_mut();
+                if !timers.is_armed(armed.key) {
+                    return true;
+                }
+                timers.rearm(armed.key, cx.waker());
+                return false;
+            }
             if lp.clock.now() >= this.deadline.into_std() {
                 return true;
             }
-            let rearmed = match this.armed {
-                Some(armed) if armed.loop_id == lp.id() => {
-                    lp.timers.borrow_mut().rearm(armed.key, cx.waker())
-                }
-                _ => false,
-            };
-            if !rearmed {
-                let key = lp
-                    .timers
-                    .borrow_mut()
-                    .arm(this.deadline.into_std(), cx.waker().clone());
-                this.armed = Some(Armed {
-                    loop_id: lp.id(),
-                    key,
-                });
-            }
+            let key = lp
+                .timers
+                .borrow_mut()
+                .arm(this.deadline.into_std(), cx.waker().clone());
+            this.armed = Some(Armed {
+                loop_id: lp.id(),
+                key,
+            });
             false
         })
         .unwrap_or_else(|| panic!("{NO_LOOP}"));
