@@ -108,6 +108,9 @@ fn main() {
     if args.wants("memory") {
         memory_table(&asyncio);
     }
+    if args.wants("context") {
+        context_table(&args);
+    }
     if args.wants("combinators") {
         combinator_table(&args);
     }
@@ -319,6 +322,31 @@ fn memory_table(asyncio: &HashMap<String, (f64, String)>) {
     }
     if let Some((bytes, _)) = asyncio.get("bytes_per_task") {
         println!("| asyncio (tracemalloc) | {bytes:.0} | - | - | - |");
+    }
+    println!();
+}
+
+fn context_table(args: &Args) {
+    println!("Spawn cost with and without a context (tether, 1,000 empty tasks in flight):");
+    println!();
+    println!("| spawn_many_1k | unit | time | vs no context |");
+    println!("|---|---|---:|---:|");
+    let unit = Unit::NsPer {
+        ops: 1_000,
+        op: "task",
+    };
+    let runners: [Option<Runner>; 2] = [
+        Some(|reps| work::timed_tether(reps, || work::spawn_many::<Tether>(1_000))),
+        Some(|reps| work::timed_tether(reps, || work::spawn_many_with_context(1_000))),
+    ];
+    let times = measure(&runners, unit, args);
+    for (i, name) in ["empty context", "one ContextVar set"].iter().enumerate() {
+        println!(
+            "| {name} | {} | {} | {} |",
+            unit.label(),
+            fmt_value(times[i]),
+            fmt_ratio(ratio(times[i], times[0]))
+        );
     }
     println!();
 }

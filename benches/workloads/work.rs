@@ -59,6 +59,18 @@ pub async fn spawn_many<R: Rt>(n: usize) {
     }
 }
 
+/// The context value `spawn_many_with_context` sets before spawning.
+static REQUEST_ID: tether::context::ContextVar<u64> =
+    tether::context::ContextVar::new("request_id");
+
+/// [`spawn_many`] on tether with a context value set, so that every task inherits (copies) a
+/// non-empty context: what `tether::context` costs a spawn.
+pub async fn spawn_many_with_context(n: usize) {
+    let token = REQUEST_ID.set(7);
+    spawn_many::<crate::workloads::rt::Tether>(n).await;
+    REQUEST_ID.reset(token);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. yield_many
 
