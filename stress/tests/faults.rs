@@ -538,7 +538,6 @@ fn a_panicking_waker_on_a_sleep_is_contained() {
 }
 
 #[test]
-#[ignore = "known limitation, documented on Task: async-task aborts when it wakes an awaiter whose waker panics"]
 fn a_panicking_waker_awaiting_a_task_is_contained() {
     let child = isolated("a_panicking_waker_awaiting_a_task_is_contained", || {
         quiet_panics();

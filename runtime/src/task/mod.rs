@@ -14,7 +14,11 @@ mod yield_now;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+
+use futures::task::AtomicWaker;
 
 pub use builder::Builder;
 pub use cancel_handle::CancelHandle;
@@ -58,6 +62,68 @@ impl<T> Drop for Contained<T> {
             }
         }
     }
+}
+
+/// A waker that forwards to the awaiter's waker, containing a panic from it.
+///
+/// async-task wakes a finished task's awaiter inside a guard that aborts the process on a
+/// panic. A tether task's own waker cannot panic (it only schedules); any other waker is
+/// somebody's code, so it is reached through this one, which reports a panic instead.
+struct ForwardWaker {
+    awaiter: AtomicWaker,
+}
+
+impl Wake for ForwardWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.awaiter.wake()));
+        if let Err(payload) = woken {
+            eprintln!(
+                "tether: the waker of code awaiting a task panicked: {}",
+                Panic::new(payload).message()
+            );
+        }
+    }
+}
+
+/// The waker to hand async-task for an awaiter whose waker is `waker`: `None` for `waker`
+/// itself, when it is the running tether task's own waker; otherwise the forwarding waker,
+/// made once per `Task`.
+fn awaiter_waker<'a>(
+    forward: &'a mut Option<(Arc<ForwardWaker>, Waker)>,
+    waker: &Waker,
+) -> Option<&'a Waker> {
+    if is_running_tasks_waker(waker) {
+        return None;
+    }
+    let (inner, outer) = forward.get_or_insert_with(|| {
+        let inner = Arc::new(ForwardWaker {
+            awaiter: AtomicWaker::new(),
+        });
+        let outer = Waker::from(inner.clone());
+        (inner, outer)
+    });
+    inner.awaiter.register(waker);
+    Some(outer)
+}
+
+/// The distance from a task's allocation (what its wakers point at) to its tether header, as
+/// async-task lays it out: learnt from the first task made, `usize::MAX` until then.
+static HEADER_OFFSET: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// `true` if `waker` is the waker of the tether task being polled on this thread. Only addresses
+/// are compared: should async-task lay tasks out otherwise, the answer is `false`, and the
+/// forwarding waker (correct, a little slower) is used.
+fn is_running_tasks_waker(waker: &Waker) -> bool {
+    let Some(running) = current::running() else {
+        return false;
+    };
+    let offset = HEADER_OFFSET.load(Ordering::Relaxed);
+    offset != usize::MAX
+        && (waker.data() as usize).wrapping_add(offset) == running.as_ptr() as usize
 }
 
 /// The message of the panic raised by polling a task whose outcome was already taken.
@@ -158,7 +224,15 @@ where
             schedule,
         )
     };
-    task.metadata().set_waker(runnable.waker());
+    let waker = runnable.waker();
+    if HEADER_OFFSET.load(Ordering::Relaxed) == usize::MAX {
+        let header = task.metadata() as *const Header as usize;
+        HEADER_OFFSET.store(
+            header.wrapping_sub(waker.data() as usize),
+            Ordering::Relaxed,
+        );
+    }
+    task.metadata().set_waker(waker);
     (runnable, task)
 }
 
@@ -277,9 +351,8 @@ where
 /// Awaiting it gives the task's output, or a [`TaskError`] if the task was cancelled or
 /// panicked. Dropping it cancels the task: the only way a task keeps running is to have an owner.
 ///
-/// A waker that panics when woken is contained by tether's own wake paths (timers, promises,
-/// callbacks), but not when it is the waker of code awaiting a `Task`: async-task, which
-/// notifies that awaiter, aborts the process then, as it does for any panic in its internals.
+/// A waker that panics when woken is reported and contained, also when it belongs to code
+/// awaiting a `Task` from outside a tether task (another executor, a combinator's waker).
 ///
 /// # Examples
 ///
@@ -298,6 +371,9 @@ where
 pub struct Task<T> {
     /// `None` once detached (by a group's handle, or by `drop`).
     raw: Option<RawTask<T>>,
+    /// What async-task wakes when this task finishes, if the awaiter's own waker is not a
+    /// tether task's (see `awaiter_waker`).
+    forward: Option<(Arc<ForwardWaker>, Waker)>,
     /// The outcome, once read out of the finished task by `try_result` or a `wait`.
     output: Option<Result<T, TaskError>>,
     /// `.await` has returned the outcome.
@@ -308,6 +384,7 @@ impl<T> Task<T> {
     pub(crate) fn from_raw(raw: RawTask<T>) -> Task<T> {
         Task {
             raw: Some(raw),
+            forward: None,
             output: None,
             taken: false,
         }
@@ -430,11 +507,13 @@ impl<T> Task<T> {
             return Poll::Ready(());
         }
         assert!(!self.taken, "{POLLED_AFTER_OUTCOME}");
+        let waker = awaiter_waker(&mut self.forward, cx.waker());
+        let mut cx = Context::from_waker(waker.unwrap_or(cx.waker()));
         let raw = self
             .raw
             .as_mut()
             .expect("a Task holds its task until dropped");
-        match Pin::new(raw).poll(cx) {
+        match Pin::new(raw).poll(&mut cx) {
             Poll::Ready(output) => {
                 self.output = Some(output.map(Contained::into_inner));
                 Poll::Ready(())
@@ -536,5 +615,38 @@ impl<T> fmt::Debug for Task<T> {
             .field("name", &self.name())
             .field("finished", &self.is_finished())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::task::{Context, Waker};
+
+    #[test]
+    fn awaiting_from_a_tether_task_passes_its_own_waker_through() {
+        crate::run(async {
+            let mut task = crate::create_task(crate::yield_now());
+            assert!(futures::poll!(&mut task).is_pending());
+            assert!(
+                task.forward.is_none(),
+                "the running task's waker needs no forwarding"
+            );
+            task.await.unwrap();
+        });
+    }
+
+    #[test]
+    fn a_foreign_waker_is_reached_through_the_forwarding_waker() {
+        crate::run(async {
+            let mut task = crate::create_task(crate::yield_now());
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(
+                std::pin::Pin::new(&mut task)
+                    .poll_finished(&mut cx)
+                    .is_pending()
+            );
+            assert!(task.forward.is_some());
+            task.await.unwrap();
+        });
     }
 }
