@@ -148,9 +148,15 @@ fn current_pool() -> Arc<BlockingPool> {
 /// # Examples
 ///
 /// ```
+/// fn checksum(data: &[u8]) -> u64 {
+///     // Stands for blocking work: file I/O, a C library, heavy hashing.
+///     data.iter().map(|&b| u64::from(b)).sum()
+/// }
+///
 /// tether::run(async {
-///     let size = tether::to_thread(|| std::fs::metadata("Cargo.toml").map(|m| m.len())).await;
-///     assert!(size.unwrap().unwrap() > 0);
+///     let data = vec![1u8; 1 << 16];
+///     let sum = tether::to_thread(move || checksum(&data)).await.unwrap();
+///     assert_eq!(sum, 1 << 16);
 /// });
 /// ```
 pub async fn to_thread<F, R>(f: F) -> Result<R, BlockingError>

@@ -38,6 +38,7 @@ async fn round_trip(stream: &mut TcpStream, message: &[u8]) -> Vec<u8> {
 }
 
 #[tether::test]
+#[cfg_attr(miri, ignore = "Miri cannot open sockets")]
 async fn several_clients_get_their_bytes_back() {
     let (listener, addr) = listen().await;
     let limit = Arc::new(Semaphore::new(16));
@@ -102,6 +103,7 @@ async fn several_clients_get_their_bytes_back() {
 }
 
 #[tether::test]
+#[cfg_attr(miri, ignore = "Miri cannot open sockets")]
 async fn a_client_over_the_limit_waits_until_a_connection_closes() {
     let (listener, addr) = listen().await;
     let limit = Arc::new(Semaphore::new(2));
@@ -148,6 +150,7 @@ async fn a_client_over_the_limit_waits_until_a_connection_closes() {
 }
 
 #[tether::test]
+#[cfg_attr(miri, ignore = "Miri cannot open sockets")]
 async fn shutdown_stops_accepting_then_cancels_connections_after_the_grace_period() {
     let (listener, addr) = listen().await;
     let limit = Arc::new(Semaphore::new(4));
