@@ -226,7 +226,8 @@ impl<W> fmt::Debug for Wait<W> {
 /// ```
 /// use std::time::Duration;
 ///
-/// tether::run(async {
+/// // A paused clock: the order depends on the sleeps alone, however slowly this runs.
+/// tether::Runtime::builder().start_paused(true).build().run(async {
 ///     let tasks = [30, 10, 20].map(|ms| {
 ///         tether::create_task(async move {
 ///             tether::sleep(Duration::from_millis(ms)).await;

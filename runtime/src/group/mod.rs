@@ -311,6 +311,15 @@ where
     }
 }
 
+/// `true` once the body has been dropped.
+///
+/// Asked through a mutable reborrow, never through `&Option<B>`: a shared reference covering a
+/// suspended body future would, under Stacked Borrows, invalidate the references that future
+/// holds into itself (Miri reports its next poll as undefined behaviour).
+fn body_gone<B>(body: Pin<&mut Option<B>>) -> bool {
+    body.as_pin_mut().is_none()
+}
+
 /// Drops every child's future when the scope's future is dropped.
 struct Teardown<'a, 'scope, 'env, M: Mode> {
     group: &'a TaskGroup<'scope, 'env, M>,
@@ -518,7 +527,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
             // asyncio cancels the body of a failed group; here that means dropping it.
             self.drop_body(body.as_mut());
         }
-        if body.is_none() && self.is_empty() {
+        if body_gone(body.as_mut()) && self.is_empty() {
             return Poll::Ready(());
         }
         self.queue.register(cx.waker());
@@ -530,7 +539,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     }
 
     fn drop_body<B>(&self, mut body: Pin<&mut Option<B>>) {
-        if body.is_none() {
+        if body_gone(body.as_mut()) {
             return;
         }
         self.dropping.set(self.dropping.get() + 1);
