@@ -72,6 +72,14 @@ impl Shared {
 
     /// The schedule function of every task created on this loop.
     pub(crate) fn schedule(self: &Arc<Self>, runnable: Runnable) {
+        if let Some(runnable) = self.push_local(runnable) {
+            self.inject(runnable);
+        }
+    }
+
+    /// Puts `runnable` on the ready queue if this loop runs on the calling thread; gives it
+    /// back otherwise.
+    fn push_local(&self, runnable: Runnable) -> Option<Runnable> {
         let mut runnable = Some(runnable);
         // `try_with`: a waker may fire while this thread's locals are being torn down.
         let _ = CURRENT.try_with(|current| {
@@ -83,9 +91,7 @@ impl Shared {
                 }
             }
         });
-        if let Some(runnable) = runnable {
-            self.inject(runnable);
-        }
+        runnable
     }
 
     /// Runs `callback` on this loop soon, from any thread. Gives it back if the loop has closed.
@@ -143,17 +149,9 @@ impl Shared {
     /// Once the loop has closed, the task is cancelled and run here, so it ends with
     /// `Cancelled` instead of waiting forever.
     pub(crate) fn schedule_send(self: &Arc<Self>, runnable: Runnable) {
-        let mut runnable = Some(runnable);
-        let _ = CURRENT.try_with(|current| {
-            if let Some(lp) = &*current.borrow() {
-                if lp.shared.id == self.id {
-                    lp.ready
-                        .borrow_mut()
-                        .push_back(runnable.take().expect("taken once"));
-                }
-            }
-        });
-        let Some(runnable) = runnable else { return };
+        let Some(runnable) = self.push_local(runnable) else {
+            return;
+        };
         if let Err(runnable) = self.try_inject(runnable) {
             runnable.metadata().request_cancel(None);
             runnable.run();

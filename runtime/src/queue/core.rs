@@ -25,7 +25,7 @@ use std::task::{Poll, Waker};
 
 use super::error::{QueueShutDown, TaskDoneError, TryGetError, TryPutError};
 use super::store::{Len, Store};
-use crate::sync::waiters::{Cancelled, Polled, WaitList, lock, wake_all};
+use crate::sync::waiters::{Cancelled, Polled, WaitList, lock, poll_waiter, wake_all};
 
 /// What a waiting getter or putter is handed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,24 +279,13 @@ impl<T, S: Store<T>> Core<T, S> {
             key: None,
         };
         poll_fn(|cx| {
-            let mut state = lock(&self.state);
-            let stale = match wait.key {
-                None if state.unfinished == 0 => return Poll::Ready(()),
-                None => {
-                    wait.key = Some(state.joiners.push(cx.waker().clone()));
-                    None
-                }
-                Some(key) => match state.joiners.poll(key, cx.waker()) {
-                    Polled::Granted(()) => {
-                        wait.key = None;
-                        return Poll::Ready(());
-                    }
-                    Polled::Waiting(stale) => stale,
-                },
-            };
-            drop(state);
-            drop(stale);
-            Poll::Pending
+            poll_waiter(
+                &self.state,
+                &mut wait.key,
+                cx.waker(),
+                |state| &mut state.joiners,
+                |state| (state.unfinished == 0).then_some(()),
+            )
         })
         .await
     }

@@ -1,9 +1,8 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::sync::Mutex;
-use std::task::Poll;
 
-use super::waiters::{Cancelled, Polled, WaitList, lock, wake_all};
+use super::waiters::{Cancelled, WaitList, lock, poll_waiter, wake_all};
 
 /// A meeting point for a fixed number of tasks: asyncio's `Barrier`.
 ///
@@ -187,10 +186,19 @@ impl Barrier {
         };
         let mut wakers = Vec::new();
         let index = poll_fn(|cx| {
-            let mut state = lock(&self.state);
-            let stale = match wait.key {
-                None if state.broken => return Poll::Ready(Err(BrokenBarrierError)),
-                None if state.waiters.len() + 1 == self.parties => {
+            poll_waiter(
+                &self.state,
+                &mut wait.key,
+                cx.waker(),
+                |state| &mut state.waiters,
+                |state| {
+                    if state.broken {
+                        return Some(Err(BrokenBarrierError));
+                    }
+                    if state.waiters.len() + 1 != self.parties {
+                        return None;
+                    }
+                    // The last party: release everyone queued, in arrival order.
                     let mut next = 0;
                     state.waiters.grant_all(
                         || {
@@ -199,23 +207,9 @@ impl Barrier {
                         },
                         &mut wakers,
                     );
-                    return Poll::Ready(Ok(self.parties - 1));
-                }
-                None => {
-                    wait.key = Some(state.waiters.push(cx.waker().clone()));
-                    None
-                }
-                Some(key) => match state.waiters.poll(key, cx.waker()) {
-                    Polled::Granted(result) => {
-                        wait.key = None;
-                        return Poll::Ready(result);
-                    }
-                    Polled::Waiting(stale) => stale,
+                    Some(Ok(self.parties - 1))
                 },
-            };
-            drop(state);
-            drop(stale);
-            Poll::Pending
+            )
         })
         .await;
         wake_all(wakers);

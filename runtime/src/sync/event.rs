@@ -1,9 +1,8 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::sync::Mutex;
-use std::task::Poll;
 
-use super::waiters::{Cancelled, Polled, WaitList, lock, wake_all};
+use super::waiters::{Cancelled, WaitList, lock, poll_waiter, wake_all};
 
 /// A flag that tasks can wait for: asyncio's `Event`.
 ///
@@ -154,24 +153,13 @@ impl Event {
             key: None,
         };
         poll_fn(|cx| {
-            let mut state = lock(&wait.event.state);
-            let stale = match wait.key {
-                None if state.set => return Poll::Ready(()),
-                None => {
-                    wait.key = Some(state.waiters.push(cx.waker().clone()));
-                    None
-                }
-                Some(key) => match state.waiters.poll(key, cx.waker()) {
-                    Polled::Granted(()) => {
-                        wait.key = None;
-                        return Poll::Ready(());
-                    }
-                    Polled::Waiting(stale) => stale,
-                },
-            };
-            drop(state);
-            drop(stale);
-            Poll::Pending
+            poll_waiter(
+                &wait.event.state,
+                &mut wait.key,
+                cx.waker(),
+                |state| &mut state.waiters,
+                |state| state.set.then_some(()),
+            )
         })
         .await
     }

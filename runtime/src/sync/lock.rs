@@ -1,9 +1,8 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::sync::Mutex;
-use std::task::Poll;
 
-use super::waiters::{Cancelled, Polled, WaitList, lock};
+use super::waiters::{Cancelled, WaitList, lock, poll_waiter};
 
 /// A mutual-exclusion lock for tasks: asyncio's `Lock`.
 ///
@@ -126,27 +125,13 @@ impl Lock {
             key: None,
         };
         poll_fn(|cx| {
-            let mut state = lock(&self.state);
-            let stale = match wait.key {
-                None if !state.locked => {
-                    state.locked = true;
-                    return Poll::Ready(());
-                }
-                None => {
-                    wait.key = Some(state.waiters.push(cx.waker().clone()));
-                    None
-                }
-                Some(key) => match state.waiters.poll(key, cx.waker()) {
-                    Polled::Granted(()) => {
-                        wait.key = None;
-                        return Poll::Ready(());
-                    }
-                    Polled::Waiting(stale) => stale,
-                },
-            };
-            drop(state);
-            drop(stale);
-            Poll::Pending
+            poll_waiter(
+                &self.state,
+                &mut wait.key,
+                cx.waker(),
+                |state| &mut state.waiters,
+                |state| (!state.locked).then(|| state.locked = true),
+            )
         })
         .await;
         LockGuard { lock: self }

@@ -1,9 +1,8 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
 
-use super::waiters::{Cancelled, Polled, WaitList, lock};
+use super::waiters::{Cancelled, WaitList, lock, poll_waiter};
 
 /// A counter of permits that tasks wait for: asyncio's `Semaphore`.
 ///
@@ -202,27 +201,13 @@ impl Core {
             key: None,
         };
         poll_fn(|cx| {
-            let mut state = lock(&self.state);
-            let stale = match wait.key {
-                None if state.permits > 0 => {
-                    state.permits -= 1;
-                    return Poll::Ready(());
-                }
-                None => {
-                    wait.key = Some(state.waiters.push(cx.waker().clone()));
-                    None
-                }
-                Some(key) => match state.waiters.poll(key, cx.waker()) {
-                    Polled::Granted(()) => {
-                        wait.key = None;
-                        return Poll::Ready(());
-                    }
-                    Polled::Waiting(stale) => stale,
-                },
-            };
-            drop(state);
-            drop(stale);
-            Poll::Pending
+            poll_waiter(
+                &self.state,
+                &mut wait.key,
+                cx.waker(),
+                |state| &mut state.waiters,
+                |state| (state.permits > 0).then(|| state.permits -= 1),
+            )
         })
         .await
     }

@@ -19,7 +19,7 @@
 //! so a key never outlives its slot and never names somebody else's.
 
 use std::sync::{Mutex, MutexGuard};
-use std::task::Waker;
+use std::task::{Poll, Waker};
 
 /// "No slot": the end of the list, or of the free list.
 const NIL: usize = usize::MAX;
@@ -234,6 +234,41 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One poll of a waiter queued in `list(state)`: the "wait your turn" every primitive shares.
+///
+/// On the first poll (`key` is `None`) `now` may finish at once, the fast path; otherwise the
+/// waiter queues and keeps its key. A later poll finishes with the grant it was handed. A waker
+/// replaced on the way is dropped after the lock is released.
+pub(crate) fn poll_waiter<S, G>(
+    state: &Mutex<S>,
+    key: &mut Option<usize>,
+    waker: &Waker,
+    list: impl FnOnce(&mut S) -> &mut WaitList<G>,
+    now: impl FnOnce(&mut S) -> Option<G>,
+) -> Poll<G> {
+    let mut guard = lock(state);
+    let state = &mut *guard;
+    let stale = match *key {
+        None => {
+            if let Some(done) = now(state) {
+                return Poll::Ready(done);
+            }
+            *key = Some(list(state).push(waker.clone()));
+            None
+        }
+        Some(queued) => match list(state).poll(queued, waker) {
+            Polled::Granted(grant) => {
+                *key = None;
+                return Poll::Ready(grant);
+            }
+            Polled::Waiting(stale) => stale,
+        },
+    };
+    drop(guard);
+    drop(stale);
+    Poll::Pending
 }
 
 /// Wakes every waker in `wakers` (call it once the primitive's lock is released).
