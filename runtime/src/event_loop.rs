@@ -15,6 +15,7 @@ use std::task::Waker;
 use std::thread::{self, Thread};
 use std::time::Duration;
 
+use crate::task::error::contain_panic;
 use crate::task::header::Header;
 use crate::task::table::TaskTable;
 use crate::task::{RawTask, Runnable, Spawn, spawn_supervised};
@@ -474,22 +475,12 @@ impl EventLoop {
 
 /// Wakes `waker`, reporting a panic from it on stderr instead of unwinding into the loop.
 pub(crate) fn wake_contained(waker: Waker) {
-    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake())) {
-        eprintln!(
-            "tether: a waker panicked while waking: {}",
-            crate::Panic::new(payload).message()
-        );
-    }
+    contain_panic(|| "a waker".to_owned(), || waker.wake());
 }
 
 /// Runs one callback, reporting a panic on stderr instead of unwinding into the loop.
 fn run_callback(callback: Callback) {
-    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(callback)) {
-        eprintln!(
-            "tether: a callback panicked: {}",
-            crate::Panic::new(payload).message()
-        );
-    }
+    contain_panic(|| "a callback".to_owned(), callback);
 }
 
 /// Runs `future` to completion on a new loop on this thread, then shuts the loop down.

@@ -1,8 +1,6 @@
 //! Done callbacks: asyncio's `add_done_callback`, run on the loop after a task finishes.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
-use super::Panic;
+use super::error::contain_panic;
 use super::info::TaskDone;
 
 /// A done callback. `Send`: a task's handle may live on another thread than its loop.
@@ -44,11 +42,8 @@ impl Callbacks {
 
 /// Runs one callback, reporting a panic on stderr instead of unwinding into the loop.
 pub(crate) fn run_one(callback: DoneCallback, done: &TaskDone) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback(done))) {
-        eprintln!(
-            "tether: a done callback of {} panicked: {}",
-            done.name,
-            Panic::new(payload).message()
-        );
-    }
+    contain_panic(
+        || format!("a done callback of {}", done.name),
+        || callback(done),
+    );
 }

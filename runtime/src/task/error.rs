@@ -116,6 +116,18 @@ impl Panic {
     }
 }
 
+/// Runs `f` where a panic must not unwind (a destructor, a waker, a callback run by the loop):
+/// a panic is reported on stderr as `tether: {what} panicked: {message}`, and the caller goes on.
+pub(crate) fn contain_panic(what: impl FnOnce() -> String, f: impl FnOnce()) {
+    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        eprintln!(
+            "tether: {} panicked: {}",
+            what(),
+            Panic::new(payload).message()
+        );
+    }
+}
+
 impl fmt::Debug for Panic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Panic").field(&self.inner.message).finish()

@@ -53,13 +53,10 @@ impl<T> Contained<T> {
 impl<T> Drop for Contained<T> {
     fn drop(&mut self) {
         if let Some(output) = self.0.take() {
-            let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(output)));
-            if let Err(payload) = dropped {
-                eprintln!(
-                    "tether: dropping the unclaimed output of a task panicked: {}",
-                    Panic::new(payload).message()
-                );
-            }
+            error::contain_panic(
+                || "dropping the unclaimed output of a task".to_owned(),
+                || drop(output),
+            );
         }
     }
 }
@@ -79,13 +76,10 @@ impl Wake for ForwardWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.awaiter.wake()));
-        if let Err(payload) = woken {
-            eprintln!(
-                "tether: the waker of code awaiting a task panicked: {}",
-                Panic::new(payload).message()
-            );
-        }
+        error::contain_panic(
+            || "the waker of code awaiting a task".to_owned(),
+            || self.awaiter.wake(),
+        );
     }
 }
 
