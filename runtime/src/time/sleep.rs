@@ -120,12 +120,8 @@ impl Future for Sleep {
             if let Some(armed) = this.armed.filter(|armed| armed.loop_id == lp.id()) {
                 // Armed here: the loop fires timers once due, so an armed timer is a pending
                 // sleep (no clock read) and a missing one has fired.
-                let mut timers = lp.timers.borrow_mut();
-                if !timers.is_armed(armed.key) {
-                    return true;
-                }
-                timers.rearm(armed.key, cx.waker());
-                return false;
+                let still_armed = lp.timers.borrow_mut().rearm(armed.key, cx.waker());
+                return !still_armed;
             }
             if lp.clock.now() >= this.deadline.into_std() {
                 return true;

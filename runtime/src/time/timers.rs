@@ -71,9 +71,4 @@ impl Timers {
     pub(crate) fn is_empty(&self) -> bool {
         self.armed.is_empty()
     }
-
-    /// `true` while the timer is armed (it has not fired).
-    pub(crate) fn is_armed(&self, key: TimerKey) -> bool {
-        self.armed.contains_key(&key)
-    }
 }
