@@ -21,6 +21,7 @@ use crate::task::table::TaskTable;
 use crate::task::{RawTask, Runnable, Spawn, spawn_supervised};
 use crate::time::clock::Clock;
 use crate::time::timers::Timers;
+use crate::workers::Slot;
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<EventLoop>>> = const { RefCell::new(None) };
@@ -162,6 +163,11 @@ impl Shared {
     pub(crate) fn blocking(&self) -> &Arc<crate::blocking::BlockingPool> {
         &self.blocking
     }
+
+    /// Wakes the loop's thread if it is parked (or makes its next park return at once).
+    pub(crate) fn unpark(&self) {
+        self.thread.unpark();
+    }
 }
 
 /// How a loop is configured; see [`Builder`](crate::Builder).
@@ -170,6 +176,8 @@ pub(crate) struct Config {
     pub(crate) start_paused: bool,
     /// The bound of the blocking pool (`None`: the default).
     pub(crate) blocking_threads: Option<usize>,
+    /// How many worker threads: 0 or 1 is the single-threaded loop.
+    pub(crate) workers: usize,
     pub(crate) debug: crate::debug::DebugConfig,
 }
 
@@ -187,6 +195,8 @@ pub(crate) struct EventLoop {
     debug: crate::debug::DebugConfig,
     /// Set once shutdown has run its last callbacks: later ones are refused.
     closing: Cell<bool>,
+    /// This loop's place in a multi-threaded runtime, if it is a worker of one.
+    worker: Option<Slot>,
 }
 
 /// The message of the panic raised by `run` inside a running loop.
@@ -194,8 +204,16 @@ pub(crate) const NESTED_RUN: &str = "tether::run cannot be called from inside a 
      await the future instead (or spawn it with tether::create_task)";
 
 impl EventLoop {
-    fn new(config: Config) -> Rc<EventLoop> {
+    fn new(config: Config, worker: Option<Slot>) -> Rc<EventLoop> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let blocking = match &worker {
+            Some(slot) => slot.workers().blocking().clone(),
+            None => Arc::new(crate::blocking::BlockingPool::new(
+                config
+                    .blocking_threads
+                    .unwrap_or(crate::blocking::DEFAULT_THREADS),
+            )),
+        };
         Rc::new_cyclic(|me| EventLoop {
             shared: Arc::new(Shared {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -206,11 +224,7 @@ impl EventLoop {
                 }),
                 has_injected: AtomicBool::new(false),
                 thread: thread::current(),
-                blocking: Arc::new(crate::blocking::BlockingPool::new(
-                    config
-                        .blocking_threads
-                        .unwrap_or(crate::blocking::DEFAULT_THREADS),
-                )),
+                blocking,
             }),
             me: me.clone(),
             ready: RefCell::new(VecDeque::new()),
@@ -222,7 +236,13 @@ impl EventLoop {
             shutting_down: Cell::new(false),
             debug: config.debug.clone(),
             closing: Cell::new(false),
+            worker,
         })
+    }
+
+    /// This loop's place in a multi-threaded runtime, if it is a worker of one.
+    pub(crate) fn worker(&self) -> Option<&Slot> {
+        self.worker.as_ref()
     }
 
     /// Calls `f` with the loop running on this thread, if any.
@@ -314,17 +334,21 @@ impl EventLoop {
         self.tasks.borrow_mut().remove(key);
     }
 
-    /// Calls `f` with every live task's header.
+    /// Calls `f` with every live task's header: this loop's, and on a worker, the runtime's
+    /// `Send` tasks.
     pub(crate) fn for_each_task(&self, mut f: impl FnMut(&Header)) {
         self.tasks.borrow().headers().for_each(&mut f);
+        if let Some(slot) = &self.worker {
+            slot.workers().for_each_task(&mut f);
+        }
     }
 
     pub(crate) fn debug(&self) -> &crate::debug::DebugConfig {
         &self.debug
     }
 
-    /// Runs the loop until `main` has finished.
-    fn run_until<T>(&self, main: &crate::Task<T>) {
+    /// Runs the loop until `done` says so (it is asked after each batch).
+    fn run_until(&self, done: impl Fn() -> bool) {
         loop {
             self.take_injected();
             self.fire_timers();
@@ -341,7 +365,10 @@ impl EventLoop {
                     None => break,
                 }
             }
-            if main.is_finished() {
+            if let Some(slot) = &self.worker {
+                slot.run_batch();
+            }
+            if done() {
                 return;
             }
             if self.ready.borrow().is_empty() && self.soon.borrow().is_empty() {
@@ -402,6 +429,18 @@ impl EventLoop {
         if self.shared.has_injected.load(Ordering::Acquire) {
             return;
         }
+        if let Some(slot) = &self.worker {
+            if !slot.announce_sleep() {
+                return;
+            }
+        }
+        self.park_until_timer();
+        if let Some(slot) = &self.worker {
+            slot.woke();
+        }
+    }
+
+    fn park_until_timer(&self) {
         let next = self.timers.borrow().next_deadline();
         match next {
             None => thread::park(),
@@ -435,6 +474,9 @@ impl EventLoop {
                     None => break,
                 }
             }
+            if let Some(slot) = &self.worker {
+                slot.drain();
+            }
             // Done callbacks of the tasks just cancelled still run, once.
             while !self.soon.borrow().is_empty() {
                 self.run_callbacks();
@@ -462,9 +504,33 @@ impl EventLoop {
         drop(timers);
     }
 
-    /// How many top-level tasks are alive (their futures not yet dropped).
+    /// How many top-level tasks are alive (their futures not yet dropped): this loop's, and on
+    /// a worker, the runtime's `Send` tasks.
     pub(crate) fn live_tasks(&self) -> usize {
-        self.tasks.borrow().owned_len()
+        let send = self
+            .worker
+            .as_ref()
+            .map_or(0, |slot| slot.workers().live_tasks());
+        self.tasks.borrow().owned_len() + send
+    }
+
+    /// Disarms a timer armed on another worker of this loop's runtime (a `Send` task armed it
+    /// there, and has moved here since): that worker does it, soon.
+    pub(crate) fn disarm_elsewhere(&self, loop_id: u64, key: crate::time::timers::TimerKey) {
+        let Some(shared) = self
+            .worker
+            .as_ref()
+            .and_then(|slot| slot.workers().loop_by_id(loop_id))
+        else {
+            // Another runtime's timer: it fires once, harmlessly, when due.
+            return;
+        };
+        let _ = shared.call_soon(Box::new(move || {
+            EventLoop::with_current(|lp| {
+                let waker = lp.timers.borrow_mut().disarm(key);
+                drop(waker);
+            });
+        }));
     }
 
     /// How many timers are armed.
@@ -483,28 +549,71 @@ fn run_callback(callback: Callback) {
     contain_panic(|| "a callback".to_owned(), callback);
 }
 
-/// Runs `future` to completion on a new loop on this thread, then shuts the loop down.
+/// Runs `future` to completion on a new loop on this thread (or a new multi-threaded runtime,
+/// as `config` says), then shuts the loop down.
 #[track_caller]
 pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
     if EventLoop::is_running_here() {
         panic!("{NESTED_RUN}");
     }
-    let lp = EventLoop::new(config);
+    if config.workers > 1 {
+        return crate::workers::block_on(config, future);
+    }
+    let lp = EventLoop::new(config, None);
+    main_output(run_main(&lp, std::panic::Location::caller(), future))
+}
+
+/// Runs worker 0 of a multi-threaded runtime on this thread, with `future` as its main task.
+/// Returns once the `Send` tasks and this worker's own tasks are gone and the other workers
+/// have been told to stop.
+pub(crate) fn block_on_worker<F: Future>(
+    config: Config,
+    slot: Slot,
+    location: &'static std::panic::Location<'static>,
+    future: F,
+) -> Result<F::Output, crate::TaskError> {
+    let lp = EventLoop::new(config, Some(slot));
+    run_main(&lp, location, future)
+}
+
+/// Runs one of the other workers of a multi-threaded runtime until the runtime stops.
+pub(crate) fn run_worker(config: Config, slot: Slot) {
+    let lp = EventLoop::new(config, Some(slot));
+    let guard = Enter::new(lp.clone());
+    lp.run_until(|| lp.worker.as_ref().is_some_and(Slot::is_stopped));
+    lp.shutdown();
+    drop(guard);
+}
+
+fn run_main<F: Future>(
+    lp: &Rc<EventLoop>,
+    location: &'static std::panic::Location<'static>,
+    future: F,
+) -> Result<F::Output, crate::TaskError> {
     let guard = Enter::new(lp.clone());
     // SAFETY: `future` may borrow from the caller. The loop is shut down before this function
     // returns, by `shutdown` below or, if anything unwinds, by `Enter::drop`; shutdown drops the
     // future of every task in the table, this one included.
     let mut main = crate::Task::from_raw(unsafe {
-        lp.spawn(
-            future,
-            Spawn::new(crate::task::Owner::Handle, std::panic::Location::caller()),
-        )
+        lp.spawn(future, Spawn::new(crate::task::Owner::Handle, location))
     });
-    lp.run_until(&main);
+    lp.run_until(|| main.is_finished());
+    if let Some(slot) = &lp.worker {
+        // The `Send` tasks go first, while every worker still runs (see `workers`).
+        slot.workers().begin_shutdown();
+        lp.run_until(|| slot.workers().live_tasks() == 0);
+    }
     lp.shutdown();
+    if let Some(slot) = &lp.worker {
+        slot.workers().stop();
+    }
     drop(guard);
-    let output = futures::FutureExt::now_or_never(&mut main)
-        .expect("the main task has finished: run_until returned");
+    futures::FutureExt::now_or_never(&mut main)
+        .expect("the main task has finished: run_until returned")
+}
+
+/// The value of `run`: the main task's output, or its panic resumed.
+pub(crate) fn main_output<T>(output: Result<T, crate::TaskError>) -> T {
     match output {
         Ok(value) => value,
         Err(crate::TaskError::Panicked(panic)) => panic.resume(),
@@ -520,6 +629,9 @@ struct Enter {
 impl Enter {
     fn new(lp: Rc<EventLoop>) -> Enter {
         CURRENT.with(|c| *c.borrow_mut() = Some(lp.clone()));
+        if let Some(slot) = &lp.worker {
+            slot.enter(&lp.shared);
+        }
         crate::task::current::set_slow_poll(lp.debug.slow_poll());
         Enter { lp }
     }
@@ -533,6 +645,9 @@ impl Drop for Enter {
             self.lp.shutdown();
         }
         crate::task::current::set_slow_poll(None);
+        if let Some(slot) = &self.lp.worker {
+            slot.exit();
+        }
         let _ = CURRENT.try_with(|c| c.borrow_mut().take());
     }
 }

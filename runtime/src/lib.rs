@@ -40,6 +40,7 @@
 //! | `asyncio.Queue`, `PriorityQueue`, `LifoQueue` | [`queue::Queue`], [`queue::PriorityQueue`], [`queue::LifoQueue`] |
 //! | `get_running_loop()` | [`Handle::current()`](Handle::current), [`Handle::try_current()`](Handle::try_current) |
 //! | `asyncio.Runner` | [`Runtime`], configured by [`Builder`] |
+//! | (no asyncio twin) several loops with work stealing | [`Builder::workers`], `#[tether::main(workers = N)]`, [`spawn`] for `Send` tasks |
 //!
 //! ## Example
 //!
@@ -97,6 +98,7 @@ pub mod sync;
 pub mod task;
 pub mod time;
 mod wait;
+mod workers;
 
 pub use blocking::{BlockingError, to_thread};
 pub use gather::{gather, try_gather};
@@ -111,6 +113,7 @@ pub use time::{Elapsed, sleep, sleep_until, timeout, timeout_at};
 pub use wait::{
     AsCompleted, ReturnWhen, Shield, Wait, Waitable, Waited, as_completed, shield, wait,
 };
+pub use workers::spawn;
 
 mod macros;
 

@@ -4,6 +4,11 @@ use std::future::Future;
 
 use crate::event_loop::{Config, block_on};
 
+/// The message of the panic raised by a runtime with both several workers and the virtual clock.
+const PAUSED_NEEDS_ONE_WORKER: &str = "start_paused (the virtual clock) needs the single-threaded loop: the clock may only jump when \
+     every task is idle, which one loop can tell and several cannot; use workers(1) (the default) \
+     or a real clock";
+
 /// Runs `future` to completion on a new event loop on this thread and returns its output:
 /// asyncio's `asyncio.run(main())`.
 ///
@@ -75,6 +80,10 @@ impl Runtime {
     /// Inside a running event loop.
     #[track_caller]
     pub fn run<F: Future>(&self, future: F) -> F::Output {
+        assert!(
+            !(self.config.start_paused && self.config.workers > 1),
+            "{PAUSED_NEEDS_ONE_WORKER}"
+        );
         let mut config = self.config.clone();
         config.debug = config.debug.with_env();
         block_on(config, future)
@@ -167,6 +176,50 @@ impl Builder {
     /// (default 64); more work waits its turn.
     pub fn blocking_threads(mut self, threads: usize) -> Builder {
         self.config.blocking_threads = Some(threads);
+        self
+    }
+
+    /// How many worker threads run tasks (default 1: the single-threaded loop, on the thread
+    /// that calls [`Runtime::run`]).
+    ///
+    /// With `workers >= 2`, `run` starts `workers - 1` more threads, each with an event loop of
+    /// its own, and the calling thread becomes the first worker (the main future runs there).
+    /// Tasks started with [`spawn`](crate::spawn) must be `Send`; they go to the queue of the
+    /// worker that made or woke them, and a worker with nothing to do steals from the others.
+    /// Everything else keeps the single-threaded rules: tasks made with
+    /// [`create_task`](crate::create_task), task groups and sets stay on the worker that made
+    /// them (so they may be `!Send`, and group children may borrow).
+    ///
+    /// `run` returns once every task on every worker is gone and every worker thread has
+    /// exited. The virtual clock ([`start_paused`](Builder::start_paused)) needs a single
+    /// worker: `run` panics if both are set.
+    ///
+    /// `#[tether::main(workers = N)]` sets it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = tether::Runtime::builder().workers(2).build();
+    /// let threads = runtime.run(async {
+    ///     let tasks: Vec<_> = (0..4)
+    ///         .map(|_| {
+    ///             tether::spawn(async {
+    ///                 // Long enough that both workers get a share.
+    ///                 std::thread::sleep(std::time::Duration::from_millis(20));
+    ///                 std::thread::current().id()
+    ///             })
+    ///         })
+    ///         .collect();
+    ///     let mut threads = Vec::new();
+    ///     for task in tasks {
+    ///         threads.push(task.await.unwrap());
+    ///     }
+    ///     threads
+    /// });
+    /// assert_eq!(threads.len(), 4);
+    /// ```
+    pub fn workers(mut self, workers: usize) -> Builder {
+        self.config.workers = workers;
         self
     }
 

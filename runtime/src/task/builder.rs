@@ -83,4 +83,34 @@ impl Builder {
     {
         spawn_task(future, self.into_spawn(Owner::Handle, Location::caller()))
     }
+
+    /// Starts a `Send` task that may run on any worker, owned by the returned handle; see
+    /// [`spawn`](crate::spawn).
+    ///
+    /// # Panics
+    ///
+    /// Outside a running event loop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::task::Builder;
+    ///
+    /// tether::Runtime::builder().workers(2).build().run(async {
+    ///     let task = Builder::new().name("checksum").spawn(async { 7 });
+    ///     assert_eq!(task.name(), "checksum");
+    ///     assert_eq!(task.await.unwrap(), 7);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        crate::workers::spawn::spawn_send(
+            future,
+            self.into_spawn(Owner::Handle, Location::caller()),
+        )
+    }
 }

@@ -69,6 +69,17 @@ struct Armed {
     key: TimerKey,
 }
 
+impl Armed {
+    fn disarm(self, lp: &EventLoop) {
+        if lp.id() == self.loop_id {
+            let waker = lp.timers.borrow_mut().disarm(self.key);
+            drop(waker);
+        } else {
+            lp.disarm_elsewhere(self.loop_id, self.key);
+        }
+    }
+}
+
 /// The message of the panic raised by polling a timer outside a loop.
 const NO_LOOP: &str = "a tether timer (sleep, sleep_until, timeout, wait with a time limit) was polled outside a running tether event loop; \
      await it inside tether::run, #[tether::main] or #[tether::test]";
@@ -101,12 +112,7 @@ impl Sleep {
 
     fn disarm(&mut self) {
         if let Some(armed) = self.armed.take() {
-            EventLoop::with_current(|lp| {
-                if lp.id() == armed.loop_id {
-                    let waker = lp.timers.borrow_mut().disarm(armed.key);
-                    drop(waker);
-                }
-            });
+            EventLoop::with_current(|lp| armed.disarm(lp));
         }
     }
 }
@@ -117,11 +123,16 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let ready = EventLoop::with_current(|lp| {
-            if let Some(armed) = this.armed.filter(|armed| armed.loop_id == lp.id()) {
-                // Armed here: the loop fires timers once due, so an armed timer is a pending
-                // sleep (no clock read) and a missing one has fired.
-                let still_armed = lp.timers.borrow_mut().rearm(armed.key, cx.waker());
-                return !still_armed;
+            if let Some(armed) = this.armed {
+                if armed.loop_id == lp.id() {
+                    // Armed here: the loop fires timers once due, so an armed timer is a
+                    // pending sleep (no clock read) and a missing one has fired.
+                    let still_armed = lp.timers.borrow_mut().rearm(armed.key, cx.waker());
+                    return !still_armed;
+                }
+                // Armed on another worker, and the task has moved here since: move the timer.
+                armed.disarm(lp);
+                this.armed = None;
             }
             if lp.clock.now() >= this.deadline.into_std() {
                 return true;

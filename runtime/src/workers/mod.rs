@@ -1,0 +1,391 @@
+//! The multi-threaded flavour: several event loops, one per worker thread, sharing `Send` tasks
+//! through per-worker run queues with work stealing.
+//!
+//! Each worker is a complete event loop (its own ready queue, timers, callbacks and table of
+//! local tasks), so everything that works on the single-threaded loop works on a worker:
+//! [`create_task`](crate::create_task), task groups and sets make tasks that stay on the worker
+//! that made them, and may be `!Send`. What the workers share is the tasks started with
+//! [`spawn`](crate::spawn), which must be `Send`: they go to the run queue of the worker that
+//! made or woke them, and a worker with nothing to do steals half of another's queue.
+//!
+//! The moving parts, each in its own file:
+//! - [`run_queue`]: a worker's queue of `Send` tasks, which idle workers steal from;
+//! - [`sleepers`]: which workers are parked, and the protocol that keeps wake-ups from being lost;
+//! - this file: the shared state, the schedule function of `Send` tasks, and the shutdown of
+//!   the whole runtime.
+//!
+//! Shutdown, when the main future has finished on worker 0 (the calling thread):
+//! 1. every `Send` task is cancelled, and worker 0 keeps running until all of them have dropped
+//!    their futures (the other workers keep running too, and help);
+//! 2. worker 0 shuts its own loop down (its local tasks), then tells the other workers to stop;
+//! 3. each of them shuts its own loop down and exits; `run` joins them;
+//! 4. the runtime closes: a `Send` task woken after that (by a thread outside the runtime) is
+//!    run once, cancelled, on the thread that woke it.
+
+mod primitives;
+mod run_queue;
+mod sleepers;
+pub(crate) mod spawn;
+
+#[cfg(all(test, loom))]
+mod loom_models;
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::thread;
+
+use crate::blocking::BlockingPool;
+use crate::event_loop::{self, Config, Shared};
+use crate::task::header::Header;
+use crate::task::table::TaskTable;
+use crate::task::{RawTask, Runnable, Spawn, spawn_supervised};
+use primitives::{AtomicBool, Mutex, Ordering, lock};
+use run_queue::RunQueue;
+use sleepers::Sleepers;
+
+pub use spawn::spawn;
+
+/// How many tasks a worker takes from a queue at a time. Tasks in a taken batch are out of
+/// other workers' reach, so it stays small.
+const BATCH: usize = 32;
+
+thread_local! {
+    /// The runtime and index of the worker running on this thread: `(0, _)` on any other
+    /// thread. Read on every schedule of a `Send` task, so it is a plain `Cell`.
+    static WORKER: Cell<(u64, usize)> = const { Cell::new((0, 0)) };
+}
+
+/// What the workers of one multi-threaded runtime share.
+pub(crate) struct Workers {
+    id: u64,
+    queues: Box<[RunQueue<Runnable>]>,
+    /// `Send` tasks scheduled by threads that are not workers.
+    injector: RunQueue<Runnable>,
+    /// Set by `close`; pushes onto the injector happen under it, so none slips in afterwards.
+    closed: Mutex<bool>,
+    sleepers: Sleepers,
+    /// Each worker's loop, once it has started: what an unpark or a cross-worker timer
+    /// disarm needs.
+    loops: Box<[OnceLock<Arc<Shared>>]>,
+    /// Every live `Send` task, owned by its handle: shutdown cancels them all.
+    tasks: Mutex<SendTable>,
+    shutting_down: AtomicBool,
+    stopped: AtomicBool,
+    /// One `to_thread` pool for all workers, so that its bound is the runtime's.
+    blocking: Arc<BlockingPool>,
+}
+
+/// The table of `Send` tasks, shared by the workers.
+struct SendTable(TaskTable);
+
+// SAFETY: the table holds pointers to the headers of `Send` tasks. A `Header` is `Sync` (its
+// state is atomic, the rest behind a mutex or immutable), and an entry is only read while the
+// table's mutex is held, during which the entry (and so its header) stays alive: entries are
+// removed by the task's `on_end`, which takes the same mutex.
+unsafe impl Send for SendTable {}
+
+impl Workers {
+    fn new(config: &Config) -> Workers {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = config.workers;
+        Workers {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            queues: (0..n).map(|_| RunQueue::new()).collect(),
+            injector: RunQueue::new(),
+            closed: Mutex::new(false),
+            sleepers: Sleepers::new(n),
+            loops: (0..n).map(|_| OnceLock::new()).collect(),
+            tasks: Mutex::new(SendTable(TaskTable::default())),
+            shutting_down: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
+            blocking: Arc::new(BlockingPool::new(
+                config
+                    .blocking_threads
+                    .unwrap_or(crate::blocking::DEFAULT_THREADS),
+            )),
+        }
+    }
+
+    pub(crate) fn blocking(&self) -> &Arc<BlockingPool> {
+        &self.blocking
+    }
+
+    /// The index of the worker running on this thread, if it is one of ours.
+    fn current_index(&self) -> Option<usize> {
+        let (id, index) = WORKER.try_with(Cell::get).unwrap_or((0, 0));
+        (id == self.id).then_some(index)
+    }
+
+    /// Creates a `Send` task owned by the returned handle, on the worker running on this thread.
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, mut spawn: Spawn) -> RawTask<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let key = lock(&self.tasks).0.reserve();
+        let on_end = {
+            let workers = self.clone();
+            move || workers.task_ended(key)
+        };
+        let workers = self.clone();
+        // SAFETY: the future, its output, `on_end` and the schedule function are all
+        // `Send + 'static`, so the runnable may be run and dropped on any thread.
+        let (runnable, task) = unsafe {
+            spawn_supervised(
+                future,
+                &mut spawn,
+                move |runnable| workers.schedule(runnable),
+                on_end,
+                |_, outcome| outcome,
+            )
+        };
+        lock(&self.tasks).0.fill(key, task.metadata(), true);
+        let shutting_down = self.shutting_down.load(Ordering::SeqCst);
+        if shutting_down {
+            // Made by a destructor while the runtime shuts down: it never starts.
+            task.metadata().request_cancel(None);
+        }
+        crate::task::start(runnable, spawn.eager && !shutting_down);
+        task
+    }
+
+    /// The schedule function of every `Send` task: the queue of the worker that runs this
+    /// thread, else the injection queue; then one parked worker is woken to share the work.
+    fn schedule(&self, runnable: Runnable) {
+        match self.current_index() {
+            Some(index) => self.queues[index].push(runnable),
+            None => {
+                let closed = lock(&self.closed);
+                if *closed {
+                    drop(closed);
+                    // The runtime is gone, and with it every task's future (shutdown drops
+                    // them all before closing): this run only completes the cancellation.
+                    runnable.metadata().request_cancel(None);
+                    runnable.run();
+                    return;
+                }
+                self.injector.push(runnable);
+            }
+        }
+        self.wake_one();
+    }
+
+    /// Unparks one parked worker, if any is parked.
+    fn wake_one(&self) {
+        if let Some(index) = self.sleepers.notify_one() {
+            if let Some(shared) = self.loops[index].get() {
+                shared.unpark();
+            }
+        }
+    }
+
+    fn task_ended(&self, key: usize) {
+        let left = {
+            let mut tasks = lock(&self.tasks);
+            tasks.0.remove(key);
+            tasks.0.owned_len()
+        };
+        if left == 0 && self.shutting_down.load(Ordering::SeqCst) {
+            // Worker 0 may be parked, waiting for exactly this.
+            if let Some(shared) = self.loops[0].get() {
+                shared.unpark();
+            }
+        }
+    }
+
+    /// How many `Send` tasks are alive.
+    pub(crate) fn live_tasks(&self) -> usize {
+        lock(&self.tasks).0.owned_len()
+    }
+
+    /// Calls `f` with the header of every live `Send` task.
+    pub(crate) fn for_each_task(&self, f: &mut dyn FnMut(&Header)) {
+        lock(&self.tasks).0.headers().for_each(f);
+    }
+
+    /// The loop of the worker whose loop id is `loop_id`.
+    pub(crate) fn loop_by_id(&self, loop_id: u64) -> Option<&Arc<Shared>> {
+        self.loops
+            .iter()
+            .filter_map(OnceLock::get)
+            .find(|shared| shared.id() == loop_id)
+    }
+
+    /// `true` if worker `index` has a reason not to park: work in any queue.
+    fn has_work(&self, index: usize) -> bool {
+        !self.queues[index].is_empty()
+            || !self.injector.is_empty()
+            || self.queues.iter().any(|queue| !queue.is_empty())
+    }
+
+    /// Phase 1 of shutdown: cancels every `Send` task.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        lock(&self.tasks).0.cancel_owned();
+    }
+
+    /// Phase 2: tells every worker to shut its loop down and exit.
+    pub(crate) fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        self.loops
+            .iter()
+            .filter_map(OnceLock::get)
+            .for_each(|shared| shared.unpark());
+    }
+
+    /// Phase 4, once every worker has exited: refuses further work, and completes what is left.
+    fn close(&self) {
+        *lock(&self.closed) = true;
+        let left = self
+            .queues
+            .iter()
+            .chain([&self.injector])
+            .flat_map(RunQueue::take_all)
+            .collect::<Vec<_>>();
+        for runnable in left {
+            runnable.metadata().request_cancel(None);
+            runnable.run();
+        }
+    }
+}
+
+/// A worker's place in its runtime: what its event loop holds to take part.
+pub(crate) struct Slot {
+    workers: Arc<Workers>,
+    index: usize,
+    /// The batch being run, kept to reuse its allocation.
+    batch: RefCell<Vec<Runnable>>,
+}
+
+impl Slot {
+    fn new(workers: Arc<Workers>, index: usize) -> Slot {
+        Slot {
+            workers,
+            index,
+            batch: RefCell::new(Vec::with_capacity(BATCH)),
+        }
+    }
+
+    pub(crate) fn workers(&self) -> &Arc<Workers> {
+        &self.workers
+    }
+
+    /// Makes this thread worker `index` of its runtime, reachable through `shared`.
+    pub(crate) fn enter(&self, shared: &Arc<Shared>) {
+        let _ = self.workers.loops[self.index].set(shared.clone());
+        WORKER.with(|worker| worker.set((self.workers.id, self.index)));
+    }
+
+    pub(crate) fn exit(&self) {
+        let _ = WORKER.try_with(|worker| worker.set((0, 0)));
+    }
+
+    /// Runs one batch of `Send` tasks: from this worker's queue, else the injection queue,
+    /// else stolen from another worker. Returns `false` if there was nothing to run.
+    pub(crate) fn run_batch(&self) -> bool {
+        let workers = &*self.workers;
+        let mut batch = self.batch.take();
+        workers.queues[self.index].pop_batch(&mut batch, BATCH);
+        if batch.len() < BATCH {
+            // The injection queue gets a turn on every batch, so that work from outside the
+            // runtime is not starved by a worker that always has work of its own.
+            let room = BATCH - batch.len();
+            workers.injector.pop_batch(&mut batch, room);
+        }
+        if batch.is_empty() {
+            self.steal(&mut batch);
+        }
+        let ran = !batch.is_empty();
+        if batch.len() > 1 && workers.sleepers.any() {
+            // More than this worker can run at once while another sleeps: wake it to steal.
+            workers.wake_one();
+        }
+        for runnable in batch.drain(..) {
+            runnable.run();
+        }
+        self.batch.replace(batch);
+        ran
+    }
+
+    fn steal(&self, batch: &mut Vec<Runnable>) {
+        let queues = &self.workers.queues;
+        // Start at the next worker, so that thieves spread over their victims.
+        for offset in 1..queues.len() {
+            queues[(self.index + offset) % queues.len()].steal_half(batch, BATCH);
+            if !batch.is_empty() {
+                return;
+            }
+        }
+    }
+
+    /// Runs every `Send` task queued here or in the injection queue, until none is left: for
+    /// the shutdown of this worker's loop.
+    pub(crate) fn drain(&self) {
+        while !self.workers.queues[self.index].is_empty() || !self.workers.injector.is_empty() {
+            self.run_batch();
+        }
+    }
+
+    /// `true` if this worker should not park: there is work to take, or the runtime is stopping.
+    pub(crate) fn has_work(&self) -> bool {
+        self.workers.has_work(self.index) || self.is_stopped()
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.workers.stopped.load(Ordering::SeqCst)
+    }
+
+    /// The first half of parking: see [`sleepers`]. Returns `false` if work turned up after
+    /// all (then do not park).
+    pub(crate) fn announce_sleep(&self) -> bool {
+        self.workers.sleepers.announce(self.index);
+        if self.has_work() {
+            self.workers.sleepers.retract(self.index);
+            return false;
+        }
+        true
+    }
+
+    pub(crate) fn woke(&self) {
+        self.workers.sleepers.retract(self.index);
+    }
+}
+
+/// Stops the workers when dropped, so that `thread::scope` can join them even when worker 0
+/// unwinds.
+struct StopOnDrop<'a>(&'a Workers);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// Runs `future` on a new multi-threaded runtime: this thread becomes worker 0 and runs
+/// `future` as its main task; `config.workers - 1` more threads run the other workers.
+#[track_caller]
+pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
+    if crate::event_loop::EventLoop::is_running_here() {
+        panic!("{}", event_loop::NESTED_RUN);
+    }
+    let workers = Arc::new(Workers::new(&config));
+    let location = std::panic::Location::caller();
+    let output = thread::scope(|scope| {
+        let stop = StopOnDrop(&workers);
+        for index in 1..config.workers {
+            let slot = Slot::new(workers.clone(), index);
+            let config = config.clone();
+            thread::Builder::new()
+                .name(format!("tether-worker-{index}"))
+                .spawn_scoped(scope, move || event_loop::run_worker(config, slot))
+                .expect("tether could not start a worker thread");
+        }
+        let slot = Slot::new(workers.clone(), 0);
+        let output = event_loop::block_on_worker(config.clone(), slot, location, future);
+        drop(stop);
+        output
+    });
+    workers.close();
+    event_loop::main_output(output)
+}

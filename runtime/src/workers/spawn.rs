@@ -1,0 +1,78 @@
+//! [`spawn`]: a `Send` task, free to run on any worker.
+
+use std::future::Future;
+use std::panic::Location;
+
+use crate::event_loop::EventLoop;
+use crate::task::{NO_LOOP, Owner, Spawn, Task};
+
+/// Starts `future` as a new task that may run on any worker of a multi-threaded runtime, owned
+/// by the returned handle.
+///
+/// The same as [`create_task`](crate::create_task) (the [`Task`] owns the task: drop it and the
+/// task is cancelled), with one difference: the future must be `Send`, so that a worker with
+/// nothing to do can take it over. On a runtime with
+/// [more than one worker](crate::Builder::workers) that is what gives parallelism; on the
+/// single-threaded loop it is exactly `create_task`.
+///
+/// Which to use: `create_task` for tasks that borrow or hold `!Send` data (`Rc`, `RefCell`
+/// guards across an await); they stay on the worker that made them. `spawn` for tasks that
+/// should use every core.
+///
+/// # Panics
+///
+/// Outside a running event loop.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = tether::Runtime::builder().workers(2).build();
+/// let total = runtime.run(async {
+///     let halves = [0..500_000u64, 500_000..1_000_000u64]
+///         .map(|range| tether::spawn(async move { range.sum::<u64>() }));
+///     let mut total = 0;
+///     for half in halves {
+///         total += half.await.unwrap();
+///     }
+///     total
+/// });
+/// assert_eq!(total, 499_999_500_000);
+/// ```
+///
+/// A future that is not `Send` does not compile:
+///
+/// ```compile_fail
+/// tether::run(async {
+///     let task = tether::spawn(async {
+///         let shared = std::rc::Rc::new(1);
+///         tether::yield_now().await;
+///         *shared
+///     });
+///     task.await.unwrap();
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    spawn_send(future, Spawn::new(Owner::Handle, Location::caller()))
+}
+
+/// Creates a `Send` task as `spawn` describes: on the workers if this loop is one, else on the
+/// loop like any task.
+pub(crate) fn spawn_send<F>(future: F, spawn: Spawn) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let Some(raw) = EventLoop::with_current(|lp| match lp.worker() {
+        Some(slot) => slot.workers().spawn(future, spawn),
+        // SAFETY: `F` is `'static`.
+        None => unsafe { lp.spawn(future, spawn) },
+    }) else {
+        panic!("{NO_LOOP}");
+    };
+    Task::from_raw(raw)
+}
