@@ -29,6 +29,8 @@
 //! user's code: a future that is called but not awaited, or a `Task` dropped on the spot, does
 //! not compile.
 //!
+//! `workers = N` adds `.workers(N)` right after `builder()`; without it the chain is as above.
+//!
 //! On error the user's function is still emitted next to the `compile_error!`s, so the rest of
 //! the crate (and an IDE) keeps seeing it. When only the options are wrong, the function is
 //! expanded with the options that did parse, so the option error is the only error reported.
@@ -94,6 +96,8 @@ struct Options {
     start_paused: Option<Span>,
     /// `debug`: where it was written, if it was.
     debug: Option<Span>,
+    /// `workers = N`: the count, and where its literal was written.
+    workers: Option<(usize, Span)>,
     /// `crate = "path"`: the path to use instead of `::tether`.
     krate: Option<Path>,
 }
@@ -196,11 +200,12 @@ fn parse_function(kind: Kind, item: TokenStream) -> Result<ItemFn> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Options: `start_paused`, `debug`, `crate = "path"`. One small function per option.
+// Options: `start_paused`, `debug`, `workers = N`, `crate = "path"`. One small function per
+// option, then the checks that span two options.
 // ---------------------------------------------------------------------------------------------
 
 /// The list of valid options, for messages.
-const VALID_OPTIONS: &str = "`start_paused`, `debug` and `crate = \"path\"`";
+const VALID_OPTIONS: &str = "`start_paused`, `debug`, `workers = N` and `crate = \"path\"`";
 
 fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options {
     let mut options = Options::default();
@@ -236,12 +241,16 @@ fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options 
                 "or leave it out (TETHER_DEBUG=1 also turns debug mode on)",
             )
             .map(|span| options.debug = Some(span)),
+            "workers" => workers(kind, meta).map(|count| options.workers = Some(count)),
             "crate" => crate_path(kind, meta).map(|path| options.krate = Some(path)),
             _ => Err(unknown_option(kind, meta, &name)),
         };
         if let Err(error) = parsed {
             errors.push(error);
         }
+    }
+    if let Err(error) = check_clock_and_workers(&mut options) {
+        errors.push(error);
     }
     options
 }
@@ -267,6 +276,66 @@ fn flag(meta: &Meta, otherwise: &str) -> Result<Span> {
             ))
         }
     }
+}
+
+/// `workers = N`: a positive integer literal.
+fn workers(kind: Kind, meta: &Meta) -> Result<(usize, Span)> {
+    let message = format!(
+        "`workers` takes the number of worker threads as an integer literal: `{}`",
+        kind.with_args("workers = 2")
+    );
+    let Meta::NameValue(name_value) = meta else {
+        return Err(Error::new_spanned(meta, message));
+    };
+    let Expr::Lit(ExprLit {
+        lit: Lit::Int(literal),
+        ..
+    }) = &name_value.value
+    else {
+        return Err(Error::new_spanned(&name_value.value, message));
+    };
+    let count: usize = literal.base10_parse().map_err(|_| {
+        Error::new_spanned(
+            literal,
+            format!(
+                "`workers = {}` does not fit in a `usize`; {message}",
+                literal.base10_digits()
+            ),
+        )
+    })?;
+    if count == 0 {
+        return Err(Error::new_spanned(
+            literal,
+            format!(
+                "a runtime needs at least one worker: write `{}` for the single-threaded loop \
+                 (the default, the same as leaving `workers` out), or 2 or more for several \
+                 loops with work stealing",
+                kind.with_args("workers = 1")
+            ),
+        ));
+    }
+    Ok((count, literal.span()))
+}
+
+/// `start_paused` with `workers = N >= 2`: the runtime would panic at startup, so refuse it
+/// here. `workers` is dropped from `options` so the expansion adds no error of its own.
+fn check_clock_and_workers(options: &mut Options) -> Result<()> {
+    let (Some(paused), Some((count, _))) = (options.start_paused, options.workers) else {
+        return Ok(());
+    };
+    if count < 2 {
+        return Ok(());
+    }
+    options.workers = None;
+    Err(Error::new(
+        paused,
+        format!(
+            "`start_paused` cannot be combined with `workers = {count}`: the virtual clock needs \
+             the single-threaded loop, because it may only jump when every task is idle, which \
+             one loop can tell at a glance and several cannot; remove `start_paused` to run on \
+             the real clock, or remove `workers = {count}` to run on one loop"
+        ),
+    ))
 }
 
 /// `crate = "path"`: a string literal holding a path, e.g. `"::my_tether"`.
@@ -432,6 +501,13 @@ fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
     let debug = options
         .debug
         .map(|span| quote_spanned!(span=> .debug(true)));
+    // Unsuffixed, so the builder gets a `usize` whatever suffix was written; spanned at the
+    // user's literal, so an error about `.workers(..)` points at the option.
+    let workers = options.workers.map(|(count, span)| {
+        let mut count = proc_macro2::Literal::usize_unsuffixed(count);
+        count.set_span(span);
+        quote_spanned!(span=> .workers(#count))
+    });
     let inner = syn::Ident::new(kind.inner_fn(), Span::call_site());
     let output = &sig.output;
     let test_attr = match kind {
@@ -446,6 +522,7 @@ fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
             #[deny(unused_must_use)]
             async fn #inner() #output #block
             #krate::Runtime::builder()
+                #workers
                 .start_paused(#paused)
                 #debug
                 .build()
@@ -505,6 +582,165 @@ mod tests {
             }
         };
         assert_eq!(output, expected.to_string());
+    }
+
+    #[test]
+    fn main_expansion_with_workers() {
+        let output = expand_to_string(
+            Kind::Main,
+            quote!(workers = 4, debug),
+            quote! { async fn main() { body } },
+        );
+        let expected = quote! {
+            fn main() {
+                #[deny(unused_must_use)]
+                async fn __tether_main() { body }
+                ::tether::Runtime::builder()
+                    .workers(4)
+                    .start_paused(false)
+                    .debug(true)
+                    .build()
+                    .run(__tether_main())
+            }
+        };
+        assert_eq!(output, expected.to_string());
+    }
+
+    #[test]
+    fn test_expansion_with_workers() {
+        let output = expand_to_string(
+            Kind::Test,
+            quote!(workers = 4, crate = "my_tether"),
+            quote! { async fn name() { body } },
+        );
+        let expected = quote! {
+            #[::core::prelude::v1::test]
+            fn name() {
+                #[deny(unused_must_use)]
+                async fn __tether_test() { body }
+                my_tether::Runtime::builder()
+                    .workers(4)
+                    .start_paused(false)
+                    .build()
+                    .run(__tether_test())
+            }
+        };
+        assert_eq!(output, expected.to_string());
+    }
+
+    #[test]
+    fn workers_drops_the_literal_suffix() {
+        let output = expand_to_string(
+            Kind::Main,
+            quote!(workers = 3u8),
+            quote! { async fn main() {} },
+        );
+        assert!(output.contains(". workers (3)"), "{output}");
+    }
+
+    #[test]
+    fn one_worker_runs_on_the_virtual_clock() {
+        let output = expand_to_string(
+            Kind::Test,
+            quote!(workers = 1, start_paused),
+            quote! { async fn name() {} },
+        );
+        assert!(!output.contains("compile_error"), "{output}");
+        assert!(
+            output.contains(". workers (1) . start_paused (true)"),
+            "{output}"
+        );
+    }
+
+    /// The option errors of `args` on `#[tether::main] async fn main() {}`, and the expansion.
+    fn option_error(args: TokenStream) -> String {
+        let output = expand_to_string(Kind::Main, args, quote! { async fn main() {} });
+        assert!(output.contains("compile_error"), "{output}");
+        // A rejected count never reaches the builder, so the user sees only the macro's error.
+        assert!(!output.contains(". workers"), "{output}");
+        assert!(output.contains("__tether_main"), "{output}");
+        output
+    }
+
+    #[test]
+    fn workers_needs_an_integer_literal() {
+        for args in [
+            quote!(workers),
+            quote!(workers = "2"),
+            quote!(workers = x),
+            quote!(workers = 2.0),
+            quote!(workers = -1),
+            quote!(workers(2)),
+        ] {
+            let output = option_error(args);
+            assert!(
+                output.contains(
+                    "`workers` takes the number of worker threads as an integer literal: \
+                     `#[tether::main(workers = 2)]`"
+                ),
+                "{output}"
+            );
+        }
+    }
+
+    #[test]
+    fn workers_must_fit_in_usize() {
+        let output = option_error(quote!(workers = 100000000000000000000000));
+        assert!(output.contains("does not fit in a `usize`"), "{output}");
+    }
+
+    #[test]
+    fn workers_cannot_be_zero() {
+        let output = option_error(quote!(workers = 0));
+        assert!(
+            output.contains(
+                "a runtime needs at least one worker: write `#[tether::main(workers = 1)]`"
+            ),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn several_workers_refuse_the_virtual_clock() {
+        for args in [
+            quote!(workers = 2, start_paused),
+            quote!(start_paused, workers = 8),
+        ] {
+            let output = option_error(args);
+            assert!(
+                output.contains("`start_paused` cannot be combined with `workers = "),
+                "{output}"
+            );
+            assert!(output.contains("one loop can tell at a glance"), "{output}");
+            // `start_paused` survives: only the combination is refused.
+            assert!(output.contains(". start_paused (true)"), "{output}");
+        }
+    }
+
+    #[test]
+    fn workers_set_twice() {
+        let output = expand_to_string(
+            Kind::Test,
+            quote!(workers = 2, workers = 3),
+            quote! { async fn name() {} },
+        );
+        assert!(
+            output.contains("`workers` is set more than once; remove this one"),
+            "{output}"
+        );
+        // The first one stands.
+        assert!(output.contains(". workers (2)"), "{output}");
+    }
+
+    #[test]
+    fn unknown_option_lists_workers() {
+        let output = option_error(quote!(flavor = "multi_thread"));
+        assert!(
+            output.contains(
+                "accepts `start_paused`, `debug`, `workers = N` and `crate = \\\"path\\\"`"
+            ),
+            "{output}"
+        );
     }
 
     #[test]

@@ -67,6 +67,12 @@ mod task_group;
 ///   idle (mostly for tests): `#[tether::main(start_paused)]`.
 /// - `debug`: asyncio's debug mode: report polls that block the loop, and tasks left running at
 ///   shutdown: `#[tether::main(debug)]`.
+/// - `workers = N`: run N event loops that steal work from each other, instead of one (the
+///   default, `workers = 1`): `#[tether::main(workers = 4)]`. The trade-off: tasks started with
+///   `tether::spawn` must be `Send` and are spread over the workers, while `create_task` tasks
+///   stay on the worker that made them. N must be an integer literal of at least 1, and
+///   `start_paused` needs `workers = 1`: the virtual clock may only jump when every task is
+///   idle, which one loop can tell at a glance and several cannot.
 /// - `crate = "path"`: where to find tether when it is renamed or re-exported:
 ///   `#[tether::main(crate = "my_tether")]`.
 ///
@@ -84,6 +90,8 @@ mod task_group;
 ///     ::tether::Runtime::builder().start_paused(false).build().run(__tether_main())
 /// }
 /// ```
+///
+/// With `workers = 4`, the chain starts `::tether::Runtime::builder().workers(4)`.
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::main(args.into(), item.into()).into()
@@ -115,8 +123,26 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 /// ```
 ///
+/// With `workers = N` the test runs on N event loops with work stealing, to exercise code
+/// under real parallelism; tasks started with `tether::spawn` must be `Send` and are spread
+/// over the workers, while `create_task` tasks stay on the worker that made them. It cannot be
+/// combined with `start_paused`, which needs the single loop.
+///
+/// ```text
+/// #[tether::test(workers = 4)]
+/// async fn sums_on_several_workers() {
+///     let tasks: Vec<_> = (0..8u64).map(|i| tether::spawn(async move { i * i })).collect();
+///     let mut sum = 0;
+///     for task in tasks {
+///         sum += task.await.unwrap();
+///     }
+///     assert_eq!(sum, 140);
+/// }
+/// ```
+///
 /// Like [`#[tether::main]`](macro@main), the body denies `unused_must_use`, and the options are
-/// `start_paused` and `crate = "path"`. Do not add `#[test]` yourself: the macro adds it.
+/// `start_paused`, `debug`, `workers = N` and `crate = "path"`. Do not add `#[test]` yourself:
+/// the macro adds it.
 ///
 /// # Expansion
 ///

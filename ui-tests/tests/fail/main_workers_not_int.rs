@@ -1,0 +1,2 @@
+#[tether::main(workers = "2")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[tether::main(workers = 4, start_paused)]
+async fn main() {}

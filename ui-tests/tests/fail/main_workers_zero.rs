@@ -1,0 +1,2 @@
+#[tether::main(workers = 0)]
+async fn main() {}
