@@ -46,8 +46,8 @@ use sleepers::Sleepers;
 
 pub use spawn::spawn;
 
-/// How many tasks a worker takes from a queue at a time. Tasks in a taken batch are out of
-/// other workers' reach, so it stays small.
+/// How many `Send` tasks a worker runs before it turns to its own loop again (timers, local
+/// tasks, callbacks); also the most one steal takes.
 const BATCH: usize = 32;
 
 thread_local! {
@@ -281,28 +281,45 @@ impl Slot {
         let _ = WORKER.try_with(|worker| worker.set((0, 0)));
     }
 
-    /// Runs one batch of `Send` tasks: from this worker's queue, else the injection queue,
+    /// Runs up to `BATCH` `Send` tasks: from this worker's queue, else the injection queue,
     /// else stolen from another worker. Returns `false` if there was nothing to run.
+    ///
+    /// Tasks are taken from the shared queues one at a time: a task taken out of a queue can
+    /// no longer be stolen, and a task that blocks its worker (a long computation, a blocking
+    /// call) must not hold the tasks behind it hostage.
     pub(crate) fn run_batch(&self) -> bool {
         let workers = &*self.workers;
         let mut batch = self.batch.take();
-        workers.queues[self.index].pop_batch(&mut batch, BATCH);
-        if batch.len() < BATCH {
-            // The injection queue gets a turn on every batch, so that work from outside the
+        let mut ran = false;
+        for turn in 0..BATCH {
+            // The injection queue gets a turn now and then, so that work from outside the
             // runtime is not starved by a worker that always has work of its own.
-            let room = BATCH - batch.len();
-            workers.injector.pop_batch(&mut batch, room);
-        }
-        if batch.is_empty() {
-            self.steal(&mut batch);
-        }
-        let ran = !batch.is_empty();
-        if batch.len() > 1 && workers.sleepers.any() {
-            // More than this worker can run at once while another sleeps: wake it to steal.
-            workers.wake_one();
-        }
-        for runnable in batch.drain(..) {
-            runnable.run();
+            let from_injector = turn % 8 == 7;
+            if from_injector {
+                workers.injector.pop_batch(&mut batch, 1);
+            }
+            if batch.is_empty() {
+                workers.queues[self.index].pop_batch(&mut batch, 1);
+            }
+            if batch.is_empty() && !from_injector {
+                workers.injector.pop_batch(&mut batch, 1);
+            }
+            if batch.is_empty() && !ran {
+                self.steal(&mut batch);
+            }
+            if batch.is_empty() {
+                break;
+            }
+            if batch.len() > 1 && workers.sleepers.any() {
+                // Stolen more than one: another sleeper may take some back.
+                workers.wake_one();
+            }
+            ran = true;
+            let first = batch.remove(0);
+            // What a steal brought beyond the first goes to this worker's queue, where it
+            // stays stealable.
+            workers.queues[self.index].push_all(batch.drain(..));
+            first.run();
         }
         self.batch.replace(batch);
         ran

@@ -2,9 +2,8 @@
 //! workers steal half of it.
 //!
 //! A mutex around a `VecDeque`, with the length mirrored in an atomic so that an idle worker
-//! can look for work without taking any lock. The owner takes its work in batches (one lock per
-//! batch, not per task), so the lock is held briefly and rarely contended; what a batch holds
-//! is out of thieves' reach, which bounds it (see `Workers::BATCH`).
+//! can look for work without taking any lock. The lock is held for a push or a pop, or for the
+//! copy of half the queue in a steal: briefly, and rarely contended.
 
 use std::collections::VecDeque;
 
@@ -28,6 +27,13 @@ impl<T> RunQueue<T> {
         let mut items = lock(&self.items);
         items.push_back(item);
         self.len.store(items.len(), Ordering::SeqCst);
+    }
+
+    /// Pushes every item of `items`, in order, under one lock.
+    pub(crate) fn push_all(&self, items: impl Iterator<Item = T>) {
+        let mut queue = lock(&self.items);
+        queue.extend(items);
+        self.len.store(queue.len(), Ordering::SeqCst);
     }
 
     /// Moves up to `max` items, oldest first, to the end of `batch`.
