@@ -207,6 +207,25 @@ const EXAMPLES: &[Expected] = &[
         ],
         seconds: None,
     },
+    Expected {
+        name: "cpu_and_files",
+        lines: &[
+            "[single loop] recording-0.f64: strongest frequency 17",
+            "[single loop] recording-1.f64: strongest frequency 48",
+            "[single loop] recording-2.f64: strongest frequency 79",
+            "[single loop] recording-3.f64: strongest frequency 110",
+            "[2 workers] recording-0.f64: strongest frequency 17",
+            "[2 workers] recording-1.f64: strongest frequency 48",
+            "[2 workers] recording-2.f64: strongest frequency 79",
+            "[2 workers] recording-3.f64: strongest frequency 110",
+            "single loop: #*.## s",
+            "2 workers: #*.## s",
+            // Printed, never checked: the speedup depends on the machine and its load.
+            "speedup: *x",
+        ],
+        // About 1.5 s in a debug build on two idle cores; generous for a busy machine.
+        seconds: Some((0.1, 30.0)),
+    },
 ];
 
 #[test]
