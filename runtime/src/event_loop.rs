@@ -443,12 +443,17 @@ impl EventLoop {
     fn park_until_timer(&self) {
         let next = self.timers.borrow().next_deadline();
         match next {
+            None if self.worker.is_some() => thread::park_timeout(crate::workers::IDLE_RECHECK),
             None => thread::park(),
             Some(deadline) if self.clock.is_paused() => self.clock.advance_to(deadline),
             Some(deadline) => {
                 let now = self.clock.now();
                 if deadline > now {
-                    thread::park_timeout(deadline - now);
+                    let mut timeout = deadline - now;
+                    if self.worker.is_some() {
+                        timeout = timeout.min(crate::workers::IDLE_RECHECK);
+                    }
+                    thread::park_timeout(timeout);
                 }
             }
         }

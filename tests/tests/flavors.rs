@@ -416,6 +416,25 @@ fn two_spawned_tasks_run_at_the_same_time_on_two_workers() {
 }
 
 #[test]
+fn a_task_queued_behind_a_blocked_worker_is_taken_by_an_idle_one() {
+    // A spawns B and then blocks its worker until B has run. B is the only task queued there,
+    // so nobody is woken for it; the idle worker's periodic look must find it.
+    let ran = tether::Runtime::builder().workers(2).build().run(async {
+        let blocker = tether::spawn(async {
+            let arrived = Arc::new(AtomicUsize::new(1));
+            let mine = arrived.clone();
+            let behind = tether::spawn(async move {
+                mine.fetch_add(1, Ordering::SeqCst);
+            });
+            spin_until(&arrived, 2);
+            behind.await.is_ok()
+        });
+        blocker.await.unwrap()
+    });
+    assert!(ran);
+}
+
+#[test]
 fn workers_are_named_threads_and_main_runs_on_the_caller() {
     let caller = std::thread::current().id();
     tether::Runtime::builder()

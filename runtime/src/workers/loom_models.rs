@@ -1,27 +1,36 @@
-//! loom models of the work-stealing path: the run queue under a concurrent thief, and the
-//! park/notify protocol of [`sleepers`](super::sleepers) (no wake-up lost).
+//! loom models of the work-stealing path: a worker's lock-free queue under concurrent thieves,
+//! the shared injection queue, and the park/notify protocol of [`sleepers`](super::sleepers)
+//! (no wake-up lost).
 //!
-//! Run with `RUSTFLAGS="--cfg loom" cargo test -p tether --lib --release workers::loom`. loom
-//! explores every interleaving of the modelled threads (bounded by `LOOM_MAX_PREEMPTIONS`, 3 by
-//! default), with the very `RunQueue` and `Sleepers` the runtime uses.
+//! Run with `RUSTFLAGS="--cfg loom" cargo test -p tether --lib --release loom_models`. loom
+//! explores every interleaving of the modelled threads (bounded by `LOOM_MAX_PREEMPTIONS`, 3
+//! by default) with the very `LocalQueue`, `RunQueue` and `Sleepers` the runtime uses, and
+//! checks every access to a queue slot for data races.
 
 use loom::sync::Arc;
 use loom::thread;
 
+use super::local_queue::LocalQueue;
 use super::run_queue::RunQueue;
 use super::sleepers::Sleepers;
 
-/// An idle worker looking for work the way `EventLoop::park` does: take from `victim`, else
-/// announce sleep, look once more, park.
-fn idle_worker(victim: &RunQueue<u32>, sleepers: &Sleepers, index: usize) -> Vec<u32> {
+/// An idle worker looking for work the way `EventLoop::park` does: steal from `victim` or take
+/// from `injector`, else announce sleep, look once more, park.
+fn idle_worker(
+    victim: &LocalQueue<u32>,
+    injector: &RunQueue<u32>,
+    sleepers: &Sleepers,
+    index: usize,
+) -> Vec<u32> {
     let mut batch = Vec::new();
     loop {
         victim.steal_half(&mut batch, 32);
+        injector.pop_batch(&mut batch, 32);
         if !batch.is_empty() {
             return batch;
         }
         sleepers.announce(index);
-        if !victim.is_empty() {
+        if !victim.is_empty() || !injector.is_empty() {
             sleepers.retract(index);
             continue;
         }
@@ -31,32 +40,69 @@ fn idle_worker(victim: &RunQueue<u32>, sleepers: &Sleepers, index: usize) -> Vec
 }
 
 #[test]
-fn a_push_wakes_a_worker_that_is_going_to_sleep() {
+fn work_from_outside_wakes_a_worker_that_is_going_to_sleep() {
     loom::model(|| {
-        let queue = Arc::new(RunQueue::new());
+        let local = Arc::new(LocalQueue::new());
+        let injector = Arc::new(RunQueue::new());
         let sleepers = Arc::new(Sleepers::new(2));
-        let thief = {
-            let (queue, sleepers) = (queue.clone(), sleepers.clone());
-            thread::spawn(move || idle_worker(&queue, &sleepers, 1))
+        let worker = {
+            let (local, injector, sleepers) = (local.clone(), injector.clone(), sleepers.clone());
+            thread::spawn(move || idle_worker(&local, &injector, &sleepers, 1))
         };
-        // Worker 0 makes work the way `Workers::schedule` does: push, then wake one sleeper.
-        queue.push(7);
+        // A thread outside the runtime schedules a task the way `Workers::schedule` does:
+        // push onto the injection queue, then wake one sleeper.
+        injector.push(7);
         if let Some(index) = sleepers.notify_one() {
             assert_eq!(index, 1);
-            thief.thread().unpark();
+            worker.thread().unpark();
         }
-        // If the protocol could lose the wake-up, loom would find the thief parked forever
-        // (a deadlock) in some interleaving.
-        assert_eq!(thief.join().unwrap(), [7]);
-        assert!(queue.is_empty());
+        // Were the wake-up lost in some interleaving, loom would report the worker parked
+        // forever (a deadlock).
+        assert_eq!(worker.join().unwrap(), [7]);
     });
 }
 
 #[test]
-fn the_owner_and_a_thief_take_every_task_exactly_once() {
+fn a_second_queued_task_wakes_a_thief_that_is_going_to_sleep() {
     loom::model(|| {
-        let queue = Arc::new(RunQueue::new());
-        (1..=3).for_each(|n| queue.push(n));
+        let local = Arc::new(LocalQueue::new());
+        let injector = Arc::new(RunQueue::new());
+        let sleepers = Arc::new(Sleepers::new(2));
+        let thief = {
+            let (local, injector, sleepers) = (local.clone(), injector.clone(), sleepers.clone());
+            thread::spawn(move || idle_worker(&local, &injector, &sleepers, 1))
+        };
+        // Worker 0 queues two tasks on its own queue; the second is one more than it will run
+        // next, so it wakes a sleeper (`Workers::schedule`).
+        // SAFETY: this thread is the queue's only producer.
+        assert!(unsafe { local.push(1) }.is_ok());
+        // SAFETY: as above. (The length it returns may already count a steal.)
+        let waiting = unsafe { local.push(2) }.unwrap();
+        if waiting >= 2 {
+            if let Some(index) = sleepers.notify_one() {
+                thief.thread().unpark();
+                assert_eq!(index, 1);
+            }
+        }
+        // Worker 0 stays busy (it takes nothing meanwhile): the thief must get a task, or
+        // loom reports it parked forever.
+        let stolen = thief.join().unwrap();
+        assert!(!stolen.is_empty());
+        let mine: Vec<u32> = std::iter::from_fn(|| local.pop()).collect();
+        let mut all = [mine, stolen].concat();
+        all.sort_unstable();
+        assert_eq!(all, [1, 2]);
+    });
+}
+
+#[test]
+fn the_owner_and_a_thief_take_every_task_exactly_once_in_order() {
+    loom::model(|| {
+        let queue = Arc::new(LocalQueue::new());
+        for n in 1..=3 {
+            // SAFETY: this thread is the queue's only producer.
+            assert!(unsafe { queue.push(n) }.is_ok());
+        }
         let thief = {
             let queue = queue.clone();
             thread::spawn(move || {
@@ -66,9 +112,10 @@ fn the_owner_and_a_thief_take_every_task_exactly_once() {
             })
         };
         let mut mine = Vec::new();
-        queue.pop_batch(&mut mine, 1);
-        queue.push(4);
-        queue.pop_batch(&mut mine, 32);
+        mine.extend(queue.pop());
+        // SAFETY: as above.
+        assert!(unsafe { queue.push(4) }.is_ok());
+        mine.extend(std::iter::from_fn(|| queue.pop()));
         let stolen = thief.join().unwrap();
         assert!(
             stolen.windows(2).all(|pair| pair[0] < pair[1]),
@@ -79,6 +126,34 @@ fn the_owner_and_a_thief_take_every_task_exactly_once() {
         all.sort_unstable();
         assert_eq!(all, [1, 2, 3, 4]);
         assert!(queue.is_empty());
+    });
+}
+
+#[test]
+fn two_thieves_and_a_producer_reusing_slots_lose_and_repeat_nothing() {
+    // Three threads: a preemption bound of 2 keeps the search to seconds.
+    let mut model = loom::model::Builder::new();
+    model.preemption_bound = Some(2);
+    model.check(|| {
+        let queue = Arc::new(LocalQueue::new());
+        // SAFETY: this thread is the queue's only producer.
+        assert!(unsafe { queue.push(1) }.is_ok());
+        // SAFETY: as above.
+        assert!(unsafe { queue.push(2) }.is_ok());
+        let thieves: Vec<_> = (0..2)
+            .map(|_| {
+                let queue = queue.clone();
+                thread::spawn(move || queue.pop().into_iter().collect::<Vec<_>>())
+            })
+            .collect();
+        // SAFETY: as above.
+        assert!(unsafe { queue.push(3) }.is_ok());
+        let mut all: Vec<u32> = std::iter::from_fn(|| queue.pop()).collect();
+        for thief in thieves {
+            all.extend(thief.join().unwrap());
+        }
+        all.sort_unstable();
+        assert_eq!(all, [1, 2, 3]);
     });
 }
 
@@ -98,6 +173,5 @@ fn only_one_of_two_pushers_claims_a_sleeper() {
             1,
             "{mine:?} {theirs:?}"
         );
-        assert!(!sleepers.any());
     });
 }

@@ -9,7 +9,10 @@
 //! made or woke them, and a worker with nothing to do steals half of another's queue.
 //!
 //! The moving parts, each in its own file:
-//! - [`run_queue`]: a worker's queue of `Send` tasks, which idle workers steal from;
+//! - [`local_queue`]: a worker's own queue of `Send` tasks, a lock-free ring its worker pushes
+//!   to and anyone takes from (idle workers steal half);
+//! - [`run_queue`]: the shared queue for tasks scheduled from outside the runtime, and for
+//!   the overflow of a full worker queue;
 //! - [`sleepers`]: which workers are parked, and the protocol that keeps wake-ups from being lost;
 //! - this file: the shared state, the schedule function of `Send` tasks, and the shutdown of
 //!   the whole runtime.
@@ -22,6 +25,7 @@
 //! 4. the runtime closes: a `Send` task woken after that (by a thread outside the runtime) is
 //!    run once, cancelled, on the thread that woke it.
 
+mod local_queue;
 mod primitives;
 mod run_queue;
 mod sleepers;
@@ -40,11 +44,17 @@ use crate::event_loop::{self, Config, Shared};
 use crate::task::header::Header;
 use crate::task::table::TaskTable;
 use crate::task::{RawTask, Runnable, Spawn, spawn_supervised};
+use local_queue::LocalQueue;
 use primitives::{AtomicBool, Mutex, Ordering, lock};
 use run_queue::RunQueue;
 use sleepers::Sleepers;
 
 pub use spawn::spawn;
+
+/// How long an idle worker sleeps before it looks for work again, even if nobody woke it: the
+/// bound on how long a task can wait behind a worker that is stuck in a long poll (see
+/// `Workers::schedule`).
+pub(crate) const IDLE_RECHECK: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// How many `Send` tasks a worker runs before it turns to its own loop again (timers, local
 /// tasks, callbacks); also the most one steal takes.
@@ -59,8 +69,10 @@ thread_local! {
 /// What the workers of one multi-threaded runtime share.
 pub(crate) struct Workers {
     id: u64,
-    queues: Box<[RunQueue<Runnable>]>,
-    /// `Send` tasks scheduled by threads that are not workers.
+    /// Each worker's own queue: it pushes without a lock, anyone may take.
+    queues: Box<[LocalQueue<Runnable>]>,
+    /// `Send` tasks scheduled by threads that are not workers, and the overflow of full
+    /// worker queues.
     injector: RunQueue<Runnable>,
     /// Set by `close`; pushes onto the injector happen under it, so none slips in afterwards.
     closed: Mutex<bool>,
@@ -91,7 +103,7 @@ impl Workers {
         let n = config.workers;
         Workers {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            queues: (0..n).map(|_| RunQueue::new()).collect(),
+            queues: (0..n).map(|_| LocalQueue::new()).collect(),
             injector: RunQueue::new(),
             closed: Mutex::new(false),
             sleepers: Sleepers::new(n),
@@ -154,7 +166,18 @@ impl Workers {
     /// thread, else the injection queue; then one parked worker is woken to share the work.
     fn schedule(&self, runnable: Runnable) {
         match self.current_index() {
-            Some(index) => self.queues[index].push(runnable),
+            Some(index) => {
+                // SAFETY: `current_index` says this thread is worker `index`, the only thread
+                // that pushes onto its queue.
+                if unsafe { self.push_local(index, runnable) } < 2 {
+                    // The only task queued here: this worker takes it next. Waking another
+                    // worker for it would only move it to another thread (a chain of tasks,
+                    // each spawning or waking the next, would hop between threads at every
+                    // link). A worker stuck in a long poll with this task behind it is
+                    // rescued by the idle workers' periodic look (`IDLE_RECHECK`).
+                    return;
+                }
+            }
             None => {
                 let closed = lock(&self.closed);
                 if *closed {
@@ -169,6 +192,29 @@ impl Workers {
             }
         }
         self.wake_one();
+    }
+
+    /// Pushes onto worker `index`'s own queue; when it is full, moves half of it and `runnable`
+    /// to the injection queue in one go (so that the next overflows are far apart). Returns
+    /// how many tasks wait on that worker now.
+    ///
+    /// # Safety
+    ///
+    /// Called on worker `index`'s thread only.
+    unsafe fn push_local(&self, index: usize, runnable: Runnable) -> usize {
+        let queue = &self.queues[index];
+        // SAFETY: forwarded to the caller.
+        match unsafe { queue.push(runnable) } {
+            Ok(len) => len,
+            Err(runnable) => {
+                let mut moved = Vec::new();
+                queue.steal_half(&mut moved, usize::MAX);
+                moved.push(runnable);
+                self.injector.push_all(moved.into_iter());
+                // More than this worker can run soon: always worth a helper.
+                usize::MAX
+            }
+        }
     }
 
     /// Unparks one parked worker, if any is parked.
@@ -237,12 +283,10 @@ impl Workers {
     /// Phase 4, once every worker has exited: refuses further work, and completes what is left.
     fn close(&self) {
         *lock(&self.closed) = true;
-        let left = self
-            .queues
-            .iter()
-            .chain([&self.injector])
-            .flat_map(RunQueue::take_all)
-            .collect::<Vec<_>>();
+        let mut left: Vec<_> = self.injector.take_all().into();
+        for queue in &self.queues {
+            left.extend(std::iter::from_fn(|| queue.pop()));
+        }
         for runnable in left {
             runnable.metadata().request_cancel(None);
             runnable.run();
@@ -284,56 +328,80 @@ impl Slot {
     /// Runs up to `BATCH` `Send` tasks: from this worker's queue, else the injection queue,
     /// else stolen from another worker. Returns `false` if there was nothing to run.
     ///
-    /// Tasks are taken from the shared queues one at a time: a task taken out of a queue can
-    /// no longer be stolen, and a task that blocks its worker (a long computation, a blocking
-    /// call) must not hold the tasks behind it hostage.
+    /// Tasks are taken from the queues one at a time: a task taken out of a queue can no longer
+    /// be stolen, and a task that blocks its worker (a long computation, a blocking call) must
+    /// not hold the tasks behind it hostage. What a steal or the injection queue gives beyond
+    /// one task goes onto this worker's own queue, where others can still steal it.
     pub(crate) fn run_batch(&self) -> bool {
-        let workers = &*self.workers;
-        let mut batch = self.batch.take();
+        let own = &self.workers.queues[self.index];
         let mut ran = false;
         for turn in 0..BATCH {
             // The injection queue gets a turn now and then, so that work from outside the
             // runtime is not starved by a worker that always has work of its own.
-            let from_injector = turn % 8 == 7;
-            if from_injector {
-                workers.injector.pop_batch(&mut batch, 1);
-            }
-            if batch.is_empty() {
-                workers.queues[self.index].pop_batch(&mut batch, 1);
-            }
-            if batch.is_empty() && !from_injector {
-                workers.injector.pop_batch(&mut batch, 1);
-            }
-            if batch.is_empty() && !ran {
-                self.steal(&mut batch);
-            }
-            if batch.is_empty() {
-                break;
-            }
-            if batch.len() > 1 && workers.sleepers.any() {
-                // Stolen more than one: another sleeper may take some back.
-                workers.wake_one();
-            }
+            let next = if turn % 8 == 7 {
+                self.take_from_injector().or_else(|| own.pop())
+            } else {
+                own.pop().or_else(|| self.take_from_injector())
+            };
+            let next = match next {
+                Some(runnable) => Some(runnable),
+                None if !ran => self.steal(),
+                None => None,
+            };
+            let Some(runnable) = next else { break };
             ran = true;
-            let first = batch.remove(0);
-            // What a steal brought beyond the first goes to this worker's queue, where it
-            // stays stealable.
-            workers.queues[self.index].push_all(batch.drain(..));
-            first.run();
+            runnable.run();
         }
-        self.batch.replace(batch);
         ran
     }
 
-    fn steal(&self, batch: &mut Vec<Runnable>) {
+    /// Takes a share of the injection queue: one task to run, the rest onto this worker's queue.
+    fn take_from_injector(&self) -> Option<Runnable> {
+        let workers = &*self.workers;
+        if workers.injector.is_empty() {
+            return None;
+        }
+        let mut batch = self.batch.take();
+        // A fair share, so that the other workers find some too.
+        let share = workers.injector.len() / workers.queues.len() + 1;
+        workers.injector.pop_batch(&mut batch, share.min(BATCH));
+        let first = self.keep_rest(&mut batch);
+        self.batch.replace(batch);
+        first
+    }
+
+    /// Steals half of another worker's queue: one task to run, the rest onto this worker's.
+    fn steal(&self) -> Option<Runnable> {
         let queues = &self.workers.queues;
+        let mut batch = self.batch.take();
         // Start at the next worker, so that thieves spread over their victims.
         for offset in 1..queues.len() {
-            queues[(self.index + offset) % queues.len()].steal_half(batch, BATCH);
+            queues[(self.index + offset) % queues.len()].steal_half(&mut batch, BATCH);
             if !batch.is_empty() {
-                return;
+                break;
             }
         }
+        let first = self.keep_rest(&mut batch);
+        self.batch.replace(batch);
+        first
+    }
+
+    /// Returns the first of `batch` and pushes the rest onto this worker's queue; wakes a
+    /// parked worker if that leaves more than one task waiting here.
+    fn keep_rest(&self, batch: &mut Vec<Runnable>) -> Option<Runnable> {
+        if batch.is_empty() {
+            return None;
+        }
+        let first = batch.remove(0);
+        let mut waiting = 0;
+        for runnable in batch.drain(..) {
+            // SAFETY: a `Slot` is only used by its own worker's thread.
+            waiting = unsafe { self.workers.push_local(self.index, runnable) };
+        }
+        if waiting > 1 {
+            self.workers.wake_one();
+        }
+        Some(first)
     }
 
     /// Runs every `Send` task queued here or in the injection queue, until none is left: for

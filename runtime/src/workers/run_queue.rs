@@ -1,9 +1,9 @@
-//! A worker's run queue of `Send` tasks: its owner pushes and pops at the front and back, idle
-//! workers steal half of it.
+//! The runtime's shared queue of `Send` tasks: what threads outside the runtime schedule, and
+//! what overflows a worker's own queue.
 //!
 //! A mutex around a `VecDeque`, with the length mirrored in an atomic so that an idle worker
-//! can look for work without taking any lock. The lock is held for a push or a pop, or for the
-//! copy of half the queue in a steal: briefly, and rarely contended.
+//! can look for work without taking any lock. Any thread may push; workers take shares of it
+//! into their own queues (`Slot::take_from_injector`), so the lock is taken rarely and briefly.
 
 use std::collections::VecDeque;
 
@@ -12,6 +12,10 @@ use super::primitives::{AtomicUsize, Mutex, Ordering, lock};
 pub(crate) struct RunQueue<T> {
     items: Mutex<VecDeque<T>>,
     /// `items.len()`, readable without the lock. Exact whenever the lock is free.
+    ///
+    /// Release stores and acquire loads are enough for the park protocol: what orders a push
+    /// before a sleeper's last look is the pusher's read-modify-write of the sleeper count,
+    /// which comes after the push (see `sleepers`).
     len: AtomicUsize,
 }
 
@@ -23,17 +27,19 @@ impl<T> RunQueue<T> {
         }
     }
 
-    pub(crate) fn push(&self, item: T) {
+    /// Pushes `item` at the back; returns the queue's new length.
+    pub(crate) fn push(&self, item: T) -> usize {
         let mut items = lock(&self.items);
         items.push_back(item);
-        self.len.store(items.len(), Ordering::SeqCst);
+        self.len.store(items.len(), Ordering::Release);
+        items.len()
     }
 
     /// Pushes every item of `items`, in order, under one lock.
     pub(crate) fn push_all(&self, items: impl Iterator<Item = T>) {
         let mut queue = lock(&self.items);
         queue.extend(items);
-        self.len.store(queue.len(), Ordering::SeqCst);
+        self.len.store(queue.len(), Ordering::Release);
     }
 
     /// Moves up to `max` items, oldest first, to the end of `batch`.
@@ -44,31 +50,18 @@ impl<T> RunQueue<T> {
         let mut items = lock(&self.items);
         let take = items.len().min(max);
         batch.extend(items.drain(..take));
-        self.len.store(items.len(), Ordering::SeqCst);
-    }
-
-    /// Moves half of this queue (rounded up; at most `max`) to `batch`: the newest items, so
-    /// the owner keeps running the oldest ones, in order. The stolen items keep their order too.
-    pub(crate) fn steal_half(&self, batch: &mut Vec<T>, max: usize) {
-        if self.is_empty() {
-            return;
-        }
-        let mut items = lock(&self.items);
-        let take = items.len().div_ceil(2).min(max);
-        let from = items.len() - take;
-        batch.extend(items.drain(from..));
-        self.len.store(items.len(), Ordering::SeqCst);
+        self.len.store(items.len(), Ordering::Release);
     }
 
     /// Empties the queue.
     pub(crate) fn take_all(&self) -> VecDeque<T> {
         let mut items = lock(&self.items);
-        self.len.store(0, Ordering::SeqCst);
+        self.len.store(0, Ordering::Release);
         std::mem::take(&mut *items)
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.len.load(Ordering::SeqCst)
+        self.len.load(Ordering::Acquire)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -81,29 +74,17 @@ mod tests {
     use super::RunQueue;
 
     #[test]
-    fn the_owner_pops_oldest_first_and_a_thief_takes_the_newest_half() {
+    fn first_in_first_out_in_batches() {
         let queue = RunQueue::new();
-        (1..=5).for_each(|n| queue.push(n));
-        let mut stolen = Vec::new();
-        queue.steal_half(&mut stolen, usize::MAX);
-        assert_eq!(stolen, [3, 4, 5]);
-        let mut mine = Vec::new();
-        queue.pop_batch(&mut mine, 1);
-        assert_eq!(mine, [1]);
-        assert_eq!(queue.len(), 1);
-        queue.pop_batch(&mut mine, 10);
-        assert_eq!(mine, [1, 2]);
+        (1..=3).for_each(|n| {
+            queue.push(n);
+        });
+        queue.push_all(4..=5);
+        let mut taken = Vec::new();
+        queue.pop_batch(&mut taken, 2);
+        assert_eq!(taken, [1, 2]);
+        assert_eq!(queue.len(), 3);
+        assert_eq!(queue.take_all(), [3, 4, 5]);
         assert!(queue.is_empty());
-    }
-
-    #[test]
-    fn a_steal_is_bounded() {
-        let queue = RunQueue::new();
-        (0..100).for_each(|n| queue.push(n));
-        let mut stolen = Vec::new();
-        queue.steal_half(&mut stolen, 8);
-        assert_eq!(stolen, (92..100).collect::<Vec<_>>());
-        assert_eq!(queue.take_all().len(), 92);
-        assert_eq!(queue.len(), 0);
     }
 }

@@ -58,12 +58,6 @@ impl Sleepers {
         self.count.fetch_sub(1, Ordering::SeqCst);
         Some(index)
     }
-
-    /// `true` if some worker is parked or about to park: a busy worker then has a reason to
-    /// offer work.
-    pub(crate) fn any(&self) -> bool {
-        self.count.load(Ordering::SeqCst) > 0
-    }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -76,11 +70,9 @@ mod tests {
         assert_eq!(sleepers.notify_one(), None);
         sleepers.announce(2);
         sleepers.announce(0);
-        assert!(sleepers.any());
         assert_eq!(sleepers.notify_one(), Some(0));
         sleepers.retract(0); // woken: retracting again changes nothing
         assert_eq!(sleepers.notify_one(), Some(2));
         assert_eq!(sleepers.notify_one(), None);
-        assert!(!sleepers.any());
     }
 }
