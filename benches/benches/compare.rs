@@ -22,7 +22,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use workloads::alloc::Counting;
-use workloads::catalogue::{self, ASYNC_EXECUTOR, COLUMNS, Runner, TOKIO_CT, Unit};
+use workloads::catalogue::{
+    self, ASYNC_EXECUTOR, COLUMNS, Runner, TETHER_MT, TOKIO_CT, TOKIO_MT, Unit,
+};
 use workloads::rt::{AsyncExecutor, Rt, Tether, TokioCt};
 use workloads::work::{self, TaskMemory};
 
@@ -244,11 +246,11 @@ fn verdict(ratio: Option<f64>, max: f64) -> &'static str {
 
 fn main_table(args: &Args, rows: &[catalogue::Workload], asyncio: &HashMap<String, (f64, String)>) {
     println!(
-        "| workload | unit | {} | asyncio | tether/tokio (ct) | target | tether/async-executor |",
+        "| workload | unit | {} | asyncio | tether/tokio (ct) | target | tether/async-executor | tether (mt)/tokio (mt) |",
         COLUMNS.join(" | ")
     );
     println!(
-        "|---|---|{}---:|---|---:|",
+        "|---|---|{}---:|---|---:|---:|",
         "---:|".repeat(COLUMNS.len() + 1)
     );
     for w in rows {
@@ -256,6 +258,7 @@ fn main_table(args: &Args, rows: &[catalogue::Workload], asyncio: &HashMap<Strin
         let values = measure(&w.runners, w.unit, args);
         let vs_tokio = ratio(values[0], values[TOKIO_CT]);
         let vs_exec = ratio(values[0], values[ASYNC_EXECUTOR]);
+        let mt_vs_mt = ratio(values[TETHER_MT], values[TOKIO_MT]);
         let target = match w.target {
             Some(max) => format!("<= {max}x: {}", verdict(vs_tokio, max)),
             None => "-".to_owned(),
@@ -266,7 +269,7 @@ fn main_table(args: &Args, rows: &[catalogue::Workload], asyncio: &HashMap<Strin
         };
         let cells: Vec<_> = values.iter().map(|v| fmt_value(*v)).collect();
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             w.key,
             w.unit.label(),
             cells.join(" | "),
@@ -274,6 +277,7 @@ fn main_table(args: &Args, rows: &[catalogue::Workload], asyncio: &HashMap<Strin
             fmt_ratio(vs_tokio),
             target,
             exec,
+            fmt_ratio(mt_vs_mt),
         );
         eprintln!("  ({} measured in {:.1?})", w.key, started.elapsed());
     }

@@ -7,7 +7,7 @@
 //! valgrind --tool=callgrind target/release/examples/workload tether spawn_many_1k 10
 //! ```
 //!
-//! `<runtime>` is `tether`, `tokio-ct`, `tokio-mt` or `async-executor`; `<workload>` a key of
+//! `<runtime>` is `tether`, `tether-mt`, `tokio-ct`, `tokio-mt` or `async-executor`; `<workload>` a key of
 //! the comparison table (`spawn_many_1k`, `yield_many`, ...), run `reps` times (default 1) in
 //! one runtime. Prints the time taken inside the runtime.
 
@@ -20,7 +20,13 @@ use workloads::catalogue;
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-const RUNTIMES: [&str; 4] = ["tether", "tokio-ct", "tokio-mt", "async-executor"];
+const RUNTIMES: [&str; 5] = [
+    "tether",
+    "tether-mt",
+    "tokio-ct",
+    "tokio-mt",
+    "async-executor",
+];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

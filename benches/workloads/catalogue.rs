@@ -2,20 +2,32 @@
 
 use std::time::Duration;
 
-use super::rt::{AsyncExecutor, Tether, TokioCt, TokioMt};
+use super::rt::{AsyncExecutor, Tether, TetherMt, TokioCt, TokioMt};
 use super::work::{self, timed, timed_tether};
 
 /// Runs a workload `reps` times on a fresh runtime and returns the time taken inside it.
 pub type Runner = fn(usize) -> Duration;
 
 /// The runtime columns measured here, in table order (asyncio comes from the Python twins).
-pub const COLUMNS: [&str; 4] = ["tether", "tokio (ct)", "tokio (mt, 2)", "async-executor"];
+pub const COLUMNS: [&str; 5] = [
+    "tether",
+    "tether (mt, 2)",
+    "tokio (ct)",
+    "tokio (mt, 2)",
+    "async-executor",
+];
+
+/// Index of tether's multi-threaded runtime in [`COLUMNS`].
+pub const TETHER_MT: usize = 1;
 
 /// Index of tokio current_thread in [`COLUMNS`]: the peer of every tether target.
-pub const TOKIO_CT: usize = 1;
+pub const TOKIO_CT: usize = 2;
+
+/// Index of tokio multi_thread in [`COLUMNS`]: the peer of tether's multi-threaded runtime.
+pub const TOKIO_MT: usize = 3;
 
 /// Index of async-executor in [`COLUMNS`].
-pub const ASYNC_EXECUTOR: usize = 3;
+pub const ASYNC_EXECUTOR: usize = 4;
 
 /// How a workload's figure is reported.
 #[derive(Debug, Clone, Copy)]
@@ -59,17 +71,21 @@ pub struct Workload {
     /// How it is reported.
     pub unit: Unit,
     /// One runner per entry of [`COLUMNS`]; `None` where the runtime has no counterpart.
-    pub runners: [Option<Runner>; 4],
+    pub runners: [Option<Runner>; 5],
     /// The target ratio tether / tokio (ct), if there is one.
     pub target: Option<f64>,
 }
 
-/// The same generic body on all four runtimes.
+/// The same generic body on all five runtimes.
 macro_rules! all_runtimes {
     (|$R:ident| $body:expr) => {
         [
             Some({
                 type $R = Tether;
+                (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
+            }),
+            Some({
+                type $R = TetherMt;
                 (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
             }),
             Some({
@@ -94,6 +110,10 @@ macro_rules! timer_runtimes {
         [
             Some({
                 type $R = Tether;
+                (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
+            }),
+            Some({
+                type $R = TetherMt;
                 (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
             }),
             Some({
@@ -191,6 +211,8 @@ pub fn workloads() -> Vec<Workload> {
             },
             runners: [
                 Some(|reps| timed_tether(reps, || work::tether_group(GROUP))),
+                // Task groups and gather! are not Send: no spawned main on workers.
+                None,
                 Some(|reps| timed::<TokioCt, _, _>(reps, || work::tokio_join_set(GROUP))),
                 Some(|reps| timed::<TokioMt, _, _>(reps, || work::tokio_join_set(GROUP))),
                 Some(|reps| {
@@ -208,6 +230,8 @@ pub fn workloads() -> Vec<Workload> {
             },
             runners: [
                 Some(|reps| timed_tether(reps, || work::tether_task_set(GROUP))),
+                // Task groups and gather! are not Send: no spawned main on workers.
+                None,
                 Some(|reps| timed::<TokioCt, _, _>(reps, || work::tokio_join_set(GROUP))),
                 Some(|reps| timed::<TokioMt, _, _>(reps, || work::tokio_join_set(GROUP))),
                 None,
@@ -223,6 +247,8 @@ pub fn workloads() -> Vec<Workload> {
             },
             runners: [
                 Some(|reps| timed_tether(reps, || work::tether_gather(GROUP))),
+                // Task groups and gather! are not Send: no spawned main on workers.
+                None,
                 Some(|reps| timed::<TokioCt, _, _>(reps, || work::join_all(GROUP))),
                 Some(|reps| timed::<TokioMt, _, _>(reps, || work::join_all(GROUP))),
                 Some(|reps| timed::<AsyncExecutor, _, _>(reps, || work::join_all(GROUP))),
@@ -238,6 +264,8 @@ pub fn workloads() -> Vec<Workload> {
             },
             runners: [
                 Some(|reps| timed_tether(reps, work::tether_gather8)),
+                // Task groups and gather! are not Send: no spawned main on workers.
+                None,
                 Some(|reps| timed::<TokioCt, _, _>(reps, work::join_all8)),
                 Some(|reps| timed::<TokioMt, _, _>(reps, work::join_all8)),
                 Some(|reps| timed::<AsyncExecutor, _, _>(reps, work::join_all8)),

@@ -109,6 +109,50 @@ impl TimerRt for Tether {
     }
 }
 
+/// tether's multi-threaded runtime with 2 workers. Like tokio's below, the workload runs as a
+/// spawned (`Send`, stealable) task, and its tasks are `tether::spawn`ed.
+#[derive(Debug)]
+pub enum TetherMt {}
+
+impl Rt for TetherMt {
+    const NAME: &'static str = "tether (mt, 2)";
+    type Handle<T: Send + 'static> = TetherHandle<T>;
+
+    #[inline]
+    fn spawn<F>(future: F) -> TetherHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        TetherHandle(tether::spawn(future))
+    }
+
+    fn cancel<T: Send + 'static>(handle: TetherHandle<T>) {
+        drop(handle);
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        tether::yield_now()
+    }
+
+    fn run<F>(future: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        tether::Runtime::builder()
+            .workers(2)
+            .build()
+            .run(async { tether::spawn(future).await.expect("main task") })
+    }
+}
+
+impl TimerRt for TetherMt {
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+        tether::sleep(duration)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // tokio
 
