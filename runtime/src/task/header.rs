@@ -1,25 +1,51 @@
 //! The header every tether task carries in its allocation (async-task metadata).
 
+use std::cell::Cell;
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::num::NonZeroU64;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::task::Waker;
+use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use super::callbacks::{Callbacks, DoneCallback};
 use super::info::{Outcome, Owner};
 
 /// A task's identity, unique for the life of the process.
 ///
-/// Ids count up from 1 in creation order, which is also the number in a task's default name
-/// (`Task-1`, `Task-2`, ... as asyncio names them).
+/// Ids count up from 1 in creation order on each thread, which is also the number in a task's
+/// default name (`Task-1`, `Task-2`, ... as asyncio names them). Each thread takes its ids in
+/// blocks, so tasks created on different threads are numbered from different blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TaskId(NonZeroU64);
+
+/// How many ids a thread takes from the process-wide counter at a time: one shared atomic
+/// read-modify-write per this many tasks instead of one per task.
+const ID_BLOCK: u64 = 1024;
 
 impl TaskId {
     pub(crate) fn next() -> TaskId {
         static NEXT: AtomicU64 = AtomicU64::new(1);
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        thread_local! {
+            /// The next id of this thread's block, and the end of the block.
+            static BLOCK: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+        }
+        let take_block = || {
+            let start = NEXT.fetch_add(ID_BLOCK, Ordering::Relaxed);
+            (start, start + ID_BLOCK)
+        };
+        let id = BLOCK
+            .try_with(|block| {
+                let (mut next, mut end) = block.get();
+                if next == end {
+                    (next, end) = take_block();
+                }
+                block.set((next + 1, end));
+                next
+            })
+            // A task created while this thread's locals are torn down: a block of its own.
+            .unwrap_or_else(|_| take_block().0);
         TaskId(NonZeroU64::new(id).expect("task ids never wrap: 2^64 tasks is not reachable"))
     }
 
@@ -59,16 +85,59 @@ pub(crate) struct Header {
     pub(crate) location: &'static std::panic::Location<'static>,
     /// `CANCEL_REQUESTED`, `FINISHED` and the outcome bits.
     state: AtomicU8,
-    /// Rarely used fields, boxed so that a plain task pays one pointer for them; and the task's
-    /// own waker while its future is alive (what a cancellation request wakes). The waker points
-    /// back at this allocation, so `supervise` clears it when the future ends (no cycle).
+    /// The task's own waker while its future is alive (what a cancellation request wakes).
+    waker: OwnWaker,
+    /// Rarely used fields, boxed so that a plain task pays one pointer for them.
     slow: Mutex<Slow>,
 }
 
 #[derive(Default)]
 struct Slow {
-    waker: Option<Waker>,
     extras: Option<Box<Extras>>,
+}
+
+/// A task's own waker, held in its header from creation until its future ends.
+///
+/// The reference count it owns keeps the task alive while its future is: async-task would
+/// otherwise close a pending task nothing else refers to (one waiting on something that holds
+/// no waker), where tether keeps it until it ends or is cancelled. It points back at the task's
+/// own allocation, so `supervise` clears it when the future ends (no cycle).
+///
+/// It is kept as the two raw parts of a `Waker`, not under a lock: setting it happens before the
+/// task is shared, clearing it is one atomic swap, and readers only borrow it. That is sound
+/// because every reader reaches the header through something that keeps the task's allocation
+/// alive on its own (a `Task` or a runnable, a `CancelHandle`'s clone of this waker, an entry of
+/// a task table, which goes before the allocation does, or the task's own running poll): the
+/// reference owned here may be dropped while a reader uses it, the allocation may not.
+struct OwnWaker {
+    /// The waker's data pointer; null when there is none.
+    data: AtomicPtr<()>,
+    /// Its vtable, written with `data` and never changed afterwards.
+    vtable: AtomicPtr<RawWakerVTable>,
+}
+
+impl OwnWaker {
+    fn new() -> OwnWaker {
+        OwnWaker {
+            data: AtomicPtr::new(ptr::null_mut()),
+            vtable: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    /// Calls `f` with the waker, borrowed, if there is one.
+    fn with<R>(&self, f: impl FnOnce(&Waker) -> R) -> Option<R> {
+        let data = self.data.load(Ordering::Acquire);
+        if data.is_null() {
+            return None;
+        }
+        let vtable = self.vtable.load(Ordering::Relaxed);
+        // SAFETY: `data` and `vtable` are the parts of a waker of this task (`set`), whose
+        // allocation the caller keeps alive (see the type's docs), so the waker's functions may
+        // be called on them; `ManuallyDrop` keeps this borrowed copy from dropping the
+        // reference the slot owns (or gave up under us to `clear`: it was only counted once).
+        let waker = ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &*vtable)) });
+        Some(f(&waker))
+    }
 }
 
 #[derive(Default)]
@@ -100,8 +169,8 @@ impl Header {
             owner,
             location,
             state: AtomicU8::new(if name.is_some() { HAS_EXTRAS } else { 0 }),
+            waker: OwnWaker::new(),
             slow: Mutex::new(Slow {
-                waker: None,
                 extras: name.map(|name| {
                     Box::new(Extras {
                         name: Some(name),
@@ -135,19 +204,37 @@ impl Header {
         self.with_extras(|extras| extras.name = Some(name));
     }
 
+    /// Stores the task's own waker, once, before the task is shared with anyone (while only
+    /// its creator holds its runnable and its `Task`).
     pub(crate) fn set_waker(&self, waker: Waker) {
-        self.slow().waker = Some(waker);
+        debug_assert!(
+            self.waker.data.load(Ordering::Relaxed).is_null(),
+            "a task's waker is set once"
+        );
+        let waker = ManuallyDrop::new(waker);
+        self.waker
+            .vtable
+            .store(ptr::from_ref(waker.vtable()).cast_mut(), Ordering::Relaxed);
+        self.waker
+            .data
+            .store(waker.data().cast_mut(), Ordering::Release);
     }
 
     /// A clone of the task's waker, while its future is alive.
     pub(crate) fn waker(&self) -> Option<Waker> {
-        self.slow().waker.clone()
+        self.waker.with(Waker::clone)
     }
 
     /// Drops the stored waker; called when the task's future ends.
     pub(crate) fn clear_waker(&self) {
-        let waker = self.slow().waker.take();
-        drop(waker);
+        let data = self.waker.data.swap(ptr::null_mut(), Ordering::AcqRel);
+        if data.is_null() {
+            return;
+        }
+        let vtable = self.waker.vtable.load(Ordering::Relaxed);
+        // SAFETY: `data` and `vtable` came from the waker `set_waker` was given, whose reference
+        // count the slot owned; the swap took it out of the slot, so it is dropped once, here.
+        drop(unsafe { Waker::from_raw(RawWaker::new(data, &*vtable)) });
     }
 
     pub(crate) fn is_cancel_requested(&self) -> bool {
@@ -164,9 +251,7 @@ impl Header {
             self.with_extras(|extras| extras.cancel_message = message);
         }
         self.state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
-        if let Some(waker) = self.waker() {
-            waker.wake();
-        }
+        self.waker.with(Waker::wake_by_ref);
         true
     }
 
