@@ -120,8 +120,13 @@ impl Future for Sleep {
             if let Some(armed) = this.armed.filter(|armed| armed.loop_id == lp.id()) {
                 // Armed here: the loop fires timers once due, so an armed timer is a pending
                 // sleep (no clock read) and a missing one has fired.
-                let still_armed = lp.timers.borrow_mut().rearm(armed.key, cx.waker());
-                return !still_armed;
+                if lp.timers.borrow_mut().rearm(armed.key, cx.waker()) {
+                    return false;
+                }
+                // Fired: nothing left to disarm, so no second trip to the loop below.
+                this.armed = None;
+                this.yielded = true;
+                return true;
             }
             // The clock was read when this sleep's deadline was computed, most likely: no
             // second read. A deadline passed since the last reading is armed, and fires at the

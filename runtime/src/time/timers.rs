@@ -1,15 +1,17 @@
 //! The loop's timers, ordered by deadline.
 //!
-//! Armed timers live in a slab (their wakers, under reusable slots) and a binary heap of
-//! `(deadline, sequence number, slot)` orders them. Disarming only empties the slot: the heap
-//! entry goes stale and is thrown away when it reaches the top, or in a sweep once stale entries
-//! outnumber live ones. So arming is O(log n) (O(1) for the common case of a deadline later than
-//! the others), disarming is O(1) amortised, and firing is O(log n); the B-tree this replaces
-//! paid a search and a node shuffle on every arm and disarm, which dominated arm-then-cancel
-//! (timeouts that do not fire). Timers with the same deadline fire in the order they were armed.
+//! Armed timers live in a slab (their wakers, under reusable slots), and `(deadline, sequence
+//! number, slot)` entries order them. Most timers are armed with a deadline no earlier than the
+//! last one (the same timeout or sleep, from a clock that only goes forward): those go at the
+//! back of a sorted queue, and fire from its front, in O(1) and in memory order. The others go
+//! into a binary heap (O(log n)); the earliest of the two fronts fires first. Disarming only
+//! empties the slot: the entry goes stale and is thrown away when it reaches a front, or in a
+//! sweep once stale entries outnumber live ones. The B-tree this replaces paid a search and a
+//! node shuffle on every arm and disarm, which dominated arm-then-cancel (timeouts that do not
+//! fire). Timers with the same deadline fire in the order they were armed.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::task::Waker;
 use std::time::Instant;
 
@@ -33,12 +35,18 @@ struct Slot {
     waker: Option<Waker>,
 }
 
-/// A heap entry, ordered so that `BinaryHeap` (a max-heap) puts the earliest deadline, then the
-/// earliest armed, on top.
+/// An entry of the queue or the heap. Its `Ord` is reversed, so that `BinaryHeap` (a max-heap)
+/// puts the earliest deadline, then the earliest armed, on top.
 struct Entry {
     deadline: Instant,
     seq: u64,
     slot: u32,
+}
+
+impl Entry {
+    fn key(&self) -> (Instant, u64) {
+        (self.deadline, self.seq)
+    }
 }
 
 impl PartialEq for Entry {
@@ -57,7 +65,7 @@ impl PartialOrd for Entry {
 
 impl Ord for Entry {
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.deadline, other.seq).cmp(&(self.deadline, self.seq))
+        other.key().cmp(&self.key())
     }
 }
 
@@ -65,9 +73,13 @@ impl Ord for Entry {
 pub(crate) struct Timers {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    /// Every armed timer has exactly one entry here; disarmed and fired ones may leave a stale
-    /// one, except on top: the top entry, if any, is always live (`next_deadline` relies on it).
+    /// Every armed timer has exactly one entry, here or in `heap`; disarmed ones may leave a
+    /// stale one. Sorted, earliest first.
+    queue: VecDeque<Entry>,
+    /// The timers armed earlier than the back of `queue`.
     heap: BinaryHeap<Entry>,
+    // The front of `queue` and the top of `heap` are always live: `next_deadline` and
+    // `take_due` rely on it.
     /// Armed timers.
     live: usize,
     /// The last sequence number handed out.
@@ -96,11 +108,21 @@ impl Timers {
                 slot
             }
         };
-        self.heap.push(Entry {
+        let entry = Entry {
             deadline,
             seq,
             slot,
-        });
+        };
+        // `seq` only grows, so an entry no earlier than the back keeps the queue sorted.
+        if self
+            .queue
+            .back()
+            .is_none_or(|back| back.deadline <= deadline)
+        {
+            self.queue.push_back(entry);
+        } else {
+            self.heap.push(entry);
+        }
         self.live += 1;
         TimerKey { slot, seq }
     }
@@ -132,12 +154,13 @@ impl Timers {
         slot.seq = VACANT;
         self.free.push(key.slot);
         self.live -= 1;
-        self.drop_stale_top();
-        let stale = self.heap.len() - self.live;
+        self.drop_stale_fronts();
+        let stale = self.queue.len() + self.heap.len() - self.live;
         if stale > SWEEP_AT && stale > self.live {
             let slots = &self.slots;
-            self.heap
-                .retain(|entry| slots[entry.slot as usize].seq == entry.seq);
+            let live = |entry: &Entry| slots[entry.slot as usize].seq == entry.seq;
+            self.queue.retain(live);
+            self.heap.retain(live);
         }
         waker
     }
@@ -146,25 +169,41 @@ impl Timers {
         self.slots[entry.slot as usize].seq == entry.seq
     }
 
-    /// Restores the invariant that the top entry is live.
-    fn drop_stale_top(&mut self) {
+    /// Restores the invariant that both fronts are live.
+    fn drop_stale_fronts(&mut self) {
+        while self.queue.front().is_some_and(|front| !self.is_live(front)) {
+            self.queue.pop_front();
+        }
         while self.heap.peek().is_some_and(|top| !self.is_live(top)) {
             self.heap.pop();
         }
     }
 
+    /// The earliest entry, and whether it is the queue's (else the heap's).
+    fn first(&self) -> Option<(&Entry, bool)> {
+        match (self.queue.front(), self.heap.peek()) {
+            (Some(front), Some(top)) if top.key() < front.key() => Some((top, false)),
+            (Some(front), _) => Some((front, true)),
+            (None, top) => top.map(|top| (top, false)),
+        }
+    }
+
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.heap.peek().map(|top| top.deadline)
+        self.first().map(|(entry, _)| entry.deadline)
     }
 
     /// Moves the wakers of every timer due at `now` into `due`, earliest first.
     pub(crate) fn take_due(&mut self, now: Instant, due: &mut Vec<Waker>) {
-        while let Some(top) = self.heap.peek() {
-            if top.deadline > now {
+        while let Some((first, in_queue)) = self.first() {
+            if first.deadline > now {
                 break;
             }
-            let slot = top.slot;
-            self.heap.pop();
+            let slot = first.slot;
+            if in_queue {
+                self.queue.pop_front();
+            } else {
+                self.heap.pop();
+            }
             let entry = &mut self.slots[slot as usize];
             entry.seq = VACANT;
             if let Some(waker) = entry.waker.take() {
@@ -172,7 +211,7 @@ impl Timers {
             }
             self.free.push(slot);
             self.live -= 1;
-            self.drop_stale_top();
+            self.drop_stale_fronts();
         }
     }
 
@@ -241,6 +280,31 @@ mod tests {
     }
 
     #[test]
+    fn deadlines_armed_out_of_order_fire_in_deadline_then_arming_order() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut timers = Timers::default();
+        let t0 = Instant::now();
+        let seconds = [5, 3, 5, 1, 4, 5, 2, 1, 6, 3];
+        let keys: Vec<_> = seconds
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let waker = Waker::from(Arc::new(Logged(i, log.clone())));
+                timers.arm(t0 + Duration::from_secs(*s), waker)
+            })
+            .collect();
+        drop(timers.disarm(keys[3]));
+        assert_eq!(timers.next_deadline(), Some(t0 + Duration::from_secs(1)));
+        let mut due = Vec::new();
+        timers.take_due(t0 + Duration::from_secs(3), &mut due);
+        assert_eq!(timers.next_deadline(), Some(t0 + Duration::from_secs(4)));
+        timers.take_due(t0 + Duration::from_secs(10), &mut due);
+        due.drain(..).for_each(Waker::wake);
+        assert_eq!(*log.lock().unwrap(), [7, 6, 1, 9, 4, 0, 2, 5, 8]);
+        assert!(timers.is_empty());
+    }
+
+    #[test]
     fn arming_and_cancelling_leaves_no_pile_of_stale_entries() {
         let mut timers = Timers::default();
         let t0 = Instant::now();
@@ -255,7 +319,7 @@ mod tests {
             }
         }
         assert_eq!(timers.len(), 1 + 3334);
-        assert!(timers.heap.len() <= 2 * timers.len() + super::SWEEP_AT + 1);
+        assert!(timers.queue.len() + timers.heap.len() <= 2 * timers.len() + super::SWEEP_AT + 1);
         let mut due = Vec::new();
         timers.take_due(t0, &mut due);
         assert_eq!(due.len(), 1);
