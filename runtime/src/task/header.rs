@@ -69,6 +69,8 @@ const HAS_EXTRAS: u8 = 1 << 4;
 const FINISHED: u8 = 1 << 1;
 const OUTCOME_SHIFT: u8 = 2;
 const OUTCOME_MASK: u8 = 0b11 << OUTCOME_SHIFT;
+/// The reference held by the task's own waker (`OwnWaker`) has been given up.
+const WAKER_GONE: u8 = 1 << 5;
 
 /// Per-task state shared by the task's future, its handles and its owner.
 ///
@@ -104,13 +106,14 @@ struct Slow {
 /// own allocation, so `supervise` clears it when the future ends (no cycle).
 ///
 /// It is kept as the two raw parts of a `Waker`, not under a lock: setting it happens before the
-/// task is shared, clearing it is one atomic swap, and readers only borrow it. That is sound
+/// task is shared, clearing it is the `WAKER_GONE` bit of the header's state (set in the same
+/// atomic step as `FINISHED` when the task ends), and readers only borrow it. That is sound
 /// because every reader reaches the header through something that keeps the task's allocation
 /// alive on its own (a `Task` or a runnable, a `CancelHandle`'s clone of this waker, an entry of
 /// a task table, which goes before the allocation does, or the task's own running poll): the
 /// reference owned here may be dropped while a reader uses it, the allocation may not.
 struct OwnWaker {
-    /// The waker's data pointer; null when there is none.
+    /// The waker's data pointer; null until it is set. Never changed afterwards.
     data: AtomicPtr<()>,
     /// Its vtable, written with `data` and never changed afterwards.
     vtable: AtomicPtr<RawWakerVTable>,
@@ -124,19 +127,35 @@ impl OwnWaker {
         }
     }
 
-    /// Calls `f` with the waker, borrowed, if there is one.
+    /// Calls `f` with the waker, borrowed, if it was set.
     fn with<R>(&self, f: impl FnOnce(&Waker) -> R) -> Option<R> {
         let data = self.data.load(Ordering::Acquire);
         if data.is_null() {
             return None;
         }
         let vtable = self.vtable.load(Ordering::Relaxed);
-        // SAFETY: `data` and `vtable` are the parts of a waker of this task (`set`), whose
+        // SAFETY: `data` and `vtable` are the parts of a waker of this task (`set_waker`), whose
         // allocation the caller keeps alive (see the type's docs), so the waker's functions may
         // be called on them; `ManuallyDrop` keeps this borrowed copy from dropping the
-        // reference the slot owns (or gave up under us to `clear`: it was only counted once).
+        // reference the slot owns (or gave up under us: it was only counted once).
         let waker = ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &*vtable)) });
         Some(f(&waker))
+    }
+
+    /// Drops the reference the slot owns.
+    ///
+    /// # Safety
+    ///
+    /// Called once, by whoever set `WAKER_GONE` in the header's state (so at most once).
+    unsafe fn release(&self) {
+        let data = self.data.load(Ordering::Acquire);
+        if data.is_null() {
+            return;
+        }
+        let vtable = self.vtable.load(Ordering::Relaxed);
+        // SAFETY: `data` and `vtable` came from the waker `set_waker` was given, whose reference
+        // count the slot owns; the caller is the one party that gives it up.
+        drop(unsafe { Waker::from_raw(RawWaker::new(data, &*vtable)) });
     }
 }
 
@@ -220,21 +239,29 @@ impl Header {
             .store(waker.data().cast_mut(), Ordering::Release);
     }
 
-    /// A clone of the task's waker, while its future is alive.
-    pub(crate) fn waker(&self) -> Option<Waker> {
-        self.waker.with(Waker::clone)
+    /// Calls `f` with the task's waker, borrowed, while its future is alive.
+    fn with_waker<R>(&self, f: impl FnOnce(&Waker) -> R) -> Option<R> {
+        if self.state.load(Ordering::Acquire) & WAKER_GONE != 0 {
+            return None;
+        }
+        self.waker.with(f)
     }
 
-    /// Drops the stored waker; called when the task's future ends.
+    /// A clone of the task's waker, while its future is alive.
+    pub(crate) fn waker(&self) -> Option<Waker> {
+        self.with_waker(Waker::clone)
+    }
+
+    /// Drops the stored waker; called when the task's future ends (a no-op once `finish` has).
     pub(crate) fn clear_waker(&self) {
-        let data = self.waker.data.swap(ptr::null_mut(), Ordering::AcqRel);
-        if data.is_null() {
+        // A plain load first: when `finish` has already done it, no read-modify-write at all.
+        if self.state.load(Ordering::Relaxed) & WAKER_GONE != 0 {
             return;
         }
-        let vtable = self.waker.vtable.load(Ordering::Relaxed);
-        // SAFETY: `data` and `vtable` came from the waker `set_waker` was given, whose reference
-        // count the slot owned; the swap took it out of the slot, so it is dropped once, here.
-        drop(unsafe { Waker::from_raw(RawWaker::new(data, &*vtable)) });
+        if self.state.fetch_or(WAKER_GONE, Ordering::AcqRel) & WAKER_GONE == 0 {
+            // SAFETY: this call set WAKER_GONE.
+            unsafe { self.waker.release() };
+        }
     }
 
     pub(crate) fn is_cancel_requested(&self) -> bool {
@@ -251,7 +278,7 @@ impl Header {
             self.with_extras(|extras| extras.cancel_message = message);
         }
         self.state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
-        self.waker.with(Waker::wake_by_ref);
+        self.with_waker(Waker::wake_by_ref);
         true
     }
 
@@ -259,12 +286,18 @@ impl Header {
         self.read_extras(|extras| extras.and_then(|e| e.cancel_message.clone()))
     }
 
-    /// Records how the task ended and returns its done callbacks, to be run on the loop.
+    /// Records how the task ended, drops its stored waker (in the same atomic step, which is
+    /// why `supervise` leaves that to this), and returns its done callbacks, to be run on the
+    /// loop.
     pub(crate) fn finish(&self, outcome: Outcome) -> Callbacks {
         let before = self.state.fetch_or(
-            FINISHED | ((outcome as u8) << OUTCOME_SHIFT),
+            FINISHED | WAKER_GONE | ((outcome as u8) << OUTCOME_SHIFT),
             Ordering::AcqRel,
         );
+        if before & WAKER_GONE == 0 {
+            // SAFETY: the step above set WAKER_GONE.
+            unsafe { self.waker.release() };
+        }
         if before & HAS_EXTRAS == 0 {
             // No extras, so no callbacks: one atomic, no lock. `add_callback` sets HAS_EXTRAS
             // under the lock before it checks FINISHED, so it cannot slip in between.

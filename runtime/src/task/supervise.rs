@@ -101,10 +101,12 @@ where
         };
         // What a future that returned still holds goes now, outside the task's own context, then
         // the context itself, then the owner's hook runs: the same order as when the task's
-        // future is dropped unfinished.
+        // future is dropped unfinished. The task's stored waker is dropped by `Header::finish`,
+        // which `finish` calls (run_task's does), in the atomic step that marks the task
+        // finished; `OnEnd`'s drop, right after, is the safety net (a plain load otherwise).
         this.future = None;
         drop(std::mem::take(&mut this.context));
-        this.end.run();
+        this.end.run_hook();
         let finish = this
             .finish
             .take()
@@ -135,17 +137,20 @@ impl<'a, E: FnOnce()> OnEnd<'a, E> {
         }
     }
 
-    /// Runs the clean-up now (once: dropping `self` afterwards does nothing more).
-    fn run(&mut self) {
+    /// Runs the owner's hook now (once: dropping `self` afterwards does nothing more), leaving
+    /// the stored waker to the caller.
+    fn run_hook(&mut self) {
         if let Some(hook) = self.hook.take() {
-            self.header.clear_waker();
             hook();
         }
     }
 }
 
 impl<E: FnOnce()> Drop for OnEnd<'_, E> {
+    /// Runs when the task's future is dropped: unfinished, or after it ended (then the hook has
+    /// run, and the waker is normally gone too, unless the owner's `finish` panicked).
     fn drop(&mut self) {
-        self.run();
+        self.header.clear_waker();
+        self.run_hook();
     }
 }
