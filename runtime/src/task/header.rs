@@ -89,13 +89,10 @@ pub(crate) struct Header {
     state: AtomicU8,
     /// The task's own waker while its future is alive (what a cancellation request wakes).
     waker: OwnWaker,
-    /// Rarely used fields, boxed so that a plain task pays one pointer for them.
-    slow: Mutex<Slow>,
-}
-
-#[derive(Default)]
-struct Slow {
-    extras: Option<Box<Extras>>,
+    /// Rarely used fields, with their lock, allocated the first time one is set: a plain task
+    /// pays one pointer for them (a lock inline would cost it another word). Null until then;
+    /// freed with the header.
+    extras: AtomicPtr<Mutex<Extras>>,
 }
 
 /// A task's own waker, held in its header from creation until its future ends.
@@ -189,28 +186,58 @@ impl Header {
             location,
             state: AtomicU8::new(if name.is_some() { HAS_EXTRAS } else { 0 }),
             waker: OwnWaker::new(),
-            slow: Mutex::new(Slow {
-                extras: name.map(|name| {
-                    Box::new(Extras {
-                        name: Some(name),
-                        ..Extras::default()
-                    })
-                }),
-            }),
+            extras: AtomicPtr::new(name.map_or(ptr::null_mut(), |name| {
+                Box::into_raw(Box::new(Mutex::new(Extras {
+                    name: Some(name),
+                    ..Extras::default()
+                })))
+            })),
         }
     }
 
-    fn slow(&self) -> MutexGuard<'_, Slow> {
-        self.slow.lock().unwrap_or_else(|p| p.into_inner())
+    /// The extras, if they have been allocated.
+    fn extras(&self) -> Option<&Mutex<Extras>> {
+        let extras = self.extras.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer is a box installed by `extras_or_init` (or `new`), which is
+        // only freed when the header is dropped, so it lives as long as `&self`.
+        (!extras.is_null()).then(|| unsafe { &*extras })
+    }
+
+    /// The extras, allocated now if they have not been.
+    fn extras_or_init(&self) -> &Mutex<Extras> {
+        if let Some(extras) = self.extras() {
+            return extras;
+        }
+        let new = Box::into_raw(Box::default());
+        match self.extras.compare_exchange(
+            ptr::null_mut(),
+            new,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: `new` is now installed, and lives until the header is dropped.
+            Ok(_) => unsafe { &*new },
+            Err(installed) => {
+                // Another thread installed its box first: ours was never shared.
+                // SAFETY: `new` came from `Box::into_raw` above and nobody else has it.
+                drop(unsafe { Box::from_raw(new) });
+                // SAFETY: `installed` is non-null (the exchange failed) and installed for good,
+                // as in `extras`.
+                unsafe { &*installed }
+            }
+        }
     }
 
     fn with_extras<R>(&self, f: impl FnOnce(&mut Extras) -> R) -> R {
         self.state.fetch_or(HAS_EXTRAS, Ordering::AcqRel);
-        f(self.slow().extras.get_or_insert_with(Box::default))
+        f(&mut lock(self.extras_or_init()))
     }
 
     fn read_extras<R>(&self, f: impl FnOnce(Option<&Extras>) -> R) -> R {
-        f(self.slow().extras.as_deref())
+        match self.extras() {
+            Some(extras) => f(Some(&lock(extras))),
+            None => f(None),
+        }
     }
 
     /// The task's name: the one it was given, or `Task-<id>`.
@@ -303,10 +330,8 @@ impl Header {
             // under the lock before it checks FINISHED, so it cannot slip in between.
             return Callbacks::default();
         }
-        self.slow()
-            .extras
-            .as_mut()
-            .map(|extras| std::mem::take(&mut extras.callbacks))
+        self.extras()
+            .map(|extras| std::mem::take(&mut lock(extras).callbacks))
             .unwrap_or_default()
     }
 
@@ -323,7 +348,7 @@ impl Header {
     /// Registers a done callback. Returns it back if the task has already finished, for the
     /// caller to schedule.
     pub(crate) fn add_callback(&self, callback: DoneCallback) -> Result<u64, DoneCallback> {
-        let mut slow = self.slow();
+        let mut extras = lock(self.extras_or_init());
         // One atomic step marks the extras and reads FINISHED. Either `finish` already ran (the
         // callback is handed back to be scheduled), or it will see HAS_EXTRAS and take the
         // callbacks under this lock, after the push below: none is lost.
@@ -331,18 +356,27 @@ impl Header {
         if before & FINISHED != 0 {
             return Err(callback);
         }
-        Ok(slow
-            .extras
-            .get_or_insert_with(Box::default)
-            .callbacks
-            .push(callback))
+        Ok(extras.callbacks.push(callback))
     }
 
     pub(crate) fn remove_callback(&self, key: u64) -> usize {
-        self.slow()
-            .extras
-            .as_mut()
-            .map_or(0, |extras| extras.callbacks.remove(key))
+        self.extras()
+            .map_or(0, |extras| lock(extras).callbacks.remove(key))
+    }
+}
+
+fn lock(extras: &Mutex<Extras>) -> MutexGuard<'_, Extras> {
+    extras.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Drop for Header {
+    fn drop(&mut self) {
+        let extras = *self.extras.get_mut();
+        if !extras.is_null() {
+            // SAFETY: installed from `Box::into_raw` and never freed before; `&mut self` means
+            // nobody borrows it any more.
+            drop(unsafe { Box::from_raw(extras) });
+        }
     }
 }
 
