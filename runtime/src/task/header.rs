@@ -1,25 +1,51 @@
 //! The header every tether task carries in its allocation (async-task metadata).
 
+use std::cell::Cell;
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::num::NonZeroU64;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::task::Waker;
+use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use super::callbacks::{Callbacks, DoneCallback};
 use super::info::{Outcome, Owner};
 
 /// A task's identity, unique for the life of the process.
 ///
-/// Ids count up from 1 in creation order, which is also the number in a task's default name
-/// (`Task-1`, `Task-2`, ... as asyncio names them).
+/// Ids count up from 1 in creation order on each thread, which is also the number in a task's
+/// default name (`Task-1`, `Task-2`, ... as asyncio names them). Each thread takes its ids in
+/// blocks, so tasks created on different threads are numbered from different blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TaskId(NonZeroU64);
+
+/// How many ids a thread takes from the process-wide counter at a time: one shared atomic
+/// read-modify-write per this many tasks instead of one per task.
+const ID_BLOCK: u64 = 1024;
 
 impl TaskId {
     pub(crate) fn next() -> TaskId {
         static NEXT: AtomicU64 = AtomicU64::new(1);
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        thread_local! {
+            /// The next id of this thread's block, and the end of the block.
+            static BLOCK: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+        }
+        let take_block = || {
+            let start = NEXT.fetch_add(ID_BLOCK, Ordering::Relaxed);
+            (start, start + ID_BLOCK)
+        };
+        let id = BLOCK
+            .try_with(|block| {
+                let (mut next, mut end) = block.get();
+                if next == end {
+                    (next, end) = take_block();
+                }
+                block.set((next + 1, end));
+                next
+            })
+            // A task created while this thread's locals are torn down: a block of its own.
+            .unwrap_or_else(|_| take_block().0);
         TaskId(NonZeroU64::new(id).expect("task ids never wrap: 2^64 tasks is not reachable"))
     }
 
@@ -43,6 +69,8 @@ const HAS_EXTRAS: u8 = 1 << 4;
 const FINISHED: u8 = 1 << 1;
 const OUTCOME_SHIFT: u8 = 2;
 const OUTCOME_MASK: u8 = 0b11 << OUTCOME_SHIFT;
+/// The reference held by the task's own waker (`OwnWaker`) has been given up.
+const WAKER_GONE: u8 = 1 << 5;
 
 /// Per-task state shared by the task's future, its handles and its owner.
 ///
@@ -59,16 +87,73 @@ pub(crate) struct Header {
     pub(crate) location: &'static std::panic::Location<'static>,
     /// `CANCEL_REQUESTED`, `FINISHED` and the outcome bits.
     state: AtomicU8,
-    /// Rarely used fields, boxed so that a plain task pays one pointer for them; and the task's
-    /// own waker while its future is alive (what a cancellation request wakes). The waker points
-    /// back at this allocation, so `supervise` clears it when the future ends (no cycle).
-    slow: Mutex<Slow>,
+    /// The task's own waker while its future is alive (what a cancellation request wakes).
+    waker: OwnWaker,
+    /// Rarely used fields, with their lock, allocated the first time one is set: a plain task
+    /// pays one pointer for them (a lock inline would cost it another word). Null until then;
+    /// freed with the header.
+    extras: AtomicPtr<Mutex<Extras>>,
 }
 
-#[derive(Default)]
-struct Slow {
-    waker: Option<Waker>,
-    extras: Option<Box<Extras>>,
+/// A task's own waker, held in its header from creation until its future ends.
+///
+/// The reference count it owns keeps the task alive while its future is: async-task would
+/// otherwise close a pending task nothing else refers to (one waiting on something that holds
+/// no waker), where tether keeps it until it ends or is cancelled. It points back at the task's
+/// own allocation, so `supervise` clears it when the future ends (no cycle).
+///
+/// It is kept as the two raw parts of a `Waker`, not under a lock: setting it happens before the
+/// task is shared, clearing it is the `WAKER_GONE` bit of the header's state (set in the same
+/// atomic step as `FINISHED` when the task ends), and readers only borrow it. That is sound
+/// because every reader reaches the header through something that keeps the task's allocation
+/// alive on its own (a `Task` or a runnable, a `CancelHandle`'s clone of this waker, an entry of
+/// a task table, which goes before the allocation does, or the task's own running poll): the
+/// reference owned here may be dropped while a reader uses it, the allocation may not.
+struct OwnWaker {
+    /// The waker's data pointer; null until it is set. Never changed afterwards.
+    data: AtomicPtr<()>,
+    /// Its vtable, written with `data` and never changed afterwards.
+    vtable: AtomicPtr<RawWakerVTable>,
+}
+
+impl OwnWaker {
+    fn new() -> OwnWaker {
+        OwnWaker {
+            data: AtomicPtr::new(ptr::null_mut()),
+            vtable: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    /// Calls `f` with the waker, borrowed, if it was set.
+    fn with<R>(&self, f: impl FnOnce(&Waker) -> R) -> Option<R> {
+        let data = self.data.load(Ordering::Acquire);
+        if data.is_null() {
+            return None;
+        }
+        let vtable = self.vtable.load(Ordering::Relaxed);
+        // SAFETY: `data` and `vtable` are the parts of a waker of this task (`set_waker`), whose
+        // allocation the caller keeps alive (see the type's docs), so the waker's functions may
+        // be called on them; `ManuallyDrop` keeps this borrowed copy from dropping the
+        // reference the slot owns (or gave up under us: it was only counted once).
+        let waker = ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &*vtable)) });
+        Some(f(&waker))
+    }
+
+    /// Drops the reference the slot owns.
+    ///
+    /// # Safety
+    ///
+    /// Called once, by whoever set `WAKER_GONE` in the header's state (so at most once).
+    unsafe fn release(&self) {
+        let data = self.data.load(Ordering::Acquire);
+        if data.is_null() {
+            return;
+        }
+        let vtable = self.vtable.load(Ordering::Relaxed);
+        // SAFETY: `data` and `vtable` came from the waker `set_waker` was given, whose reference
+        // count the slot owns; the caller is the one party that gives it up.
+        drop(unsafe { Waker::from_raw(RawWaker::new(data, &*vtable)) });
+    }
 }
 
 #[derive(Default)]
@@ -100,29 +185,59 @@ impl Header {
             owner,
             location,
             state: AtomicU8::new(if name.is_some() { HAS_EXTRAS } else { 0 }),
-            slow: Mutex::new(Slow {
-                waker: None,
-                extras: name.map(|name| {
-                    Box::new(Extras {
-                        name: Some(name),
-                        ..Extras::default()
-                    })
-                }),
-            }),
+            waker: OwnWaker::new(),
+            extras: AtomicPtr::new(name.map_or(ptr::null_mut(), |name| {
+                Box::into_raw(Box::new(Mutex::new(Extras {
+                    name: Some(name),
+                    ..Extras::default()
+                })))
+            })),
         }
     }
 
-    fn slow(&self) -> MutexGuard<'_, Slow> {
-        self.slow.lock().unwrap_or_else(|p| p.into_inner())
+    /// The extras, if they have been allocated.
+    fn extras(&self) -> Option<&Mutex<Extras>> {
+        let extras = self.extras.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer is a box installed by `extras_or_init` (or `new`), which is
+        // only freed when the header is dropped, so it lives as long as `&self`.
+        (!extras.is_null()).then(|| unsafe { &*extras })
+    }
+
+    /// The extras, allocated now if they have not been.
+    fn extras_or_init(&self) -> &Mutex<Extras> {
+        if let Some(extras) = self.extras() {
+            return extras;
+        }
+        let new = Box::into_raw(Box::default());
+        match self.extras.compare_exchange(
+            ptr::null_mut(),
+            new,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: `new` is now installed, and lives until the header is dropped.
+            Ok(_) => unsafe { &*new },
+            Err(installed) => {
+                // Another thread installed its box first: ours was never shared.
+                // SAFETY: `new` came from `Box::into_raw` above and nobody else has it.
+                drop(unsafe { Box::from_raw(new) });
+                // SAFETY: `installed` is non-null (the exchange failed) and installed for good,
+                // as in `extras`.
+                unsafe { &*installed }
+            }
+        }
     }
 
     fn with_extras<R>(&self, f: impl FnOnce(&mut Extras) -> R) -> R {
         self.state.fetch_or(HAS_EXTRAS, Ordering::AcqRel);
-        f(self.slow().extras.get_or_insert_with(Box::default))
+        f(&mut lock(self.extras_or_init()))
     }
 
     fn read_extras<R>(&self, f: impl FnOnce(Option<&Extras>) -> R) -> R {
-        f(self.slow().extras.as_deref())
+        match self.extras() {
+            Some(extras) => f(Some(&lock(extras))),
+            None => f(None),
+        }
     }
 
     /// The task's name: the one it was given, or `Task-<id>`.
@@ -135,19 +250,45 @@ impl Header {
         self.with_extras(|extras| extras.name = Some(name));
     }
 
+    /// Stores the task's own waker, once, before the task is shared with anyone (while only
+    /// its creator holds its runnable and its `Task`).
     pub(crate) fn set_waker(&self, waker: Waker) {
-        self.slow().waker = Some(waker);
+        debug_assert!(
+            self.waker.data.load(Ordering::Relaxed).is_null(),
+            "a task's waker is set once"
+        );
+        let waker = ManuallyDrop::new(waker);
+        self.waker
+            .vtable
+            .store(ptr::from_ref(waker.vtable()).cast_mut(), Ordering::Relaxed);
+        self.waker
+            .data
+            .store(waker.data().cast_mut(), Ordering::Release);
+    }
+
+    /// Calls `f` with the task's waker, borrowed, while its future is alive.
+    fn with_waker<R>(&self, f: impl FnOnce(&Waker) -> R) -> Option<R> {
+        if self.state.load(Ordering::Acquire) & WAKER_GONE != 0 {
+            return None;
+        }
+        self.waker.with(f)
     }
 
     /// A clone of the task's waker, while its future is alive.
     pub(crate) fn waker(&self) -> Option<Waker> {
-        self.slow().waker.clone()
+        self.with_waker(Waker::clone)
     }
 
-    /// Drops the stored waker; called when the task's future ends.
+    /// Drops the stored waker; called when the task's future ends (a no-op once `finish` has).
     pub(crate) fn clear_waker(&self) {
-        let waker = self.slow().waker.take();
-        drop(waker);
+        // A plain load first: when `finish` has already done it, no read-modify-write at all.
+        if self.state.load(Ordering::Relaxed) & WAKER_GONE != 0 {
+            return;
+        }
+        if self.state.fetch_or(WAKER_GONE, Ordering::AcqRel) & WAKER_GONE == 0 {
+            // SAFETY: this call set WAKER_GONE.
+            unsafe { self.waker.release() };
+        }
     }
 
     pub(crate) fn is_cancel_requested(&self) -> bool {
@@ -164,9 +305,7 @@ impl Header {
             self.with_extras(|extras| extras.cancel_message = message);
         }
         self.state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
-        if let Some(waker) = self.waker() {
-            waker.wake();
-        }
+        self.with_waker(Waker::wake_by_ref);
         true
     }
 
@@ -174,21 +313,25 @@ impl Header {
         self.read_extras(|extras| extras.and_then(|e| e.cancel_message.clone()))
     }
 
-    /// Records how the task ended and returns its done callbacks, to be run on the loop.
+    /// Records how the task ended, drops its stored waker (in the same atomic step, which is
+    /// why `supervise` leaves that to this), and returns its done callbacks, to be run on the
+    /// loop.
     pub(crate) fn finish(&self, outcome: Outcome) -> Callbacks {
         let before = self.state.fetch_or(
-            FINISHED | ((outcome as u8) << OUTCOME_SHIFT),
+            FINISHED | WAKER_GONE | ((outcome as u8) << OUTCOME_SHIFT),
             Ordering::AcqRel,
         );
+        if before & WAKER_GONE == 0 {
+            // SAFETY: the step above set WAKER_GONE.
+            unsafe { self.waker.release() };
+        }
         if before & HAS_EXTRAS == 0 {
             // No extras, so no callbacks: one atomic, no lock. `add_callback` sets HAS_EXTRAS
             // under the lock before it checks FINISHED, so it cannot slip in between.
             return Callbacks::default();
         }
-        self.slow()
-            .extras
-            .as_mut()
-            .map(|extras| std::mem::take(&mut extras.callbacks))
+        self.extras()
+            .map(|extras| std::mem::take(&mut lock(extras).callbacks))
             .unwrap_or_default()
     }
 
@@ -205,7 +348,7 @@ impl Header {
     /// Registers a done callback. Returns it back if the task has already finished, for the
     /// caller to schedule.
     pub(crate) fn add_callback(&self, callback: DoneCallback) -> Result<u64, DoneCallback> {
-        let mut slow = self.slow();
+        let mut extras = lock(self.extras_or_init());
         // One atomic step marks the extras and reads FINISHED. Either `finish` already ran (the
         // callback is handed back to be scheduled), or it will see HAS_EXTRAS and take the
         // callbacks under this lock, after the push below: none is lost.
@@ -213,18 +356,27 @@ impl Header {
         if before & FINISHED != 0 {
             return Err(callback);
         }
-        Ok(slow
-            .extras
-            .get_or_insert_with(Box::default)
-            .callbacks
-            .push(callback))
+        Ok(extras.callbacks.push(callback))
     }
 
     pub(crate) fn remove_callback(&self, key: u64) -> usize {
-        self.slow()
-            .extras
-            .as_mut()
-            .map_or(0, |extras| extras.callbacks.remove(key))
+        self.extras()
+            .map_or(0, |extras| lock(extras).callbacks.remove(key))
+    }
+}
+
+fn lock(extras: &Mutex<Extras>) -> MutexGuard<'_, Extras> {
+    extras.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Drop for Header {
+    fn drop(&mut self) {
+        let extras = *self.extras.get_mut();
+        if !extras.is_null() {
+            // SAFETY: installed from `Box::into_raw` and never freed before; `&mut self` means
+            // nobody borrows it any more.
+            drop(unsafe { Box::from_raw(extras) });
+        }
     }
 }
 

@@ -208,7 +208,6 @@ where
         builder.spawn_unchecked(
             move |header| {
                 run_task(
-                    header,
                     future,
                     context,
                     supervise::OnEnd::new(header, on_end),
@@ -231,31 +230,31 @@ where
 }
 
 /// The whole life of a task: supervised, then handed to its owner's `finish`.
-async fn run_task<F, T, E, Fin>(
-    header: &Header,
+fn run_task<F, T, E, Fin>(
     future: F,
     context: crate::context::Context,
     end: supervise::OnEnd<'_, E>,
     finish: Fin,
-) -> Result<Contained<T>, TaskError>
+) -> impl Future<Output = Result<Contained<T>, TaskError>>
 where
     F: Future,
     E: FnOnce(),
     Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError>,
 {
-    let outcome = supervise::supervise(header, future, context, end).await;
-    let output = finish(header, outcome);
-    let kind = match &output {
-        Ok(_) => Outcome::Returned,
-        Err(TaskError::Cancelled { .. }) => Outcome::Cancelled,
-        Err(TaskError::Panicked(_)) => Outcome::Panicked,
-        Err(TaskError::Failed) => Outcome::Failed,
-    };
-    let callbacks = header.finish(kind);
-    if !callbacks.is_empty() {
-        schedule_callbacks(header, callbacks);
-    }
-    output.map(|value| Contained(Some(value)))
+    supervise::supervise(future, context, end, move |header, outcome| {
+        let output = finish(header, outcome);
+        let kind = match &output {
+            Ok(_) => Outcome::Returned,
+            Err(TaskError::Cancelled { .. }) => Outcome::Cancelled,
+            Err(TaskError::Panicked(_)) => Outcome::Panicked,
+            Err(TaskError::Failed) => Outcome::Failed,
+        };
+        let callbacks = header.finish(kind);
+        if !callbacks.is_empty() {
+            schedule_callbacks(header, callbacks);
+        }
+        output.map(|value| Contained(Some(value)))
+    })
 }
 
 /// Runs done callbacks on the running loop soon (asyncio's `call_soon`), or here and now when

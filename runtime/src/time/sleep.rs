@@ -127,14 +127,22 @@ impl Future for Sleep {
                 if armed.loop_id == lp.id() {
                     // Armed here: the loop fires timers once due, so an armed timer is a
                     // pending sleep (no clock read) and a missing one has fired.
-                    let still_armed = lp.timers.borrow_mut().rearm(armed.key, cx.waker());
-                    return !still_armed;
+                    if lp.timers.borrow_mut().rearm(armed.key, cx.waker()) {
+                        return false;
+                    }
+                    // Fired: nothing left to disarm, so no second trip to the loop below.
+                    this.armed = None;
+                    this.yielded = true;
+                    return true;
                 }
                 // Armed on another worker, and the task has moved here since: move the timer.
                 armed.disarm(lp);
                 this.armed = None;
             }
-            if lp.clock.now() >= this.deadline.into_std() {
+            // The clock was read when this sleep's deadline was computed, most likely: no
+            // second read. A deadline passed since the last reading is armed, and fires at the
+            // loop's next turn, as soon as the yield below would have completed it.
+            if lp.clock.now_or_earlier() >= this.deadline.into_std() {
                 return true;
             }
             let key = lp
