@@ -13,13 +13,13 @@ cd "$(dirname "$0")/.."
 strict="-Zmiri-strict-provenance"
 # The runtime's own tests and doctests start detached threads on purpose (the to_thread pool keeps
 # idle threads for 10 s; callback examples spawn threads they do not join), which Miri reports
-# when the process ends before them: its leak check is off there, and in threads.rs and promise.rs
-# for the same reason. Memory errors are still errors.
+# when the process ends before them: its leak check is off there, and in threads.rs, promise.rs and
+# flavors.rs (to_thread, worker and submitting threads) for the same reason. Memory errors are still errors.
 MIRIFLAGS="$strict -Zmiri-ignore-leaks" cargo +nightly miri test -p tether "$@"
 for test in tests/tests/*.rs; do
   name=$(basename "$test" .rs)
   case "$name" in
-    group_leak | forgotten_handles | debug | threads | promise) flags="$strict -Zmiri-ignore-leaks" ;;
+    group_leak | forgotten_handles | debug | threads | promise | flavors) flags="$strict -Zmiri-ignore-leaks" ;;
     *) flags="$strict" ;;
   esac
   echo "== miri: $name"

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::task::Waker;
 use std::thread::{self, Thread};
 use std::time::Duration;
@@ -25,6 +25,51 @@ use crate::workers::Slot;
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<EventLoop>>> = const { RefCell::new(None) };
+}
+
+/// Every live loop's shared part, by id: how a wake from another thread finds a task's loop.
+/// Tasks do not hold their loop (see `schedule`); the running loop is found through `CURRENT`,
+/// and only wakes from other threads come here.
+static LOOPS: RwLock<Vec<(u64, std::sync::Weak<Shared>)>> = RwLock::new(Vec::new());
+
+/// The schedule function of every top-level task of a single-threaded loop, or of a worker's
+/// `create_task` tasks: the ready queue when the task's loop runs on this thread, else that
+/// loop's injection queue. A plain `fn`, so that async-task does not clone and drop the task's
+/// waker around each call, as it does for a schedule function that captures anything.
+pub(crate) fn schedule(runnable: Runnable) {
+    let home = runnable.metadata().home;
+    let Some(runnable) = push_to_current(home, runnable) else {
+        return;
+    };
+    let shared = LOOPS
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .find(|(id, _)| *id == home)
+        .and_then(|(_, shared)| shared.upgrade());
+    match shared {
+        Some(shared) => shared.inject(runnable),
+        // The loop is gone, and with it every task's future (async-task schedules no task
+        // whose future was dropped): unreachable in practice. Leak rather than drop a `!Send`
+        // future on the wrong thread.
+        None => std::mem::forget(runnable),
+    }
+}
+
+/// Puts `runnable` on the ready queue if loop `id` runs on this thread; gives it back if not.
+fn push_to_current(id: u64, runnable: Runnable) -> Option<Runnable> {
+    let mut runnable = Some(runnable);
+    // `try_with`: a waker may fire while this thread's locals are being torn down.
+    let _ = CURRENT.try_with(|current| {
+        if let Some(lp) = &*current.borrow() {
+            if lp.shared.id == id {
+                lp.ready
+                    .borrow_mut()
+                    .push_back(runnable.take().expect("taken once"));
+            }
+        }
+    });
+    runnable
 }
 
 /// The part of a loop other threads can reach: where their wake-ups go.
@@ -72,28 +117,10 @@ impl Shared {
         self.lock().closed
     }
 
-    /// The schedule function of every task created on this loop.
-    pub(crate) fn schedule(self: &Arc<Self>, runnable: Runnable) {
-        if let Some(runnable) = self.push_local(runnable) {
-            self.inject(runnable);
-        }
-    }
-
     /// Puts `runnable` on the ready queue if this loop runs on the calling thread; gives it
     /// back otherwise.
     fn push_local(&self, runnable: Runnable) -> Option<Runnable> {
-        let mut runnable = Some(runnable);
-        // `try_with`: a waker may fire while this thread's locals are being torn down.
-        let _ = CURRENT.try_with(|current| {
-            if let Some(lp) = &*current.borrow() {
-                if lp.shared.id == self.id {
-                    lp.ready
-                        .borrow_mut()
-                        .push_back(runnable.take().expect("taken once"));
-                }
-            }
-        });
-        runnable
+        push_to_current(self.id, runnable)
     }
 
     /// Runs `callback` on this loop soon, from any thread. Gives it back if the loop has closed.
@@ -214,7 +241,7 @@ impl EventLoop {
                     .unwrap_or(crate::blocking::DEFAULT_THREADS),
             )),
         };
-        Rc::new_cyclic(|me| EventLoop {
+        let lp = Rc::new_cyclic(|me| EventLoop {
             shared: Arc::new(Shared {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 injected: Mutex::new(Injected {
@@ -237,7 +264,12 @@ impl EventLoop {
             debug: config.debug.clone(),
             closing: Cell::new(false),
             worker,
-        })
+        });
+        LOOPS
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((lp.shared.id, Arc::downgrade(&lp.shared)));
+        lp
     }
 
     /// This loop's place in a multi-threaded runtime, if it is a worker of one.
@@ -281,18 +313,11 @@ impl EventLoop {
                 lp.tasks.borrow_mut().remove(key);
             }
         };
-        let shared = self.shared.clone();
+        spawn.home = self.shared.id;
         // SAFETY: the runnable is only run on this thread, by this loop, and only dropped here or
         // (never, see `inject`) elsewhere; a future that is not `'static` is the caller's promise.
-        let (runnable, task) = unsafe {
-            spawn_supervised(
-                future,
-                &mut spawn,
-                move |r| shared.schedule(r),
-                on_end,
-                |_, outcome| outcome,
-            )
-        };
+        let (runnable, task) =
+            unsafe { spawn_supervised(future, &mut spawn, schedule, on_end, |_, outcome| outcome) };
         self.tasks.borrow_mut().fill(key, task.metadata(), true);
         if self.shutting_down.get() {
             // Created by a destructor during shutdown: it never starts.
@@ -541,6 +566,16 @@ impl EventLoop {
     /// How many timers are armed.
     pub(crate) fn armed_timers(&self) -> usize {
         self.timers.borrow().len()
+    }
+}
+
+impl Drop for EventLoop {
+    fn drop(&mut self) {
+        let id = self.shared.id;
+        LOOPS
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(loop_id, _)| *loop_id != id);
     }
 }
 

@@ -66,6 +66,7 @@ impl Builder {
             eager: self.eager,
             owner,
             location,
+            home: 0,
         }
     }
 

@@ -85,6 +85,11 @@ pub(crate) struct Header {
     pub(crate) owner: Owner,
     /// Where the task was created.
     pub(crate) location: &'static std::panic::Location<'static>,
+    /// The id of the loop (or multi-threaded runtime) whose queue the task's schedule function
+    /// pushes onto; 0 for tasks scheduled otherwise (group children). Schedule functions find
+    /// their queue through it instead of capturing a reference: async-task clones and drops a
+    /// task's waker around every call of a schedule function that captures anything.
+    pub(crate) home: u64,
     /// `CANCEL_REQUESTED`, `FINISHED` and the outcome bits.
     state: AtomicU8,
     /// The task's own waker while its future is alive (what a cancellation request wakes).
@@ -169,6 +174,7 @@ pub(crate) struct Origin {
     pub(crate) parent: Option<TaskId>,
     pub(crate) owner: Owner,
     pub(crate) location: &'static std::panic::Location<'static>,
+    pub(crate) home: u64,
 }
 
 impl Header {
@@ -178,12 +184,14 @@ impl Header {
             parent,
             owner,
             location,
+            home,
         } = origin;
         Header {
             id: TaskId::next(),
             parent,
             owner,
             location,
+            home,
             state: AtomicU8::new(if name.is_some() { HAS_EXTRAS } else { 0 }),
             waker: OwnWaker::new(),
             extras: AtomicPtr::new(name.map_or(ptr::null_mut(), |name| {

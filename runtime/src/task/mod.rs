@@ -137,6 +137,9 @@ pub(crate) struct Spawn {
     pub(crate) eager: bool,
     pub(crate) owner: Owner,
     pub(crate) location: &'static std::panic::Location<'static>,
+    /// The id of the loop or runtime whose schedule function the task gets (0: none), recorded
+    /// in the header so that the function itself can be a plain `fn` (see `Header::home`).
+    pub(crate) home: u64,
 }
 
 impl Spawn {
@@ -147,6 +150,7 @@ impl Spawn {
             eager: false,
             owner,
             location,
+            home: 0,
         }
     }
 }
@@ -197,6 +201,7 @@ where
         parent: running_id(),
         owner: spawn.owner,
         location: spawn.location,
+        home: spawn.home,
     }));
     let context = spawn
         .context

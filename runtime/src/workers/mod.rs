@@ -36,7 +36,7 @@ mod loom_models;
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::thread;
 
 use crate::blocking::BlockingPool;
@@ -61,9 +61,49 @@ pub(crate) const IDLE_RECHECK: std::time::Duration = std::time::Duration::from_m
 const BATCH: usize = 32;
 
 thread_local! {
-    /// The runtime and index of the worker running on this thread: `(0, _)` on any other
-    /// thread. Read on every schedule of a `Send` task, so it is a plain `Cell`.
-    static WORKER: Cell<(u64, usize)> = const { Cell::new((0, 0)) };
+    /// The runtime and index of the worker running on this thread: null on any other thread.
+    /// Read on every schedule of a `Send` task, so it is a plain `Cell`. Set and cleared by the
+    /// worker's `Slot`, whose `Arc` keeps the runtime alive in between.
+    static WORKER: Cell<(*const Workers, usize)> = const { Cell::new((std::ptr::null(), 0)) };
+}
+
+/// Every live multi-threaded runtime, by id: how a wake from a thread that is not one of its
+/// workers finds a `Send` task's runtime (tasks do not hold it; see [`schedule`]).
+static RUNTIMES: RwLock<Vec<(u64, Weak<Workers>)>> = RwLock::new(Vec::new());
+
+/// The schedule function of every `Send` task: the queue of the worker running on this thread
+/// if it belongs to the task's runtime, else the runtime's injection queue. A plain `fn`, so
+/// that async-task does not clone and drop the task's waker around each call, as it does for a
+/// schedule function that captures anything.
+fn schedule(runnable: Runnable) {
+    let home = runnable.metadata().home;
+    let (here, index) = WORKER.try_with(Cell::get).unwrap_or((std::ptr::null(), 0));
+    if !here.is_null() {
+        // SAFETY: a non-null `WORKER` was set by `Slot::enter` from the `Arc` its slot holds
+        // until `Slot::exit` clears it, so the runtime is alive.
+        let workers = unsafe { &*here };
+        if workers.id == home {
+            workers.schedule_on_worker(index, runnable);
+            return;
+        }
+    }
+    let workers = RUNTIMES
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .find(|(id, _)| *id == home)
+        .and_then(|(_, workers)| workers.upgrade());
+    match workers {
+        Some(workers) => workers.schedule_from_outside(runnable),
+        None => run_cancelled(runnable),
+    }
+}
+
+/// Completes a `Send` task whose runtime is gone: shutdown dropped every task's future before
+/// closing, so this run only records the cancellation.
+fn run_cancelled(runnable: Runnable) {
+    runnable.metadata().request_cancel(None);
+    runnable.run();
 }
 
 /// What the workers of one multi-threaded runtime share.
@@ -123,12 +163,6 @@ impl Workers {
         &self.blocking
     }
 
-    /// The index of the worker running on this thread, if it is one of ours.
-    fn current_index(&self) -> Option<usize> {
-        let (id, index) = WORKER.try_with(Cell::get).unwrap_or((0, 0));
-        (id == self.id).then_some(index)
-    }
-
     /// Creates a `Send` task owned by the returned handle, on the worker running on this thread.
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, mut spawn: Spawn) -> RawTask<F::Output>
     where
@@ -140,18 +174,11 @@ impl Workers {
             let workers = self.clone();
             move || workers.task_ended(key)
         };
-        let workers = self.clone();
+        spawn.home = self.id;
         // SAFETY: the future, its output, `on_end` and the schedule function are all
         // `Send + 'static`, so the runnable may be run and dropped on any thread.
-        let (runnable, task) = unsafe {
-            spawn_supervised(
-                future,
-                &mut spawn,
-                move |runnable| workers.schedule(runnable),
-                on_end,
-                |_, outcome| outcome,
-            )
-        };
+        let (runnable, task) =
+            unsafe { spawn_supervised(future, &mut spawn, schedule, on_end, |_, outcome| outcome) };
         lock(&self.tasks).0.fill(key, task.metadata(), true);
         let shutting_down = self.shutting_down.load(Ordering::SeqCst);
         if shutting_down {
@@ -162,35 +189,32 @@ impl Workers {
         task
     }
 
-    /// The schedule function of every `Send` task: the queue of the worker that runs this
-    /// thread, else the injection queue; then one parked worker is woken to share the work.
-    fn schedule(&self, runnable: Runnable) {
-        match self.current_index() {
-            Some(index) => {
-                // SAFETY: `current_index` says this thread is worker `index`, the only thread
-                // that pushes onto its queue.
-                if unsafe { self.push_local(index, runnable) } < 2 {
-                    // The only task queued here: this worker takes it next. Waking another
-                    // worker for it would only move it to another thread (a chain of tasks,
-                    // each spawning or waking the next, would hop between threads at every
-                    // link). A worker stuck in a long poll with this task behind it is
-                    // rescued by the idle workers' periodic look (`IDLE_RECHECK`).
-                    return;
-                }
-            }
-            None => {
-                let closed = lock(&self.closed);
-                if *closed {
-                    drop(closed);
-                    // The runtime is gone, and with it every task's future (shutdown drops
-                    // them all before closing): this run only completes the cancellation.
-                    runnable.metadata().request_cancel(None);
-                    runnable.run();
-                    return;
-                }
-                self.injector.push(runnable);
-            }
+    /// Schedules a task of this runtime on worker `index`, which runs this thread; wakes a
+    /// parked worker if that leaves more than one task waiting here.
+    fn schedule_on_worker(&self, index: usize, runnable: Runnable) {
+        // SAFETY: the caller found this thread to be worker `index` (`WORKER`), the only thread
+        // that pushes onto its queue.
+        if unsafe { self.push_local(index, runnable) } < 2 {
+            // The only task queued here: this worker takes it next. Waking another worker for
+            // it would only move it to another thread (a chain of tasks, each spawning or
+            // waking the next, would hop between threads at every link). A worker stuck in a
+            // long poll with this task behind it is rescued by the idle workers' periodic look
+            // (`IDLE_RECHECK`).
+            return;
         }
+        self.wake_one();
+    }
+
+    /// Schedules a task of this runtime from a thread that is not one of its workers.
+    fn schedule_from_outside(&self, runnable: Runnable) {
+        let closed = lock(&self.closed);
+        if *closed {
+            drop(closed);
+            run_cancelled(runnable);
+            return;
+        }
+        self.injector.push(runnable);
+        drop(closed);
         self.wake_one();
     }
 
@@ -283,6 +307,10 @@ impl Workers {
     /// Phase 4, once every worker has exited: refuses further work, and completes what is left.
     fn close(&self) {
         *lock(&self.closed) = true;
+        RUNTIMES
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(id, _)| *id != self.id);
         let mut left: Vec<_> = self.injector.take_all().into();
         for queue in &self.queues {
             left.extend(std::iter::from_fn(|| queue.pop()));
@@ -318,11 +346,11 @@ impl Slot {
     /// Makes this thread worker `index` of its runtime, reachable through `shared`.
     pub(crate) fn enter(&self, shared: &Arc<Shared>) {
         let _ = self.workers.loops[self.index].set(shared.clone());
-        WORKER.with(|worker| worker.set((self.workers.id, self.index)));
+        WORKER.with(|worker| worker.set((Arc::as_ptr(&self.workers), self.index)));
     }
 
     pub(crate) fn exit(&self) {
-        let _ = WORKER.try_with(|worker| worker.set((0, 0)));
+        let _ = WORKER.try_with(|worker| worker.set((std::ptr::null(), 0)));
     }
 
     /// Runs up to `BATCH` `Send` tasks: from this worker's queue, else the injection queue,
@@ -455,6 +483,10 @@ pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
         panic!("{}", event_loop::NESTED_RUN);
     }
     let workers = Arc::new(Workers::new(&config));
+    RUNTIMES
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((workers.id, Arc::downgrade(&workers)));
     let location = std::panic::Location::caller();
     let output = thread::scope(|scope| {
         let stop = StopOnDrop(&workers);
