@@ -278,9 +278,15 @@ impl EventLoop {
     }
 
     /// Calls `f` with the loop running on this thread, if any.
+    ///
+    /// `f` runs under a shared borrow of the thread-local (no `Rc` clone: this is on the path
+    /// of every spawn and timer). Only `Enter` borrows it mutably, and a loop is never entered
+    /// from inside a loop (`run` refuses), so `f` may call `with_current` again.
     pub(crate) fn with_current<R>(f: impl FnOnce(&EventLoop) -> R) -> Option<R> {
-        let lp = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()?;
-        Some(f(&lp))
+        CURRENT
+            .try_with(|c| c.borrow().as_deref().map(f))
+            .ok()
+            .flatten()
     }
 
     pub(crate) fn is_running_here() -> bool {
