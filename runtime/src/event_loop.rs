@@ -533,7 +533,14 @@ impl EventLoop {
                 std::mem::take(&mut injected.callbacks),
             )
         };
-        drop(runnables);
+        // Tasks submitted from another thread (`Handle::spawn_threadsafe`) just before the loop
+        // closed, not yet started (so not in the table the loop above waited on): run each once,
+        // cancelled, so that it ends as `Cancelled`. Dropping the runnable instead would close
+        // the task without an outcome, and its `Task` would panic when awaited.
+        for runnable in runnables {
+            runnable.metadata().request_cancel(None);
+            runnable.run();
+        }
         // Accepted from another thread just before the loop closed: still run, once.
         callbacks.into_iter().for_each(run_callback);
         let timers = self.timers.take();
