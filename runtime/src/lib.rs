@@ -71,12 +71,53 @@
 //! - **Shutdown.** When [`run`] returns, every task still alive has been cancelled and dropped.
 //! - **Panics** in a task are caught and returned as [`TaskError::Panicked`]; the loop goes on.
 //!
+//! ## One loop or several
+//!
+//! [`run`] and `#[tether::main]` run one event loop on the calling thread, so tasks need not be
+//! `Send`, as in asyncio. [`Builder::workers`] (`#[tether::main(workers = N)]`) runs one loop per
+//! worker thread instead:
+//!
+//! - [`create_task`], task groups and sets make tasks that stay on the worker that made them:
+//!   they may be `!Send`, and group children may borrow, exactly as on one loop.
+//! - [`spawn`] makes a `Send` task that any worker may run: it goes to the queue of the worker
+//!   that made or woke it, and a worker with nothing to do steals half of another's queue. A
+//!   `!Send` future given to `spawn` does not compile.
+//! - Timers, cancellation, context variables, introspection and shutdown keep their meaning:
+//!   `run` returns once every task on every worker has been dropped and every worker has exited.
+//!   The virtual clock (`start_paused`) needs a single loop.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let runtime = tether::Runtime::builder().workers(2).build();
+//! let sums = runtime.run(async {
+//!     // CPU-bound work in Send tasks, spread over both workers.
+//!     let tasks: Vec<_> = (0..4u64)
+//!         .map(|part| tether::spawn(async move { (part * 1000..(part + 1) * 1000).sum::<u64>() }))
+//!         .collect();
+//!     // Blocking calls go to the blocking pool, so no worker stalls.
+//!     let slept = tether::to_thread(|| std::thread::sleep(Duration::from_millis(5)));
+//!     slept.await.unwrap();
+//!     let mut sums = Vec::new();
+//!     for task in tasks {
+//!         sums.push(task.await.unwrap());
+//!     }
+//!     sums
+//! });
+//! assert_eq!(sums.iter().sum::<u64>(), (0..4000).sum::<u64>());
+//! ```
+//!
 //! ## Where this departs from DESIGN.md's suggestions
 //!
 //! - [`NoRunningLoop`] is a unit struct (with `thiserror`), not an enum: it has exactly one
 //!   cause, and `Err(NoRunningLoop)` reads the same either way.
 //! - [`TaskError::Cancelled`] carries the optional cancellation message as a field, so its
 //!   pattern is `TaskError::Cancelled { .. }`.
+//! - The multi-threaded flavour adds [`spawn`] for `Send` tasks instead of giving `create_task`
+//!   a `Send` bound on workers: whether a future is `Send` is only known to the compiler, and
+//!   asyncio's `create_task` (which tether keeps for `!Send` tasks on every flavour) must not
+//!   change meaning with the runtime's configuration. The calling thread is worker 0 and runs
+//!   the main future, which need not be `Send`.
 
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
