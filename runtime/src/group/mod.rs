@@ -39,7 +39,47 @@
 //! `TaskGroup` has no `Drop` of its own (the drop checker would reject the self-borrow
 //! `&'scope TaskGroup<'scope, '_>`); the clean-up lives in a guard inside the scope future.
 //!
-//! The scope future is not `Send`: children run on the thread that polls their group.
+//! The scope future is not `Send`: children run on the thread that polls their group. (Spread
+//! children, below, are the exception: they borrow nothing, so they may run anywhere.)
+//!
+//! # Borrowing, concurrency, parallelism: pick two
+//!
+//! - [`TaskGroup::create_task`] children may **borrow** and run **concurrently**: they interleave
+//!   at their await points. But they run inside their group's poll, so on the group's worker,
+//!   one at a time: no parallelism.
+//! - [`TaskGroup::spawn`] children ("spread" children) run **concurrently** and in **parallel**:
+//!   each is a `Send` task, as [`tether::spawn`](crate::spawn) makes, that any worker of a
+//!   [multi-threaded runtime](crate::Builder::workers) may run, so a group's children can use
+//!   every core. In exchange they must be `'static + Send`: no borrowing (share with `Arc`).
+//!   They are children all the same: owned by the group (introspection shows
+//!   [`Owner::Group`](crate::task::Owner)), joined before the scope ends, cancelled when the
+//!   group fails or ends, and their panic (or `Err`) fails the group.
+//! - Plain sequential code (or scoped threads, rayon-style `join`/`scope`) has **borrowing** and
+//!   **parallelism**, but no concurrency: nothing else runs on a thread while it waits.
+//!
+//! On the single-threaded loop there is no parallelism to be had: `spawn` is then simply a
+//! child that must be `'static + Send`, run by the loop like a top-level task.
+//!
+//! ## Spread children and a dropped scope
+//!
+//! When the group ends normally, or fails, the scope waits for its spread children as for the
+//! others: it does not resolve until every spread child's task has finished, wherever it ran:
+//! its future has been dropped (it returned, or was cancelled and its destructors ran), and its
+//! handle reports the outcome.
+//!
+//! When the scope's future is *dropped* before it finished (a `select!` that lost, a timeout, the
+//! task awaiting it cancelled), its teardown runs inside a destructor, which cannot await. It
+//! drops every scoped child before it returns, as above. Spread children it only **asks to
+//! stop** (each is cancelled, and one that is just starting cancels itself at its first poll); it
+//! does **not wait** for their futures to be dropped. Waiting would mean blocking a worker until
+//! a task on another worker (or on this one: on the single-threaded loop, or queued here) got
+//! its turn, which can deadlock. This is sound because a spread child is `'static`: it borrows
+//! nothing the scope could take away. What it does mean: after a dropped scope, a spread child
+//! may still be running its last poll, or be about to drop its future (its destructors run a
+//! little later, on some worker), and a failure it reports then goes nowhere. Code that must see
+//! a spread child's destructors finish should let the group end instead of dropping it (cancel
+//! it, or make the body return), or keep the child's handle (it does not borrow the group) and
+//! await it.
 //!
 //! # Stack depth
 //!
@@ -55,8 +95,9 @@
 mod error;
 mod handle;
 mod queue;
+mod spread;
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::convert::Infallible;
 use std::fmt;
 use std::future::{Future, poll_fn};
@@ -185,6 +226,8 @@ pub struct TaskGroup<'scope, 'env: 'scope, M: Mode = Plain> {
     /// by a destructor then drops its future quietly instead of panicking out of a destructor.
     dropping: Cell<u32>,
     failures: RefCell<Vec<TaskFailure<M::Error>>>,
+    /// What the group shares with its spread children (`TaskGroup::spawn`), made at the first.
+    spread: OnceCell<Arc<spread::Spread<M::Error>>>,
     /// Invariant in `'scope` and `'env`: a covariant `'scope` would let children borrow
     /// locals of the body.
     scope: PhantomData<&'scope mut &'scope ()>,
@@ -348,14 +391,40 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
             state: Cell::new(State::Open),
             dropping: Cell::new(0),
             failures: RefCell::new(Vec::new()),
+            spread: OnceCell::new(),
             scope: PhantomData,
             env: PhantomData,
         }
     }
 
-    /// How many children are still running.
+    /// How many children are still running (spread children until their future is dropped).
     pub fn len(&self) -> usize {
+        self.scoped_len() + self.spread.get().map_or(0, |spread| spread.live())
+    }
+
+    /// How many scoped children (`create_task`) are still running.
+    fn scoped_len(&self) -> usize {
         self.children.borrow().owned_len()
+    }
+
+    /// Asks every spread child to stop.
+    fn cancel_spread(&self) {
+        if let Some(spread) = self.spread.get() {
+            spread.cancel_all();
+        }
+    }
+
+    /// Collects what the spread children reported (failures fail the group); returns how many
+    /// are alive.
+    fn collect_spread(&self) -> usize {
+        let Some(spread) = self.spread.get() else {
+            return 0;
+        };
+        let (failures, live) = spread.take();
+        for failure in failures {
+            self.fail(failure);
+        }
+        live
     }
 
     /// `true` if no child is running.
@@ -483,6 +552,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         if self.state.get() == State::Open {
             self.state.set(State::Cancelling);
             self.children.borrow().cancel_owned();
+            self.cancel_spread();
         }
     }
 
@@ -523,16 +593,22 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
             }
         }
         self.run_children(BATCH);
+        let spread_live = self.collect_spread();
         if self.state.get() != State::Open {
             // asyncio cancels the body of a failed group; here that means dropping it.
             self.drop_body(body.as_mut());
         }
-        if body_gone(body.as_mut()) && self.is_empty() {
+        if body_gone(body.as_mut()) && self.scoped_len() == 0 && spread_live == 0 {
             return Poll::Ready(());
         }
         self.queue.register(cx.waker());
-        if !self.queue.is_empty() {
-            // More ready children than one batch: let the loop run others, then come back.
+        let spread_news = self
+            .spread
+            .get()
+            .is_some_and(|spread| spread.has_news(spread_live));
+        if !self.queue.is_empty() || spread_news {
+            // More ready children than one batch, or a spread child failed or ended while this
+            // poll ran (its wake found no waker): let the loop run others, then come back.
             cx.waker().wake_by_ref();
         }
         Poll::Pending
@@ -570,16 +646,18 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         }
     }
 
-    /// Cancels every child and runs each until its future is dropped; returns when none is left.
+    /// Cancels every child and runs each scoped one until its future is dropped; returns when
+    /// none of those is left. Spread children are only asked to stop (see the module docs).
     fn teardown(&self) {
         self.state.set(State::Closed);
+        self.cancel_spread();
         self.dropping.set(self.dropping.get() + 1);
         loop {
             self.children.borrow().cancel_owned();
             while let Some(runnable) = self.queue.pop() {
                 runnable.run();
             }
-            if self.is_empty() {
+            if self.scoped_len() == 0 {
                 break;
             }
             // A child is being woken on another thread: its runnable is on its way here.

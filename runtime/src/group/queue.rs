@@ -30,6 +30,11 @@ impl GroupQueue {
         self.lock().is_empty()
     }
 
+    /// Wakes the task polling the group's future (a spread child ended or failed).
+    pub(crate) fn wake(&self) {
+        self.waker.wake();
+    }
+
     pub(crate) fn register(&self, waker: &std::task::Waker) {
         self.waker.register(waker);
     }

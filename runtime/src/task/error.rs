@@ -57,7 +57,23 @@ impl TaskError {
     pub(crate) fn cancelled(message: Option<String>) -> TaskError {
         TaskError::Cancelled { message }
     }
+
+    /// What a task whose future panicked with `payload` reports. Two payloads are understood:
+    /// a [`Panic`] (a wrapper that caught a panic and re-raised it, so that the task and its
+    /// owner share one `Panic`), and [`OwnerFailure`] (the task failed its group: `Failed`).
+    pub(crate) fn from_payload(payload: Box<dyn Any + Send>) -> TaskError {
+        if payload.is::<OwnerFailure>() {
+            return TaskError::Failed;
+        }
+        TaskError::Panicked(Panic::from_payload(payload))
+    }
 }
+
+/// The payload a wrapper future unwinds with to end its task as [`TaskError::Failed`]: a child
+/// of a fallible group that runs outside its group (`TaskGroup::spawn`) returned `Err`, which
+/// the wrapper has already handed to the group. Raised with `resume_unwind`, so no panic hook
+/// runs.
+pub(crate) struct OwnerFailure;
 
 /// A panic caught inside a task.
 ///
@@ -88,6 +104,14 @@ impl Panic {
                 message,
                 payload: Mutex::new(Some(payload)),
             }),
+        }
+    }
+
+    /// `payload` as a `Panic`: the very one, if the payload is a re-raised `Panic`.
+    pub(crate) fn from_payload(payload: Box<dyn Any + Send>) -> Panic {
+        match payload.downcast::<Panic>() {
+            Ok(panic) => *panic,
+            Err(payload) => Panic::new(payload),
         }
     }
 

@@ -94,7 +94,7 @@ where
                         // from them is dropped in favour of the first, which is the one worth
                         // reporting.
                         let _ = drop_in_place(&mut this.future);
-                        Err(TaskError::Panicked(Panic::new(payload)))
+                        Err(TaskError::from_payload(payload))
                     }
                 }
             }
@@ -120,7 +120,7 @@ fn drop_in_place<F>(slot: &mut Option<F>) -> Option<Panic> {
     // Assigning drops the old value where it lies, as the pinning contract of `slot` requires.
     catch_unwind(AssertUnwindSafe(|| *slot = None))
         .err()
-        .map(Panic::new)
+        .map(Panic::from_payload)
 }
 
 /// Clears the task's stored waker and runs its owner's hook when the task's future ends.
