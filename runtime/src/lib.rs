@@ -130,6 +130,7 @@ mod gather;
 pub mod group;
 mod handle;
 mod introspect;
+mod primitives;
 mod promise;
 pub mod queue;
 mod runtime;

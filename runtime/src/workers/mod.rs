@@ -26,7 +26,6 @@
 //!    run once, cancelled, on the thread that woke it.
 
 mod local_queue;
-mod primitives;
 mod run_queue;
 mod sleepers;
 pub(crate) mod spawn;
@@ -41,11 +40,11 @@ use std::thread;
 
 use crate::blocking::BlockingPool;
 use crate::event_loop::{self, Config, Shared};
+use crate::primitives::{AtomicBool, Mutex, Ordering, lock};
 use crate::task::header::Header;
 use crate::task::table::TaskTable;
 use crate::task::{RawTask, Runnable, Spawn, spawn_supervised};
 use local_queue::LocalQueue;
-use primitives::{AtomicBool, Mutex, Ordering, lock};
 use run_queue::RunQueue;
 use sleepers::Sleepers;
 

@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 
-use super::primitives::{AtomicUsize, Mutex, Ordering, lock};
+use crate::primitives::{AtomicUsize, Mutex, Ordering, lock};
 
 pub(crate) struct RunQueue<T> {
     items: Mutex<VecDeque<T>>,

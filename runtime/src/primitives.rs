@@ -1,6 +1,7 @@
-//! The synchronisation primitives of the work-stealing path: std's, or loom's when the loom
-//! models run (`RUSTFLAGS="--cfg loom" cargo test -p tether --lib --release workers::loom`), so
-//! that the models check the very code the runtime runs.
+//! The synchronisation primitives of the cross-thread paths that the loom models check (a
+//! loop's inbox, the workers' queues and sleepers): std's, or loom's when the models run
+//! (`RUSTFLAGS="--cfg loom" cargo test -p tether --lib --release loom_models`), so that the
+//! models check the very code the runtime runs.
 
 #[cfg(not(all(test, loom)))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

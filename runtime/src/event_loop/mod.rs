@@ -2,15 +2,19 @@
 //!
 //! One `EventLoop` exists per call to `run`, on the calling thread, reachable through a
 //! thread-local while it runs. Tasks are `async_task` tasks whose schedule function pushes their
-//! `Runnable` onto the loop's ready queue when woken on the loop's thread, or onto a locked
-//! injection queue (and unparks the loop) when woken from any other thread.
+//! `Runnable` onto the loop's ready queue when woken on the loop's thread, or into the loop's
+//! [`inbox`] (and unparks the loop) when woken from any other thread. A loop may also be one
+//! worker of a multi-threaded runtime (`crate::workers`): then it runs that runtime's `Send`
+//! tasks too, between its own.
+
+mod inbox;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::rc::{Rc, Weak};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::task::Waker;
 use std::thread::{self, Thread};
 use std::time::Duration;
@@ -22,6 +26,7 @@ use crate::task::{RawTask, Runnable, Spawn, spawn_supervised};
 use crate::time::clock::Clock;
 use crate::time::timers::Timers;
 use crate::workers::Slot;
+use inbox::Inbox;
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<EventLoop>>> = const { RefCell::new(None) };
@@ -77,15 +82,8 @@ pub(crate) struct Shared {
     id: u64,
     /// The pool `to_thread` runs closures on.
     blocking: Arc<crate::blocking::BlockingPool>,
-    injected: Mutex<Injected>,
-    has_injected: AtomicBool,
+    inbox: Inbox<Runnable, Callback>,
     thread: Thread,
-}
-
-struct Injected {
-    queue: Vec<Runnable>,
-    callbacks: Vec<Callback>,
-    closed: bool,
 }
 
 /// A function to run on the loop soon: asyncio's `call_soon` handle.
@@ -94,10 +92,6 @@ pub(crate) type Callback = Box<dyn FnOnce() + Send>;
 impl Shared {
     pub(crate) fn id(&self) -> u64 {
         self.id
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Injected> {
-        self.injected.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// `true` if this loop is the one running on the calling thread.
@@ -114,7 +108,7 @@ impl Shared {
 
     /// `true` once the loop has finished and shut down.
     pub(crate) fn is_closed(&self) -> bool {
-        self.lock().closed
+        self.inbox.is_closed()
     }
 
     /// Puts `runnable` on the ready queue if this loop runs on the calling thread; gives it
@@ -140,13 +134,7 @@ impl Shared {
         let Some(callback) = callback else {
             return Ok(());
         };
-        let mut injected = self.lock();
-        if injected.closed {
-            return Err(callback);
-        }
-        injected.callbacks.push(callback);
-        self.has_injected.store(true, Ordering::Release);
-        drop(injected);
+        self.inbox.push_callback(callback)?;
         self.thread.unpark();
         Ok(())
     }
@@ -163,13 +151,7 @@ impl Shared {
 
     /// Queues a runnable from another thread; gives it back if the loop has closed.
     fn try_inject(&self, runnable: Runnable) -> Result<(), Runnable> {
-        let mut injected = self.lock();
-        if injected.closed {
-            return Err(runnable);
-        }
-        injected.queue.push(runnable);
-        self.has_injected.store(true, Ordering::Release);
-        drop(injected);
+        self.inbox.push_runnable(runnable)?;
         self.thread.unpark();
         Ok(())
     }
@@ -244,12 +226,7 @@ impl EventLoop {
         let lp = Rc::new_cyclic(|me| EventLoop {
             shared: Arc::new(Shared {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-                injected: Mutex::new(Injected {
-                    queue: Vec::new(),
-                    callbacks: Vec::new(),
-                    closed: false,
-                }),
-                has_injected: AtomicBool::new(false),
+                inbox: Inbox::new(),
                 thread: thread::current(),
                 blocking,
             }),
@@ -409,18 +386,8 @@ impl EventLoop {
     }
 
     fn take_injected(&self) {
-        // A plain load first: the swap (a read-modify-write) only when there is something.
-        if !self.shared.has_injected.load(Ordering::Relaxed)
-            || !self.shared.has_injected.swap(false, Ordering::Acquire)
-        {
+        let Some((runnables, callbacks)) = self.shared.inbox.take() else {
             return;
-        }
-        let (runnables, callbacks) = {
-            let mut injected = self.shared.lock();
-            (
-                std::mem::take(&mut injected.queue),
-                std::mem::take(&mut injected.callbacks),
-            )
         };
         self.ready.borrow_mut().extend(runnables);
         self.soon.borrow_mut().extend(callbacks);
@@ -457,7 +424,7 @@ impl EventLoop {
 
     /// Waits for something to do: the next timer or a wake-up from another thread.
     fn park(&self) {
-        if self.shared.has_injected.load(Ordering::Acquire) {
+        if self.shared.inbox.has_pending() {
             return;
         }
         if let Some(slot) = &self.worker {
@@ -525,14 +492,7 @@ impl EventLoop {
             thread::park_timeout(Duration::from_millis(1));
         }
         self.closing.set(true);
-        let (runnables, callbacks) = {
-            let mut injected = self.shared.lock();
-            injected.closed = true;
-            (
-                std::mem::take(&mut injected.queue),
-                std::mem::take(&mut injected.callbacks),
-            )
-        };
+        let (runnables, callbacks) = self.shared.inbox.close();
         // Tasks submitted from another thread (`Handle::spawn_threadsafe`) just before the loop
         // closed, not yet started (so not in the table the loop above waited on): run each once,
         // cancelled, so that it ends as `Cancelled`. Dropping the runnable instead would close
