@@ -62,3 +62,28 @@ impl Log {
         self.events.borrow().clone()
     }
 }
+
+/// Generates `single::NAME` and `two_workers::NAME` for each scenario `NAME` (an `async fn` of
+/// the calling module): the same behaviour test on the single-threaded loop and on a runtime of
+/// two workers.
+#[macro_export]
+macro_rules! on_both_flavors {
+    ($($name:ident),* $(,)?) => {
+        mod single {
+            $(
+                #[test]
+                fn $name() {
+                    tether::Runtime::builder().build().run(super::$name());
+                }
+            )*
+        }
+        mod two_workers {
+            $(
+                #[test]
+                fn $name() {
+                    tether::Runtime::builder().workers(2).build().run(super::$name());
+                }
+            )*
+        }
+    };
+}

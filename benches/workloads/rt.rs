@@ -3,7 +3,8 @@
 //! Each `run` starts a fresh runtime (a new tether loop, a new tokio runtime, a new
 //! `LocalExecutor`) and drops it before returning; workloads time themselves inside it, so
 //! runtime start-up and teardown are never in a figure. `spawn` is each runtime's own spawn
-//! (`tether::create_task`, `tokio::spawn`, `LocalExecutor::spawn`), and awaiting the returned
+//! (`tether::create_task`, `tether::spawn` on tether's workers, `tokio::spawn`,
+//! `LocalExecutor::spawn`), and awaiting the returned
 //! handle awaits the native handle and unwraps its `Result`.
 
 use std::cell::RefCell;
@@ -73,85 +74,61 @@ impl<T> Future for TetherHandle<T> {
     }
 }
 
-impl Rt for Tether {
-    const NAME: &'static str = "tether";
-    type Handle<T: Send + 'static> = TetherHandle<T>;
+macro_rules! tether_rt {
+    ($ty:ty, $name:expr, $spawn:path, |$future:ident| $run:expr) => {
+        impl Rt for $ty {
+            const NAME: &'static str = $name;
+            type Handle<T: Send + 'static> = TetherHandle<T>;
 
-    #[inline]
-    fn spawn<F>(future: F) -> TetherHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        TetherHandle(tether::create_task(future))
-    }
+            #[inline]
+            fn spawn<F>(future: F) -> TetherHandle<F::Output>
+            where
+                F: Future + Send + 'static,
+                F::Output: Send + 'static,
+            {
+                TetherHandle($spawn(future))
+            }
 
-    fn cancel<T: Send + 'static>(handle: TetherHandle<T>) {
-        drop(handle);
-    }
+            fn cancel<T: Send + 'static>(handle: TetherHandle<T>) {
+                drop(handle);
+            }
 
-    fn yield_now() -> impl Future<Output = ()> + Send {
-        tether::yield_now()
-    }
+            fn yield_now() -> impl Future<Output = ()> + Send {
+                tether::yield_now()
+            }
 
-    fn run<F>(future: F) -> F::Output
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        tether::run(future)
-    }
+            fn run<F>($future: F) -> F::Output
+            where
+                F: Future + Send + 'static,
+                F::Output: Send + 'static,
+            {
+                $run
+            }
+        }
+
+        impl TimerRt for $ty {
+            fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+                tether::sleep(duration)
+            }
+        }
+    };
 }
 
-impl TimerRt for Tether {
-    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
-        tether::sleep(duration)
-    }
-}
+tether_rt!(Tether, "tether", tether::create_task, |future| tether::run(
+    future
+));
 
 /// tether's multi-threaded runtime with 2 workers. Like tokio's below, the workload runs as a
 /// spawned (`Send`, stealable) task, and its tasks are `tether::spawn`ed.
 #[derive(Debug)]
 pub enum TetherMt {}
 
-impl Rt for TetherMt {
-    const NAME: &'static str = "tether (mt, 2)";
-    type Handle<T: Send + 'static> = TetherHandle<T>;
-
-    #[inline]
-    fn spawn<F>(future: F) -> TetherHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        TetherHandle(tether::spawn(future))
-    }
-
-    fn cancel<T: Send + 'static>(handle: TetherHandle<T>) {
-        drop(handle);
-    }
-
-    fn yield_now() -> impl Future<Output = ()> + Send {
-        tether::yield_now()
-    }
-
-    fn run<F>(future: F) -> F::Output
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        tether::Runtime::builder()
-            .workers(2)
-            .build()
-            .run(async { tether::spawn(future).await.expect("main task") })
-    }
-}
-
-impl TimerRt for TetherMt {
-    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
-        tether::sleep(duration)
-    }
-}
+tether_rt!(TetherMt, "tether (mt, 2)", tether::spawn, |future| {
+    tether::Runtime::builder()
+        .workers(2)
+        .build()
+        .run(async { tether::spawn(future).await.expect("main task") })
+});
 
 // ---------------------------------------------------------------------------------------------
 // tokio

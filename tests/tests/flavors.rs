@@ -16,27 +16,7 @@ use tether::context::ContextVar;
 use tether::task::Builder;
 use tether::{TaskError, TaskSet};
 
-/// Generates `single::NAME` and `two_workers::NAME` for each scenario `NAME`.
-macro_rules! on_both_flavors {
-    ($($name:ident),* $(,)?) => {
-        mod single {
-            $(
-                #[test]
-                fn $name() {
-                    tether::Runtime::builder().build().run(super::$name());
-                }
-            )*
-        }
-        mod two_workers {
-            $(
-                #[test]
-                fn $name() {
-                    tether::Runtime::builder().workers(2).build().run(super::$name());
-                }
-            )*
-        }
-    };
-}
+use tether_tests::on_both_flavors;
 
 on_both_flavors!(
     spawned_tasks_return_their_outputs,
@@ -390,28 +370,35 @@ fn spin_until(count: &AtomicUsize, target: usize) {
     }
 }
 
+/// Spawns two tasks that can only finish if both run at the same time, on two threads; returns
+/// the threads they ran on.
+async fn two_tasks_that_must_meet() -> Vec<std::thread::ThreadId> {
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..2)
+        .map(|_| {
+            let arrived = arrived.clone();
+            tether::spawn(async move {
+                arrived.fetch_add(1, Ordering::SeqCst);
+                spin_until(&arrived, 2);
+                std::thread::current().id()
+            })
+        })
+        .collect();
+    let mut threads = Vec::new();
+    for task in tasks {
+        threads.push(task.await.unwrap());
+    }
+    threads
+}
+
 #[test]
 fn two_spawned_tasks_run_at_the_same_time_on_two_workers() {
     // Both tasks are pushed onto worker 0's queue; neither can finish unless the other runs
     // on another thread at the same time, so worker 1 must steal one.
-    let threads = tether::Runtime::builder().workers(2).build().run(async {
-        let arrived = Arc::new(AtomicUsize::new(0));
-        let tasks: Vec<_> = (0..2)
-            .map(|_| {
-                let arrived = arrived.clone();
-                tether::spawn(async move {
-                    arrived.fetch_add(1, Ordering::SeqCst);
-                    spin_until(&arrived, 2);
-                    std::thread::current().id()
-                })
-            })
-            .collect();
-        let mut threads = Vec::new();
-        for task in tasks {
-            threads.push(task.await.unwrap());
-        }
-        threads
-    });
+    let threads = tether::Runtime::builder()
+        .workers(2)
+        .build()
+        .run(two_tasks_that_must_meet());
     assert_ne!(threads[0], threads[1]);
 }
 
@@ -510,17 +497,6 @@ fn a_panicking_main_still_shuts_every_worker_down() {
 
 #[tether::test(workers = 2)]
 async fn the_test_attribute_takes_workers() {
-    let arrived = Arc::new(AtomicUsize::new(0));
-    let tasks: Vec<_> = (0..2)
-        .map(|_| {
-            let arrived = arrived.clone();
-            tether::spawn(async move {
-                arrived.fetch_add(1, Ordering::SeqCst);
-                spin_until(&arrived, 2);
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+    let threads = two_tasks_that_must_meet().await;
+    assert_ne!(threads[0], threads[1]);
 }

@@ -13,27 +13,7 @@ use futures::channel::oneshot;
 use tether::task::{Builder, Owner};
 use tether::{CreateTaskError, TaskError, TaskFailure};
 
-/// Generates `single::NAME` and `two_workers::NAME` for each scenario `NAME`.
-macro_rules! on_both_flavors {
-    ($($name:ident),* $(,)?) => {
-        mod single {
-            $(
-                #[test]
-                fn $name() {
-                    tether::Runtime::builder().build().run(super::$name());
-                }
-            )*
-        }
-        mod two_workers {
-            $(
-                #[test]
-                fn $name() {
-                    tether::Runtime::builder().workers(2).build().run(super::$name());
-                }
-            )*
-        }
-    };
-}
+use tether_tests::on_both_flavors;
 
 on_both_flavors!(
     outputs_come_back_through_the_handles,

@@ -364,15 +364,7 @@ impl EventLoop {
             // One batch: what is ready now. Tasks woken by this batch run in the next one,
             // after the timers and injected wake-ups that came due meanwhile (asyncio's order).
             let batch = self.ready.borrow().len();
-            for _ in 0..batch {
-                let next = self.ready.borrow_mut().pop_front();
-                match next {
-                    Some(runnable) => {
-                        runnable.run();
-                    }
-                    None => break,
-                }
-            }
+            self.run_ready(batch);
             if let Some(slot) = &self.worker {
                 slot.run_batch();
             }
@@ -382,6 +374,16 @@ impl EventLoop {
             if self.ready.borrow().is_empty() && self.soon.borrow().is_empty() {
                 self.park();
             }
+        }
+    }
+
+    /// Runs up to `max` tasks from the ready queue, first in first out (those they wake count
+    /// too), until it is empty.
+    fn run_ready(&self, max: usize) {
+        for _ in 0..max {
+            let next = self.ready.borrow_mut().pop_front();
+            let Some(runnable) = next else { break };
+            runnable.run();
         }
     }
 
@@ -468,15 +470,7 @@ impl EventLoop {
         loop {
             self.tasks.borrow().cancel_owned();
             self.take_injected();
-            loop {
-                let next = self.ready.borrow_mut().pop_front();
-                match next {
-                    Some(runnable) => {
-                        runnable.run();
-                    }
-                    None => break,
-                }
-            }
+            self.run_ready(usize::MAX);
             if let Some(slot) = &self.worker {
                 slot.drain();
             }
