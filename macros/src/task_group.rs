@@ -6,15 +6,18 @@
 //!
 //! // Input:  task_group!(($crate) try move |tg: &TaskGroup<'_, '_>| body)
 //! // Output: $crate::TaskGroup::try_scope(async move |tg: &TaskGroup<'_, '_>| body).await
+//!
+//! // Input:  task_group!(($crate) send |tg| body)      (and `send try`)
+//! // Output: $crate::TaskGroup::scope_send(async |tg| body).await   (`try_scope_send`)
 //! ```
 //!
 //! The closure is re-emitted token for token with `async` added, so errors in its parameter or
 //! body keep pointing at the user's code.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, quote};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
-use syn::{Error, Expr, ExprClosure, Result, Token};
+use syn::{Error, Expr, ExprClosure, Ident, Result, Token};
 
 /// Entry point of `task_group!`.
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
@@ -28,10 +31,12 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 const USAGE: &str = "task_group! takes a closure with one parameter, the group: \
      `task_group!(|tg| { tg.create_task(work()); })`";
 
-/// `($crate) [try] [move] |tg| body`
+/// `($crate) [send] [try] [move] |tg| body`
 struct TaskGroupInput {
     /// The path to tether, as the wrapper passed it.
     krate: TokenStream,
+    /// The `Send` form: `scope_send` instead of `scope`.
+    send: Option<Ident>,
     /// The fallible form: `try_scope` instead of `scope`.
     try_token: Option<Token![try]>,
     /// The user's closure, already checked and made `async`.
@@ -41,9 +46,25 @@ struct TaskGroupInput {
 impl Parse for TaskGroupInput {
     fn parse(input: ParseStream<'_>) -> Result<Self> {
         let krate = crate::crate_arg::parse(input, "task_group")?;
+        let send = parse_send(input)?;
         let try_token: Option<Token![try]> = input.parse()?;
+        if let Some(try_token) = try_token {
+            if let Some(late) = parse_send(input)? {
+                return Err(Error::new(
+                    late.span(),
+                    "write `send try`, not `try send`: `task_group!(send try |tg| { ... })`",
+                ));
+            }
+            if send.is_none() && input.is_empty() {
+                return Err(Error::new(try_token.span, USAGE));
+            }
+        }
         if input.is_empty() {
-            let span = try_token.map_or_else(Span::call_site, |token| token.span);
+            let span = match (&send, try_token) {
+                (_, Some(token)) => token.span,
+                (Some(send), None) => send.span(),
+                (None, None) => Span::call_site(),
+            };
             return Err(Error::new(span, USAGE));
         }
         let body: Expr = input.parse()?;
@@ -52,11 +73,35 @@ impl Parse for TaskGroupInput {
             return Err(input.error(format!("unexpected tokens after the closure; {USAGE}")));
         }
         let closure = closure(body)?;
+        if let (Some(send), syn::ReturnType::Type(arrow, ty)) = (&send, &closure.output) {
+            let mut tokens = arrow.to_token_stream();
+            ty.to_tokens(&mut tokens);
+            return Err(Error::new_spanned(
+                tokens,
+                format!(
+                    "remove the return type: `{send} |tg| ...` makes the body an async block, \
+                     which cannot name it; annotate the body's value instead"
+                ),
+            ));
+        }
         Ok(TaskGroupInput {
             krate,
+            send,
             try_token,
             closure,
         })
+    }
+}
+
+/// `send`, if the input starts with it, followed by more (a lone `send` is a variable's name,
+/// and the closure check reports it).
+fn parse_send(input: ParseStream<'_>) -> Result<Option<Ident>> {
+    let fork = input.fork();
+    match fork.parse::<Ident>() {
+        Ok(ident) if ident == "send" && !fork.is_empty() && !fork.peek(Token![,]) => {
+            input.parse::<Ident>().map(Some)
+        }
+        _ => Ok(None),
     }
 }
 
@@ -109,11 +154,43 @@ impl TaskGroupInput {
     fn expand(&self) -> TokenStream {
         let krate = &self.krate;
         let closure = &self.closure;
-        let scope = match self.try_token {
-            Some(_) => quote!(try_scope),
-            None => quote!(scope),
+        let scope = match (&self.send, self.try_token) {
+            (None, None) => quote!(scope),
+            (None, Some(_)) => quote!(try_scope),
+            (Some(send), None) => quote_spanned!(send.span()=> scope_send),
+            (Some(send), Some(_)) => quote_spanned!(send.span()=> try_scope_send),
         };
-        quote!(#krate::TaskGroup::#scope(#closure).await)
+        if self.send.is_none() {
+            return quote!(#krate::TaskGroup::#scope(#closure).await);
+        }
+        // The send form's body is a boxed `Send` future (see `SendBody`): a closure returning
+        // `Box::pin(async { body })`. The group reference goes into the async block inside a
+        // `Cell`, which is not `Copy`, so that the block takes it by value instead of borrowing
+        // the closure's parameter; everything else is captured as the user's closure would.
+        let ExprClosure {
+            attrs,
+            capture,
+            inputs,
+            body,
+            ..
+        } = closure;
+        let (pat, ty) = match inputs.first() {
+            Some(syn::Pat::Type(typed)) => (typed.pat.to_token_stream(), Some(&typed.ty)),
+            Some(pat) => (pat.to_token_stream(), None),
+            None => unreachable!("checked by `closure`: one parameter"),
+        };
+        let ty = ty.map(|ty| quote!(: #ty));
+        let tg = quote!(__tether_group);
+        quote!(
+            #krate::TaskGroup::#scope(#(#attrs)* #capture |#tg #ty| {
+                let #tg = ::core::cell::Cell::new(#tg);
+                ::std::boxed::Box::pin(async #capture {
+                    let #pat = ::core::cell::Cell::into_inner(#tg);
+                    #body
+                })
+            })
+            .await
+        )
     }
 }
 
@@ -149,6 +226,41 @@ mod tests {
             expand_to_string(quote!((tether) try move |tg: &Group| body)),
             quote!(tether::TaskGroup::try_scope(async move |tg: &Group| body).await).to_string(),
         );
+    }
+
+    #[test]
+    fn send_forms() {
+        let plain = expand_to_string(quote!((tether) send |tg| body));
+        assert!(
+            plain.starts_with("tether :: TaskGroup :: scope_send"),
+            "{plain}"
+        );
+        assert!(
+            plain.contains("let tg = :: core :: cell :: Cell :: into_inner"),
+            "{plain}"
+        );
+        let fallible = expand_to_string(quote!((tether) send try move |tg: &G| body));
+        assert!(
+            fallible.starts_with("tether :: TaskGroup :: try_scope_send"),
+            "{fallible}"
+        );
+        assert!(
+            fallible.contains("move | __tether_group : & G |"),
+            "{fallible}"
+        );
+        assert!(fallible.contains("async move"), "{fallible}");
+    }
+
+    #[test]
+    fn try_send_is_refused() {
+        let output = expand_to_string(quote!((tether) try send |tg| body));
+        assert!(output.contains("write `send try`"), "{output}");
+    }
+
+    #[test]
+    fn a_lone_send_is_refused() {
+        let output = expand_to_string(quote!((tether) send));
+        assert!(output.contains("takes a closure"), "{output}");
     }
 
     #[test]

@@ -144,6 +144,29 @@ macro_rules! gather {
 /// assert!(outcome.is_err());
 /// ```
 ///
+/// The `Send` form, `task_group!(send |tg| body)` (and `send try`), opens a group whose scope
+/// future is `Send` (when the body's is), so it can run inside [`tether::spawn`](crate::spawn)
+/// on a multi-threaded runtime: its children must be `Send`, and may still borrow `Sync` data
+/// from outside the group. It expands to a [`TaskGroup::scope_send`](crate::TaskGroup::scope_send)
+/// (or `try_scope_send`) call; see ["Send groups"](crate::group#send-groups).
+///
+/// ```
+/// let runtime = tether::Runtime::builder().workers(2).build();
+/// let total = runtime.run(async {
+///     tether::spawn(async {
+///         let words = ["send", "groups"];
+///         tether::task_group!(send |tg| {
+///             let a = tg.create_task(async { words[0].len() });
+///             let b = tg.create_task(async { words[1].len() });
+///             a.await.unwrap() + b.await.unwrap()
+///         })
+///     })
+///     .await
+///     .unwrap()
+/// });
+/// assert_eq!(total.unwrap(), 10);
+/// ```
+///
 /// Write the closure without `async`; the macro adds it:
 ///
 /// ```compile_fail

@@ -39,8 +39,45 @@
 //! `TaskGroup` has no `Drop` of its own (the drop checker would reject the self-borrow
 //! `&'scope TaskGroup<'scope, '_>`); the clean-up lives in a guard inside the scope future.
 //!
-//! The scope future is not `Send`: children run on the thread that polls their group. (Spread
-//! children, below, are the exception: they borrow nothing, so they may run anywhere.)
+//! The scope future of a plain group is not `Send`: children run on the thread that polls their
+//! group. (Spread children, below, are the exception: they borrow nothing, so they may run
+//! anywhere.) A send group, next, is `Send` as a whole.
+//!
+//! # Send groups
+//!
+//! `task_group!(send |tg| ...)` (and `send try`; [`TaskGroup::scope_send`],
+//! [`TaskGroup::try_scope_send`]) opens a group of mode [`Sendable`], whose scope future is
+//! `Send` when its body is: it may run inside [`tether::spawn`](crate::spawn) on a
+//! multi-threaded runtime, and move between workers between two polls. Its `create_task`
+//! children must be `Send`, with `Send` outputs; they may still borrow from outside the group
+//! (what they borrow must then be `Sync`). They still run only inside their group's poll, on
+//! whichever worker polls it: the whole group, children included, moves as one `Send` future.
+//!
+//! Why this is sound, on top of the argument above:
+//!
+//! 1. A `Sendable` group is `Send` and `Sync` by `unsafe impl`: its state is in `Cell`s and
+//!    `RefCell`s, and its children table holds raw pointers to task headers (which are `Sync`).
+//! 2. Its state is only ever touched by the thread polling (or dropping) the scope future. The
+//!    group's internals run only there. Every public method (`create_task*`, `spawn*`, `len`,
+//!    `is_empty`, `id`, `is_shutting_down`, `Debug`) first checks that the calling thread is
+//!    that one, and panics otherwise: each poll of the scope stores its thread's token (unique
+//!    per thread, forever) in the group and clears it when the poll ends, and the teardown
+//!    stores it for good. A thread reads its own token back only between its store and its
+//!    clear (only it stores that token, and coherence orders its own accesses), and two polls
+//!    never overlap (they need the pinned future exclusively). So a `&tg` smuggled to another
+//!    thread (a [`std::thread::scope`] thread made by the body: `&tg` cannot outlive the body's
+//!    poll) panics before it touches anything.
+//! 3. Between polls the group moves only inside its task's future, which the runtime hands
+//!    from worker to worker with the synchronisation any `Send` task gets.
+//! 4. The children are `Send`, so running them on the next worker is fine; their `on_end` and
+//!    `finish` hooks hold only `&TaskGroup` (`Sync`). The one thread-bound thing a plain group
+//!    does for its children, listing them in the current loop's table for introspection, a
+//!    send group skips: [`all_tasks`](crate::all_tasks) does not show its scoped children.
+//!
+//! The body is a boxed `Send` future (a [`SendBody`]): rustc cannot yet prove an `async`
+//! closure's future `Send` for every lifetime of its `&TaskGroup` argument, so the macro
+//! writes `|tg| Box::pin(async { ... })` instead (one allocation per send group), capturing
+//! what the body uses as the `async` closure would.
 //!
 //! # Borrowing, concurrency, parallelism: pick two
 //!
@@ -105,6 +142,7 @@ use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 pub use error::{CreateTaskError, GroupError, TaskFailure};
@@ -132,9 +170,20 @@ pub trait Mode: sealed::Sealed {
 }
 
 mod sealed {
-    pub trait Sealed {}
+    pub trait Sealed {
+        /// A [`Sendable`](super::Sendable) group: every public entry point checks that it runs
+        /// on the thread polling the group (see the module docs). A constant, so that the
+        /// other modes compile the check away.
+        const CHECKED: bool = false;
+    }
     impl Sealed for super::Plain {}
     impl<E> Sealed for super::Fallible<E> {}
+    impl Sealed for super::Sendable<super::Plain> {
+        const CHECKED: bool = true;
+    }
+    impl<E> Sealed for super::Sendable<super::Fallible<E>> {
+        const CHECKED: bool = true;
+    }
 }
 
 /// The mode of a plain group, made by `task_group!(|tg| ...)`.
@@ -151,6 +200,22 @@ impl Mode for Plain {
 }
 
 impl<E> Mode for Fallible<E> {
+    type Error = E;
+}
+
+/// The mode of a group that is itself `Send`, made by `task_group!(send |tg| ...)`
+/// (`Sendable<Plain>`) or `task_group!(send try |tg| ...)` (`Sendable<Fallible<E>>`): its
+/// children must be `Send`, and its scope future is `Send` when its body's is, so that it may
+/// run inside [`tether::spawn`](crate::spawn) on a multi-threaded runtime. See
+/// ["Send groups"](crate::group#send-groups).
+#[derive(Debug)]
+pub struct Sendable<M>(PhantomData<fn() -> M>);
+
+impl Mode for Sendable<Plain> {
+    type Error = Infallible;
+}
+
+impl<E> Mode for Sendable<Fallible<E>> {
     type Error = E;
 }
 
@@ -228,6 +293,10 @@ pub struct TaskGroup<'scope, 'env: 'scope, M: Mode = Plain> {
     failures: RefCell<Vec<TaskFailure<M::Error>>>,
     /// What the group shares with its spread children (`TaskGroup::spawn`), made at the first.
     spread: OnceCell<Arc<spread::Spread<M::Error>>>,
+    /// [`Sendable`] groups only: the token ([`thread_token`]) of the thread polling (or tearing
+    /// down) the group right now, 0 between polls. Every public entry point compares it with
+    /// the caller's own.
+    poller: AtomicU64,
     /// Invariant in `'scope` and `'env`: a covariant `'scope` would let children borrow
     /// locals of the body.
     scope: PhantomData<&'scope mut &'scope ()>,
@@ -318,6 +387,156 @@ impl<'env, E> TaskGroup<'env, 'env, Fallible<E>> {
     }
 }
 
+impl<'env> TaskGroup<'env, 'env, Sendable<Plain>> {
+    /// Like [`TaskGroup::scope`], for a group that is itself `Send`: its children must be
+    /// `Send` (they may still borrow, from outside the group, what is `Sync`), and the future
+    /// this returns is `Send` when the body's future is. `task_group!(send |tg| ...)` calls it.
+    /// See ["Send groups"](crate::group#send-groups).
+    ///
+    /// # Panics
+    ///
+    /// The group may only be used by the task that opened it, while that task runs it: a
+    /// method of `tg` called from another thread (say, a [`std::thread::scope`] thread the body
+    /// made) panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::TaskGroup;
+    ///
+    /// let runtime = tether::Runtime::builder().workers(2).build();
+    /// let sum = runtime.run(async {
+    ///     tether::spawn(async {
+    ///         let data = vec![1, 2, 3];
+    ///         let data = &data;
+    ///         // What `task_group!(send |tg| ...)` writes for you.
+    ///         TaskGroup::scope_send(|tg| {
+    ///             Box::pin(async move {
+    ///                 let handles: Vec<_> =
+    ///                     data.iter().map(|x| tg.create_task(async move { x * 10 })).collect();
+    ///                 let mut sum = 0;
+    ///                 for handle in handles {
+    ///                     sum += handle.await.unwrap();
+    ///                 }
+    ///                 sum
+    ///             })
+    ///         })
+    ///         .await
+    ///     })
+    ///     .await
+    ///     .unwrap()
+    /// });
+    /// assert_eq!(sum.unwrap(), 60);
+    /// ```
+    pub async fn scope_send<F, R>(body: F) -> Result<R, GroupError>
+    where
+        F: for<'scope> FnOnce(
+            &'scope TaskGroup<'scope, 'env, Sendable<Plain>>,
+        ) -> SendBody<'scope, R>,
+    {
+        enter_send(body).await
+    }
+}
+
+impl<'env, E> TaskGroup<'env, 'env, Sendable<Fallible<E>>> {
+    /// [`TaskGroup::try_scope`] for a group that is itself `Send`, as
+    /// [`TaskGroup::scope_send`]. `task_group!(send try |tg| ...)` calls it.
+    pub async fn try_scope_send<F, R>(body: F) -> Result<R, GroupError<E>>
+    where
+        F: for<'scope> FnOnce(
+            &'scope TaskGroup<'scope, 'env, Sendable<Fallible<E>>>,
+        ) -> SendBody<'scope, R>,
+    {
+        enter_send(body).await
+    }
+}
+
+// SAFETY: (the argument is in the module docs, "Send groups") a `Sendable` group's children
+// are `Send` futures with `Send` outputs; its cells are only touched by the thread polling (or
+// tearing down) the group, which every public entry point checks (`check_owner`), and the
+// group moves between threads only with the task that owns it, between two of its polls,
+// which the runtime orders (as for any `Send` future). The children table's raw pointers are
+// to task headers, which are `Sync`. Its failures hold `E`s, hence `E: Send`.
+unsafe impl Send for TaskGroup<'_, '_, Sendable<Plain>> {}
+// SAFETY: as for `Send` above: a `&TaskGroup` used on a thread that is not polling the group
+// panics before touching anything.
+unsafe impl Sync for TaskGroup<'_, '_, Sendable<Plain>> {}
+// SAFETY: as for `Sendable<Plain>`.
+unsafe impl<E: Send> Send for TaskGroup<'_, '_, Sendable<Fallible<E>>> {}
+// SAFETY: as for `Sendable<Plain>`.
+unsafe impl<E: Send> Sync for TaskGroup<'_, '_, Sendable<Fallible<E>>> {}
+
+/// This thread's token for a [`Sendable`] group's owner check: never 0, and never the same for
+/// two threads of the process, alive or dead.
+fn thread_token() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        // Const-initialised and without a destructor: usable until the thread is gone, even
+        // from other thread-locals' destructors.
+        static TOKEN: Cell<u64> = const { Cell::new(0) };
+    }
+    TOKEN.with(|token| {
+        if token.get() == 0 {
+            token.set(NEXT.fetch_add(1, Ordering::Relaxed));
+        }
+        token.get()
+    })
+}
+
+/// Why a [`Sendable`] group refused a call.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "a TaskGroup may only be used from the task that opened it, while that task runs it: this \
+     call came from another thread (a std::thread::scope thread, say). Create the group's \
+     children from its body or its children; for work on other threads, hand it to tg.spawn or \
+     tether::to_thread and await the handle in the group"
+)]
+struct NotTheOwner;
+
+/// Marks the group as polled by this thread for one poll ([`Sendable`] groups only).
+struct Polling<'a, 'scope, 'env, M: Mode> {
+    group: &'a TaskGroup<'scope, 'env, M>,
+}
+
+impl<'a, 'scope, 'env, M: Mode> Polling<'a, 'scope, 'env, M> {
+    fn enter(group: &'a TaskGroup<'scope, 'env, M>) -> Self {
+        if M::CHECKED {
+            group.poller.store(thread_token(), Ordering::Relaxed);
+        }
+        Polling { group }
+    }
+}
+
+impl<M: Mode> Drop for Polling<'_, '_, '_, M> {
+    fn drop(&mut self) {
+        if M::CHECKED {
+            self.group.poller.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The body of a [`Sendable`] group, as [`TaskGroup::scope_send`] takes it: a boxed `Send`
+/// future, which `task_group!(send |tg| ...)` makes.
+///
+/// Boxed because rustc (1.95) cannot yet prove an `async` closure's future `Send` for every
+/// lifetime of its `&TaskGroup` argument, which a `Send` scope future needs ("implementation of
+/// `Send` is not general enough"); a boxed `dyn Future + Send` states it once. One allocation
+/// per send group.
+pub type SendBody<'scope, R> = Pin<Box<dyn Future<Output = R> + Send + 'scope>>;
+
+/// [`enter`] for a [`Sendable`] group, whose body is a [`SendBody`].
+async fn enter_send<'env, M, F, R>(body: F) -> Result<R, GroupError<M::Error>>
+where
+    M: Mode,
+    F: for<'scope> FnOnce(&'scope TaskGroup<'scope, 'env, M>) -> SendBody<'scope, R>,
+{
+    let group = TaskGroup::new();
+    let mut driver = pin!(drive(&group, body(&group)));
+    // As in `enter`.
+    let _teardown = Teardown { group: &group };
+    driver.as_mut().await
+}
+
 /// Runs a group scope: the body, its children, and the guard that drops them.
 async fn enter<'env, M, F, R>(body: F) -> Result<R, GroupError<M::Error>>
 where
@@ -392,13 +611,28 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
             dropping: Cell::new(0),
             failures: RefCell::new(Vec::new()),
             spread: OnceCell::new(),
+            poller: AtomicU64::new(0),
             scope: PhantomData,
             env: PhantomData,
         }
     }
 
+    /// Panics unless the caller is the thread polling (or tearing down) this group. Compiled
+    /// away but for [`Sendable`] groups.
+    ///
+    /// Sound with `Relaxed`: only this thread ever stores its own token, and it clears it
+    /// (stores 0) before its poll ends, so by coherence it reads its token back only between
+    /// the two, inside its own poll, when no other thread may poll the group.
+    #[track_caller]
+    fn check_owner(&self) {
+        if M::CHECKED && self.poller.load(Ordering::Relaxed) != thread_token() {
+            panic!("{NotTheOwner}");
+        }
+    }
+
     /// How many children are still running (spread children until their future is dropped).
     pub fn len(&self) -> usize {
+        self.check_owner();
         self.scoped_len() + self.spread.get().map_or(0, |spread| spread.live())
     }
 
@@ -435,18 +669,22 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     /// The group's id, as [`all_tasks`](crate::all_tasks) and [`dump_tasks`](crate::dump_tasks)
     /// show it.
     pub fn id(&self) -> GroupId {
+        self.check_owner();
         self.id
     }
 
     /// `true` once the group has stopped accepting children: something failed, or the scope is
     /// ending.
     pub fn is_shutting_down(&self) -> bool {
+        self.check_owner();
         self.state.get() != State::Open
     }
 
     /// Whether a new child may start. `quiet_refusal`: the caller cannot report a refusal (a
     /// `create_task` run by a destructor during the group's clean-up), so refuse quietly.
+    #[track_caller]
     fn admit(&self, quiet_refusal: bool) -> Admission {
+        self.check_owner();
         let refusal = match self.state.get() {
             State::Open => return Admission::Open,
             State::Cancelling => CreateTaskError::ShuttingDown,
@@ -487,7 +725,13 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         let mut spawn: Spawn = builder.into_spawn(owner, location);
         let key = self.children.borrow_mut().reserve();
         // Listed in the loop's table too (for introspection), and taken off it when it ends.
-        let listed = EventLoop::with_current(|lp| (lp.weak(), lp.reserve_key()));
+        // Not a `Sendable` group's: its children move between threads with it, and a loop's
+        // table may only be touched by the loop's own thread.
+        let listed = if M::CHECKED {
+            None
+        } else {
+            EventLoop::with_current(|lp| (lp.weak(), lp.reserve_key()))
+        };
         let unlist = listed.clone();
         let on_end = move || {
             self.children.borrow_mut().remove(key);
@@ -502,8 +746,10 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         // for `'scope`, and they are dropped before the scope's future finishes dropping
         // (`Teardown`) or never (a leaked scope leaks its queue and table, which keep them). The
         // runnable only ever goes to this group's queue, which only the scope future runs and
-        // drains, on the thread polling it (the scope future is not `Send`), so a `!Send` future
-        // stays on its thread. The schedule function owns an `Arc` of the queue, so wakers may
+        // drains, on the thread polling it. Unless the group is `Sendable`, the scope future is
+        // not `Send`, so a `!Send` future stays on its thread; a `Sendable` group's children are
+        // `Send` (with `Send` outputs), and `on_end` and `finish` hold only `&self`, which is
+        // `Sync` then, and `Send` data (`listed` is `None`). The schedule function owns an `Arc` of the queue, so wakers may
         // outlive the group.
         let (runnable, raw) = unsafe {
             spawn_supervised(
@@ -546,6 +792,28 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         }
     }
 
+    /// A fallible child's outcome: an `Err` fails the group.
+    fn settle<T>(
+        &self,
+        header: &Header,
+        outcome: Result<Result<T, M::Error>, TaskError>,
+    ) -> Result<T, TaskError> {
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => {
+                self.fail(TaskFailure::Failed {
+                    task: header.name(),
+                    error,
+                });
+                Err(TaskError::Failed)
+            }
+            Err(error) => {
+                self.record_panic(header, &Err::<(), _>(error.clone()));
+                Err(error)
+            }
+        }
+    }
+
     /// Records a failure and starts cancelling everything else.
     fn fail(&self, failure: TaskFailure<M::Error>) {
         self.failures.borrow_mut().push(failure);
@@ -572,6 +840,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         mut body: Pin<&mut Option<B>>,
         output: &mut Option<B::Output>,
     ) -> Poll<()> {
+        let _polling = Polling::enter(self);
         // Children woken while this poll runs them need not wake this task: it drains the
         // queue below and re-registers before returning.
         self.queue.unregister();
@@ -649,6 +918,11 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     /// Cancels every child and runs each scoped one until its future is dropped; returns when
     /// none of those is left. Spread children are only asked to stop (see the module docs).
     fn teardown(&self) {
+        if M::CHECKED {
+            // Never cleared: the body's future, dropped right after this, may still call the
+            // group from its destructors, and then the group is gone.
+            self.poller.store(thread_token(), Ordering::Relaxed);
+        }
         self.state.set(State::Closed);
         self.cancel_spread();
         self.dropping.set(self.dropping.get() + 1);
@@ -819,31 +1093,120 @@ impl<'scope, 'env, E: 'scope> TaskGroup<'scope, 'env, Fallible<E>> {
             std::panic::Location::caller(),
         )
     }
+}
 
-    fn settle<T>(
-        &self,
-        header: &Header,
-        outcome: Result<Result<T, E>, TaskError>,
-    ) -> Result<T, TaskError> {
-        match outcome {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => {
-                self.fail(TaskFailure::Failed {
-                    task: header.name(),
-                    error,
-                });
-                Err(TaskError::Failed)
-            }
-            Err(error) => {
-                self.record_panic(header, &Err::<(), _>(error.clone()));
-                Err(error)
-            }
-        }
+impl<'scope, 'env> TaskGroup<'scope, 'env, Sendable<Plain>> {
+    /// [`TaskGroup::create_task`] for a `Send` group: the child must be `Send`, and so must its
+    /// output. It may borrow from outside the group, like any child: what it borrows must then
+    /// be `Sync`.
+    ///
+    /// # Panics
+    ///
+    /// As [`TaskGroup::create_task`]; and if called from a thread that is not running the
+    /// group (see [`TaskGroup::scope_send`]).
+    #[track_caller]
+    pub fn create_task<F>(&'scope self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'scope,
+        F::Output: Send,
+    {
+        self.create_task_with(Builder::new(), future)
+    }
+
+    /// [`TaskGroup::create_task_with`] for a `Send` group.
+    #[track_caller]
+    pub fn create_task_with<F>(&'scope self, builder: Builder, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'scope,
+        F::Output: Send,
+    {
+        let location = std::panic::Location::caller();
+        self.create_or_panic(
+            future,
+            move |header, outcome| {
+                self.record_panic(header, &outcome);
+                outcome
+            },
+            builder,
+            location,
+        )
+    }
+
+    /// [`TaskGroup::try_create_task`] for a `Send` group.
+    #[track_caller]
+    pub fn try_create_task<F>(
+        &'scope self,
+        future: F,
+    ) -> Result<TaskHandle<F::Output>, CreateTaskError>
+    where
+        F: Future + Send + 'scope,
+        F::Output: Send,
+    {
+        self.create(
+            future,
+            move |header, outcome| {
+                self.record_panic(header, &outcome);
+                outcome
+            },
+            false,
+            Builder::new(),
+            std::panic::Location::caller(),
+        )
+    }
+}
+
+impl<'scope, 'env, E: Send + 'scope> TaskGroup<'scope, 'env, Sendable<Fallible<E>>> {
+    /// The fallible [`TaskGroup::create_task`] for a `Send` group: the child must be `Send`,
+    /// and so must its output.
+    ///
+    /// # Panics
+    ///
+    /// As [`TaskGroup::create_task`] for plain `Send` groups.
+    #[track_caller]
+    pub fn create_task<F, T>(&'scope self, future: F) -> TaskHandle<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'scope,
+        T: Send,
+    {
+        self.create_task_with(Builder::new(), future)
+    }
+
+    /// Like [`create_task`](TaskGroup::create_task), configured by a [`Builder`].
+    #[track_caller]
+    pub fn create_task_with<F, T>(&'scope self, builder: Builder, future: F) -> TaskHandle<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'scope,
+        T: Send,
+    {
+        let location = std::panic::Location::caller();
+        self.create_or_panic(
+            future,
+            move |header, outcome| self.settle(header, outcome),
+            builder,
+            location,
+        )
+    }
+
+    /// Like [`create_task`](TaskGroup::create_task), but a refusal is returned as an error.
+    #[track_caller]
+    pub fn try_create_task<F, T>(&'scope self, future: F) -> Result<TaskHandle<T>, CreateTaskError>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'scope,
+        T: Send,
+    {
+        self.create(
+            future,
+            move |header, outcome| self.settle(header, outcome),
+            false,
+            Builder::new(),
+            std::panic::Location::caller(),
+        )
     }
 }
 
 impl<M: Mode> fmt::Debug for TaskGroup<'_, '_, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.check_owner();
         f.debug_struct("TaskGroup")
             .field("children", &self.len())
             .field("state", &self.state.get())

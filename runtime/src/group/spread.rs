@@ -27,7 +27,7 @@ use std::task::{Context, Poll};
 
 use super::queue::GroupQueue;
 use super::{
-    Admission, CreateTaskError, Fallible, Mode, Plain, TaskFailure, TaskGroup, TaskHandle,
+    Admission, CreateTaskError, Fallible, Mode, Plain, Sendable, TaskFailure, TaskGroup, TaskHandle,
 };
 use crate::task::error::OwnerFailure;
 use crate::task::{Builder, CancelHandle, Owner, Panic, Task, TaskId, current, running_id};
@@ -542,6 +542,87 @@ impl<'scope, 'env, E: 'scope> TaskGroup<'scope, 'env, Fallible<E>> {
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
         E: Send + 'static,
+    {
+        self.create_spread(
+            future,
+            std::convert::identity,
+            false,
+            Builder::new(),
+            std::panic::Location::caller(),
+        )
+    }
+}
+
+impl<'scope, 'env> TaskGroup<'scope, 'env, Sendable<Plain>> {
+    /// [`TaskGroup::spawn`] for a `Send` group.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(Builder::new(), future)
+    }
+
+    /// [`TaskGroup::spawn_with`] for a `Send` group.
+    #[track_caller]
+    pub fn spawn_with<F>(&self, builder: Builder, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let location = std::panic::Location::caller();
+        self.create_spread_or_panic(future, Ok, builder, location)
+    }
+
+    /// [`TaskGroup::try_spawn`] for a `Send` group.
+    #[track_caller]
+    pub fn try_spawn<F>(&self, future: F) -> Result<TaskHandle<F::Output>, CreateTaskError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.create_spread(
+            future,
+            Ok,
+            false,
+            Builder::new(),
+            std::panic::Location::caller(),
+        )
+    }
+}
+
+impl<'scope, 'env, E: Send + 'scope> TaskGroup<'scope, 'env, Sendable<Fallible<E>>> {
+    /// The fallible [`TaskGroup::spawn`] for a `Send` group.
+    #[track_caller]
+    pub fn spawn<F, T>(&self, future: F) -> TaskHandle<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: 'static,
+    {
+        self.spawn_with(Builder::new(), future)
+    }
+
+    /// Like [`spawn`](TaskGroup::spawn), configured by a [`Builder`].
+    #[track_caller]
+    pub fn spawn_with<F, T>(&self, builder: Builder, future: F) -> TaskHandle<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: 'static,
+    {
+        let location = std::panic::Location::caller();
+        self.create_spread_or_panic(future, std::convert::identity, builder, location)
+    }
+
+    /// Like [`spawn`](TaskGroup::spawn), but a refusal is returned as an error.
+    #[track_caller]
+    pub fn try_spawn<F, T>(&self, future: F) -> Result<TaskHandle<T>, CreateTaskError>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: 'static,
     {
         self.create_spread(
             future,
