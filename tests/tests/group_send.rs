@@ -267,3 +267,37 @@ fn the_body_may_mutate_what_is_outside_the_group() {
     });
     assert_eq!(count, 2);
 }
+
+#[test]
+fn introspection_lists_the_children_of_a_send_group_on_workers() {
+    let (listed, after) = two_workers(async {
+        tether::spawn(async {
+            let (release_tx, release_rx) = oneshot::channel::<()>();
+            let listed = tether::task_group!(
+                send | tg | {
+                    tg.create_task_with(
+                        tether::task::Builder::new().name("listed-send-child"),
+                        async move {
+                            let _ = release_rx.await;
+                        },
+                    );
+                    tether::yield_now().await;
+                    let names: Vec<String> =
+                        tether::all_tasks().into_iter().map(|t| t.name).collect();
+                    release_tx.send(()).unwrap();
+                    names
+                }
+            )
+            .unwrap();
+            let after: Vec<String> = tether::all_tasks().into_iter().map(|t| t.name).collect();
+            (listed, after)
+        })
+        .await
+        .unwrap()
+    });
+    assert!(
+        listed.iter().any(|n| n == "listed-send-child"),
+        "{listed:?}"
+    );
+    assert!(!after.iter().any(|n| n == "listed-send-child"), "{after:?}");
+}

@@ -310,11 +310,6 @@ impl EventLoop {
         task
     }
 
-    /// This loop, weakly: for a hook that must reach exactly this loop later.
-    pub(crate) fn weak(&self) -> Weak<EventLoop> {
-        self.me.clone()
-    }
-
     /// Sets aside a key for listing a group child in the loop's table.
     pub(crate) fn reserve_key(&self) -> usize {
         self.tasks.borrow_mut().reserve()

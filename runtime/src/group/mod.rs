@@ -70,9 +70,10 @@
 //! 3. Between polls the group moves only inside its task's future, which the runtime hands
 //!    from worker to worker with the synchronisation any `Send` task gets.
 //! 4. The children are `Send`, so running them on the next worker is fine; their `on_end` and
-//!    `finish` hooks hold only `&TaskGroup` (`Sync`). The one thread-bound thing a plain group
-//!    does for its children, listing them in the current loop's table for introspection, a
-//!    send group skips: [`all_tasks`](crate::all_tasks) does not show its scoped children.
+//!    `finish` hooks hold only `&TaskGroup` (`Sync`) and where the child is listed for
+//!    introspection: a plain group lists its children in its loop's table (thread-bound), a
+//!    send group on a worker in the runtime's shared table (behind a mutex), so
+//!    [`all_tasks`](crate::all_tasks) shows them either way.
 //!
 //! The body is a boxed `Send` future (a [`SendBody`]): rustc cannot yet prove an `async`
 //! closure's future `Send` for every lifetime of its `&TaskGroup` argument, so the macro
@@ -724,21 +725,15 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         };
         let mut spawn: Spawn = builder.into_spawn(owner, location);
         let key = self.children.borrow_mut().reserve();
-        // Listed in the loop's table too (for introspection), and taken off it when it ends.
-        // Not a `Sendable` group's: its children move between threads with it, and a loop's
-        // table may only be touched by the loop's own thread.
-        let listed = if M::CHECKED {
-            None
-        } else {
-            EventLoop::with_current(|lp| (lp.weak(), lp.reserve_key()))
-        };
-        let unlist = listed.clone();
+        // Listed for introspection, and taken off the list when it ends: in the loop's table,
+        // or for a `Sendable` group on a worker, in the runtime's shared table (its children
+        // move between threads with it, and a loop's table is only for the loop's thread).
+        let listing = Listing::new(M::CHECKED);
+        let unlist = listing.clone();
         let on_end = move || {
             self.children.borrow_mut().remove(key);
-            if let Some((lp, key)) = unlist {
-                if let Some(lp) = lp.upgrade() {
-                    lp.unregister(key);
-                }
+            if let Some(listing) = unlist {
+                listing.remove();
             }
         };
         let queue = self.queue.clone();
@@ -749,7 +744,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         // drains, on the thread polling it. Unless the group is `Sendable`, the scope future is
         // not `Send`, so a `!Send` future stays on its thread; a `Sendable` group's children are
         // `Send` (with `Send` outputs), and `on_end` and `finish` hold only `&self`, which is
-        // `Sync` then, and `Send` data (`listed` is `None`). The schedule function owns an `Arc` of the queue, so wakers may
+        // `Sync` then, and `Send` data (a `Listing`). The schedule function owns an `Arc` of the queue, so wakers may
         // outlive the group.
         let (runnable, raw) = unsafe {
             spawn_supervised(
@@ -761,10 +756,8 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
             )
         };
         self.children.borrow_mut().fill(key, raw.metadata(), true);
-        if let Some((lp, key)) = listed {
-            if let Some(lp) = lp.upgrade() {
-                lp.fill_child(key, raw.metadata());
-            }
+        if let Some(listing) = listing {
+            listing.fill(raw.metadata());
         }
         if quiet {
             // Asked for by a destructor during clean-up: the task never runs; the clean-up
@@ -1212,5 +1205,65 @@ impl<M: Mode> fmt::Debug for TaskGroup<'_, '_, M> {
             .field("state", &self.state.get())
             .field("failures", &self.failures.borrow().len())
             .finish()
+    }
+}
+
+/// Where a group child is listed for introspection (`all_tasks`, `dump_tasks`); the group
+/// itself owns the child, so nothing cancels it through this entry.
+#[derive(Clone)]
+enum Listing {
+    /// In the table of the loop `id`, touched only on that loop's thread: where every group
+    /// that never leaves its thread lists its children.
+    Loop { id: u64, key: usize },
+    /// In the shared table of a multi-threaded runtime: for a `Sendable` group on a worker,
+    /// whose children may end on another worker than the one that made them.
+    Workers {
+        workers: Arc<crate::workers::Workers>,
+        key: usize,
+    },
+}
+
+impl Listing {
+    /// Reserves an entry on the running loop (`None` outside one).
+    fn new(moves_between_threads: bool) -> Option<Listing> {
+        EventLoop::with_current(|lp| match lp.worker() {
+            Some(slot) if moves_between_threads => {
+                let workers = slot.workers().clone();
+                let key = workers.reserve_child();
+                Listing::Workers { workers, key }
+            }
+            _ => Listing::Loop {
+                id: lp.id(),
+                key: lp.reserve_key(),
+            },
+        })
+    }
+
+    fn fill(&self, header: &Header) {
+        match self {
+            Listing::Loop { id, key } => {
+                EventLoop::with_current(|lp| {
+                    if lp.id() == *id {
+                        lp.fill_child(*key, header);
+                    }
+                });
+            }
+            Listing::Workers { workers, key } => workers.fill_child(*key, header),
+        }
+    }
+
+    fn remove(self) {
+        match self {
+            Listing::Loop { id, key } => {
+                // On the loop's own thread: the group never left it. (After the loop is gone,
+                // there is no table left to clean.)
+                EventLoop::with_current(|lp| {
+                    if lp.id() == id {
+                        lp.unregister(key);
+                    }
+                });
+            }
+            Listing::Workers { workers, key } => workers.remove_child(key),
+        }
     }
 }

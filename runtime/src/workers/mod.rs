@@ -263,6 +263,21 @@ impl Workers {
         }
     }
 
+    /// Sets aside an entry of the shared table for a child of a `Send` group: listed for
+    /// introspection, not owned (its group cancels it, not the runtime's shutdown).
+    pub(crate) fn reserve_child(&self) -> usize {
+        lock(&self.tasks).0.reserve()
+    }
+
+    pub(crate) fn fill_child(&self, key: usize, header: &Header) {
+        lock(&self.tasks).0.fill(key, header, false);
+    }
+
+    /// Takes a child of a `Send` group off the table: when its future ends.
+    pub(crate) fn remove_child(&self, key: usize) {
+        lock(&self.tasks).0.remove(key);
+    }
+
     /// How many `Send` tasks are alive.
     pub(crate) fn live_tasks(&self) -> usize {
         lock(&self.tasks).0.owned_len()
