@@ -49,6 +49,11 @@ pub fn current_task() -> Option<TaskInfo> {
 /// Every live task of the loop running on this thread, oldest first: asyncio's
 /// `asyncio.all_tasks()`. Group children included. Empty outside a loop.
 ///
+/// On a worker of a multi-threaded runtime ([`Builder::workers`](crate::Builder::workers)):
+/// this worker's own tasks (made with `create_task`, and their groups' children), and every
+/// `Send` task of the runtime (made with [`spawn`](crate::spawn), and the children of send
+/// groups), wherever it runs. Another worker's own tasks are that worker's to list.
+///
 /// # Examples
 ///
 /// ```
@@ -63,7 +68,7 @@ pub fn all_tasks() -> Vec<TaskInfo> {
 }
 
 /// The live task tree of the loop running on this thread, as text: asyncio's
-/// `python -m asyncio pstree`.
+/// `python -m asyncio pstree`. On a worker, the same tasks as [`all_tasks`].
 ///
 /// Top-level tasks are roots (with their owner: a `Task` handle or a `TaskSet`); under a task,
 /// each group it runs, and under each group its children, recursively. Every line gives the
