@@ -196,6 +196,10 @@ impl Builder {
     ///
     /// `#[tether::main(workers = N)]` sets it.
     ///
+    /// # Panics
+    ///
+    /// If `workers` is 0: a runtime needs at least one worker.
+    ///
     /// # Examples
     ///
     /// ```
@@ -218,7 +222,13 @@ impl Builder {
     /// });
     /// assert_eq!(threads.len(), 4);
     /// ```
+    #[track_caller]
     pub fn workers(mut self, workers: usize) -> Builder {
+        assert!(
+            workers > 0,
+            "a runtime needs at least one worker: use workers(1) (the default) for the \
+             single-threaded loop, or 2 or more for several loops with work stealing"
+        );
         self.config.workers = workers;
         self
     }

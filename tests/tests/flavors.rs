@@ -500,3 +500,11 @@ async fn the_test_attribute_takes_workers() {
     let threads = two_tasks_that_must_meet().await;
     assert_ne!(threads[0], threads[1]);
 }
+
+#[test]
+fn zero_workers_is_refused_with_the_fix() {
+    let refused = std::panic::catch_unwind(|| tether::Runtime::builder().workers(0)).unwrap_err();
+    let message = refused.downcast_ref::<&str>().copied().unwrap_or_default();
+    assert!(message.contains("at least one worker"), "{message}");
+    assert!(message.contains("workers(1)"), "{message}");
+}
