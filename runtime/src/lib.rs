@@ -41,6 +41,7 @@
 //! | `get_running_loop()` | [`Handle::current()`](Handle::current), [`Handle::try_current()`](Handle::try_current) |
 //! | `asyncio.Runner` | [`Runtime`], configured by [`Builder`] |
 //! | (no asyncio twin) several loops with work stealing | [`Builder::workers`], `#[tether::main(workers = N)]`, [`spawn`] for `Send` tasks |
+//! | (no asyncio twin) a group on several workers | [`TaskGroup::spawn`] (`'static + Send` children on any worker), `task_group!(send \|tg\| ...)` (a `Send` group) |
 //!
 //! ## Example
 //!
