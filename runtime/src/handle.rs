@@ -117,7 +117,9 @@ impl Handle {
     /// asyncio's `run_coroutine_threadsafe`. The handle is usable (awaited, cancelled, dropped)
     /// from any thread; dropping it cancels the task, as always.
     ///
-    /// If the loop closes before the task runs, the task ends as cancelled.
+    /// If the loop closes before the task runs, the task ends as cancelled. On a
+    /// [multi-threaded runtime](crate::Builder::workers), the task may run on any worker, as one
+    /// made with [`spawn`](crate::spawn).
     ///
     /// # Examples
     ///
@@ -141,6 +143,15 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        if let Some(workers) = self.shared.workers() {
+            // A worker of a multi-threaded runtime: the task is `Send`, so it goes where any
+            // worker can take it, as `tether::spawn` would send it.
+            if workers.is_closed() {
+                return Err(LoopClosed);
+            }
+            let spawn = Spawn::new(Owner::Handle, std::panic::Location::caller());
+            return Ok(Task::from_raw(workers.spawn(future, spawn)));
+        }
         if self.shared.is_current() {
             return Ok(crate::create_task(future));
         }

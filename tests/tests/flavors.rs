@@ -508,3 +508,37 @@ fn zero_workers_is_refused_with_the_fix() {
     assert!(message.contains("at least one worker"), "{message}");
     assert!(message.contains("workers(1)"), "{message}");
 }
+
+#[test]
+fn work_submitted_through_a_handle_spreads_over_the_workers() {
+    // Two tasks that can only finish together, submitted from a thread outside the runtime:
+    // they must run on two workers at once.
+    let threads = tether::Runtime::builder().workers(2).build().run(async {
+        let handle = tether::Handle::current();
+        let submitter = std::thread::spawn(move || {
+            let arrived = Arc::new(AtomicUsize::new(0));
+            (0..2)
+                .map(|_| {
+                    let arrived = arrived.clone();
+                    handle
+                        .spawn_threadsafe(async move {
+                            arrived.fetch_add(1, Ordering::SeqCst);
+                            spin_until(&arrived, 2);
+                            std::thread::current().id()
+                        })
+                        .unwrap()
+                })
+                .collect::<Vec<_>>()
+        });
+        let (tx, rx) = oneshot::channel();
+        let waiter = std::thread::spawn(move || tx.send(submitter.join().unwrap()));
+        let tasks = rx.await.unwrap();
+        waiter.join().unwrap().unwrap();
+        let mut threads = Vec::new();
+        for task in tasks {
+            threads.push(task.await.unwrap());
+        }
+        threads
+    });
+    assert_ne!(threads[0], threads[1]);
+}

@@ -84,6 +84,10 @@ pub(crate) struct Shared {
     blocking: Arc<crate::blocking::BlockingPool>,
     inbox: Inbox<Runnable, Callback>,
     thread: Thread,
+    /// The multi-threaded runtime this loop is a worker of, if it is one: where work submitted
+    /// from other threads through a `Handle` goes, to be spread over the workers. Weak, since
+    /// the runtime holds this loop's `Shared`.
+    workers: Option<std::sync::Weak<crate::workers::Workers>>,
 }
 
 /// A function to run on the loop soon: asyncio's `call_soon` handle.
@@ -173,6 +177,11 @@ impl Shared {
         &self.blocking
     }
 
+    /// The multi-threaded runtime this loop is a worker of, while it runs.
+    pub(crate) fn workers(&self) -> Option<Arc<crate::workers::Workers>> {
+        self.workers.as_ref().and_then(std::sync::Weak::upgrade)
+    }
+
     /// Wakes the loop's thread if it is parked (or makes its next park return at once).
     pub(crate) fn unpark(&self) {
         self.thread.unpark();
@@ -229,6 +238,7 @@ impl EventLoop {
                 inbox: Inbox::new(),
                 thread: thread::current(),
                 blocking,
+                workers: worker.as_ref().map(|slot| Arc::downgrade(slot.workers())),
             }),
             me: me.clone(),
             ready: RefCell::new(VecDeque::new()),

@@ -162,7 +162,8 @@ impl Workers {
         &self.blocking
     }
 
-    /// Creates a `Send` task owned by the returned handle, on the worker running on this thread.
+    /// Creates a `Send` task owned by the returned handle: on the worker running on this
+    /// thread, or from any other thread through the injection queue.
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, mut spawn: Spawn) -> RawTask<F::Output>
     where
         F: Future + Send + 'static,
@@ -276,6 +277,11 @@ impl Workers {
     /// Takes a child of a `Send` group off the table: when its future ends.
     pub(crate) fn remove_child(&self, key: usize) {
         lock(&self.tasks).0.remove(key);
+    }
+
+    /// `true` once the runtime has shut down: it runs nothing more.
+    pub(crate) fn is_closed(&self) -> bool {
+        *lock(&self.closed)
     }
 
     /// How many `Send` tasks are alive.
