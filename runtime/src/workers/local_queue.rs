@@ -11,7 +11,7 @@
 //!   compare-and-swap, reads them, then marks each slot free for position `p + CAPACITY`.
 //!
 //! When the ring is full, the producer is told so and moves work to the runtime's shared
-//! queue instead (see `Workers::schedule`).
+//! queue instead (see `Workers::push_local`).
 
 use std::mem::MaybeUninit;
 

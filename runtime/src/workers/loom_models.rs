@@ -49,7 +49,8 @@ fn work_from_outside_wakes_a_worker_that_is_going_to_sleep() {
             let (local, injector, sleepers) = (local.clone(), injector.clone(), sleepers.clone());
             thread::spawn(move || idle_worker(&local, &injector, &sleepers, 1))
         };
-        // A thread outside the runtime schedules a task the way `Workers::schedule` does:
+        // A thread outside the runtime schedules a task the way
+        // `Workers::schedule_from_outside` does:
         // push onto the injection queue, then wake one sleeper.
         injector.push(7);
         if let Some(index) = sleepers.notify_one() {
@@ -73,7 +74,7 @@ fn a_second_queued_task_wakes_a_thief_that_is_going_to_sleep() {
             thread::spawn(move || idle_worker(&local, &injector, &sleepers, 1))
         };
         // Worker 0 queues two tasks on its own queue; the second is one more than it will run
-        // next, so it wakes a sleeper (`Workers::schedule`).
+        // next, so it wakes a sleeper (`Workers::schedule_on_worker`).
         // SAFETY: this thread is the queue's only producer.
         assert!(unsafe { local.push(1) }.is_ok());
         // SAFETY: as above. (The length it returns may already count a steal.)

@@ -52,7 +52,7 @@ pub use spawn::spawn;
 
 /// How long an idle worker sleeps before it looks for work again, even if nobody woke it: the
 /// bound on how long a task can wait behind a worker that is stuck in a long poll (see
-/// `Workers::schedule`).
+/// `Workers::schedule_on_worker`).
 pub(crate) const IDLE_RECHECK: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// How many `Send` tasks a worker runs before it turns to its own loop again (timers, local
