@@ -3,7 +3,7 @@
 //!
 //! The scenarios use `tether::spawn` (which is `create_task` on the single-threaded loop and a
 //! stealable `Send` task on workers) next to `create_task`, groups, sets, `gather!`, timers,
-//! cancellation, context variables and introspection. Ordering is checked with channels and
+//! cancellation, context variables, introspection, a queue and a lock. Ordering is checked with channels and
 //! events, never with sleeps; real time is asserted only where it is the point, with generous
 //! bounds.
 
@@ -35,6 +35,8 @@ on_both_flavors!(
     a_handle_submits_work_from_another_thread,
     run_inside_a_spawned_task_is_refused,
     local_tasks_stay_usable_from_spawned_tasks,
+    a_queue_carries_work_between_spawned_producers_and_consumers,
+    a_lock_keeps_spawned_tasks_out_of_each_others_critical_sections,
 );
 
 async fn spawned_tasks_return_their_outputs() {
@@ -281,6 +283,66 @@ async fn local_tasks_stay_usable_from_spawned_tasks() {
         .await
         .unwrap();
     assert_eq!(ran_on, here);
+}
+
+async fn a_queue_carries_work_between_spawned_producers_and_consumers() {
+    // asyncio's producer/consumer: 4 producers, 3 consumers, a bounded queue, `join`.
+    let queue = Arc::new(tether::queue::Queue::<u64>::new(8));
+    let total = Arc::new(AtomicUsize::new(0));
+    let producers: Vec<_> = (0..4u64)
+        .map(|p| {
+            let queue = queue.clone();
+            tether::spawn(async move {
+                for n in 0..250 {
+                    queue.put(p * 1000 + n).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    let consumers: Vec<_> = (0..3)
+        .map(|_| {
+            let (queue, total) = (queue.clone(), total.clone());
+            tether::spawn(async move {
+                while let Ok(item) = queue.get().await {
+                    total.fetch_add(item as usize, Ordering::SeqCst);
+                    queue.task_done().unwrap();
+                }
+            })
+        })
+        .collect();
+    for producer in producers {
+        producer.await.unwrap();
+    }
+    queue.join().await;
+    let expected: u64 = (0..4u64)
+        .map(|p| (0..250).map(|n| p * 1000 + n).sum::<u64>())
+        .sum();
+    assert_eq!(total.load(Ordering::SeqCst) as u64, expected);
+    drop(consumers); // still waiting on an empty queue: cancelled
+}
+
+async fn a_lock_keeps_spawned_tasks_out_of_each_others_critical_sections() {
+    // Each task reads the counter, yields while holding the lock (another task, maybe on
+    // another worker, runs meanwhile), then writes it back: any overlap would lose updates.
+    let lock = Arc::new(tether::sync::Lock::new());
+    let counter = Arc::new(std::sync::Mutex::new(0u32));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (lock, counter) = (lock.clone(), counter.clone());
+            tether::spawn(async move {
+                for _ in 0..10 {
+                    let _held = lock.lock().await;
+                    let seen = *counter.lock().unwrap();
+                    tether::yield_now().await;
+                    *counter.lock().unwrap() = seen + 1;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(*counter.lock().unwrap(), 200);
 }
 
 /// Runs `main` on both flavours, outside any loop.
