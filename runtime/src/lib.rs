@@ -134,6 +134,7 @@ mod introspect;
 mod primitives;
 mod promise;
 pub mod queue;
+mod registry;
 mod runtime;
 mod set;
 mod slab;

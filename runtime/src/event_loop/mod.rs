@@ -13,12 +13,13 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 use std::task::Waker;
 use std::thread::{self, Thread};
 use std::time::Duration;
 
+use crate::registry::Registry;
 use crate::task::error::contain_panic;
 use crate::task::header::Header;
 use crate::task::table::TaskTable;
@@ -35,7 +36,7 @@ thread_local! {
 /// Every live loop's shared part, by id: how a wake from another thread finds a task's loop.
 /// Tasks do not hold their loop (see `schedule`); the running loop is found through `CURRENT`,
 /// and only wakes from other threads come here.
-static LOOPS: RwLock<Vec<(u64, std::sync::Weak<Shared>)>> = RwLock::new(Vec::new());
+static LOOPS: Registry<Shared> = Registry::new();
 
 /// The schedule function of every top-level task of a single-threaded loop, or of a worker's
 /// `create_task` tasks: the ready queue when the task's loop runs on this thread, else that
@@ -46,13 +47,7 @@ pub(crate) fn schedule(runnable: Runnable) {
     let Some(runnable) = push_to_current(home, runnable) else {
         return;
     };
-    let shared = LOOPS
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .find(|(id, _)| *id == home)
-        .and_then(|(_, shared)| shared.upgrade());
-    match shared {
+    match LOOPS.get(home) {
         Some(shared) => shared.inject(runnable),
         // The loop is gone, and with it every task's future (async-task schedules no task
         // whose future was dropped): unreachable in practice. Leak rather than drop a `!Send`
@@ -252,10 +247,7 @@ impl EventLoop {
             closing: Cell::new(false),
             worker,
         });
-        LOOPS
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((lp.shared.id, Arc::downgrade(&lp.shared)));
+        LOOPS.insert(lp.shared.id, &lp.shared);
         lp
     }
 
@@ -543,11 +535,7 @@ impl EventLoop {
 
 impl Drop for EventLoop {
     fn drop(&mut self) {
-        let id = self.shared.id;
-        LOOPS
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(loop_id, _)| *loop_id != id);
+        LOOPS.remove(self.shared.id);
     }
 }
 

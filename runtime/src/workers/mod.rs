@@ -35,12 +35,13 @@ mod loom_models;
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::sync::{Arc, OnceLock, RwLock, Weak};
+use std::sync::{Arc, OnceLock};
 use std::thread;
 
 use crate::blocking::BlockingPool;
 use crate::event_loop::{self, Config, Shared};
 use crate::primitives::{AtomicBool, Mutex, Ordering, lock};
+use crate::registry::Registry;
 use crate::task::header::Header;
 use crate::task::table::TaskTable;
 use crate::task::{RawTask, Runnable, Spawn, spawn_supervised};
@@ -68,7 +69,7 @@ thread_local! {
 
 /// Every live multi-threaded runtime, by id: how a wake from a thread that is not one of its
 /// workers finds a `Send` task's runtime (tasks do not hold it; see [`schedule`]).
-static RUNTIMES: RwLock<Vec<(u64, Weak<Workers>)>> = RwLock::new(Vec::new());
+static RUNTIMES: Registry<Workers> = Registry::new();
 
 /// The schedule function of every `Send` task: the queue of the worker running on this thread
 /// if it belongs to the task's runtime, else the runtime's injection queue. A plain `fn`, so
@@ -86,13 +87,7 @@ fn schedule(runnable: Runnable) {
             return;
         }
     }
-    let workers = RUNTIMES
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .find(|(id, _)| *id == home)
-        .and_then(|(_, workers)| workers.upgrade());
-    match workers {
+    match RUNTIMES.get(home) {
         Some(workers) => workers.schedule_from_outside(runnable),
         None => run_cancelled(runnable),
     }
@@ -327,10 +322,7 @@ impl Workers {
     /// Phase 4, once every worker has exited: refuses further work, and completes what is left.
     fn close(&self) {
         *lock(&self.closed) = true;
-        RUNTIMES
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(id, _)| *id != self.id);
+        RUNTIMES.remove(self.id);
         let mut left: Vec<_> = self.injector.take_all().into();
         for queue in &self.queues {
             left.extend(std::iter::from_fn(|| queue.pop()));
@@ -503,10 +495,7 @@ pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
         panic!("{}", event_loop::NESTED_RUN);
     }
     let workers = Arc::new(Workers::new(&config));
-    RUNTIMES
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
-        .push((workers.id, Arc::downgrade(&workers)));
+    RUNTIMES.insert(workers.id, &workers);
     let location = std::panic::Location::caller();
     let output = thread::scope(|scope| {
         let stop = StopOnDrop(&workers);
