@@ -601,6 +601,18 @@ enum Admission {
     Refused(CreateTaskError),
 }
 
+impl Admission {
+    /// Whether the child is to be made quietly (and cancelled before it runs), or the refusal
+    /// (the caller's future is then dropped unpolled as the caller returns).
+    fn quiet(self) -> Result<bool, CreateTaskError> {
+        match self {
+            Admission::Open => Ok(false),
+            Admission::Quiet => Ok(true),
+            Admission::Refused(refusal) => Err(refusal),
+        }
+    }
+}
+
 impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     fn new() -> Self {
         TaskGroup {
@@ -711,14 +723,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         F: Future + 'scope,
         Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError> + 'scope,
     {
-        let quiet = match self.admit(quiet_refusal) {
-            Admission::Open => false,
-            Admission::Quiet => true,
-            Admission::Refused(refusal) => {
-                drop(future);
-                return Err(refusal);
-            }
-        };
+        let quiet = self.admit(quiet_refusal).quiet()?;
         let owner = Owner::Group {
             group: self.id,
             runner: self.runner,

@@ -26,9 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use super::queue::GroupQueue;
-use super::{
-    Admission, CreateTaskError, Fallible, Mode, Plain, Sendable, TaskFailure, TaskGroup, TaskHandle,
-};
+use super::{CreateTaskError, Fallible, Mode, Plain, Sendable, TaskFailure, TaskGroup, TaskHandle};
 use crate::task::error::OwnerFailure;
 use crate::task::{Builder, CancelHandle, Owner, Panic, Task, TaskId, current, running_id};
 
@@ -303,14 +301,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         T: Send + 'static,
         M::Error: Send + 'static,
     {
-        let quiet = match self.admit(quiet_refusal) {
-            Admission::Open => false,
-            Admission::Quiet => true,
-            Admission::Refused(refusal) => {
-                drop(future);
-                return Err(refusal);
-            }
-        };
+        let quiet = self.admit(quiet_refusal).quiet()?;
         let spread = self.spread_state();
         if quiet {
             // Asked for by a destructor during clean-up: the child cancels itself at its first
