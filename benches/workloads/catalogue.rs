@@ -76,30 +76,25 @@ pub struct Workload {
     pub target: Option<f64>,
 }
 
+/// One runner: the generic body with `$R` set to the runtime `$rt`.
+macro_rules! runner {
+    ($rt:ty, |$R:ident| $body:expr) => {
+        Some({
+            type $R = $rt;
+            (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
+        })
+    };
+}
+
 /// The same generic body on all five runtimes.
 macro_rules! all_runtimes {
     (|$R:ident| $body:expr) => {
         [
-            Some({
-                type $R = Tether;
-                (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
-            }),
-            Some({
-                type $R = TetherMt;
-                (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
-            }),
-            Some({
-                type $R = TokioCt;
-                (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
-            }),
-            Some({
-                type $R = TokioMt;
-                (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
-            }),
-            Some({
-                type $R = AsyncExecutor;
-                (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
-            }),
+            runner!(Tether, |$R| $body),
+            runner!(TetherMt, |$R| $body),
+            runner!(TokioCt, |$R| $body),
+            runner!(TokioMt, |$R| $body),
+            runner!(AsyncExecutor, |$R| $body),
         ]
     };
 }
@@ -108,22 +103,10 @@ macro_rules! all_runtimes {
 macro_rules! timer_runtimes {
     (|$R:ident| $body:expr) => {
         [
-            Some({
-                type $R = Tether;
-                (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
-            }),
-            Some({
-                type $R = TetherMt;
-                (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
-            }),
-            Some({
-                type $R = TokioCt;
-                (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
-            }),
-            Some({
-                type $R = TokioMt;
-                (|reps| timed::<$R, _, _>(reps, || $body)) as Runner
-            }),
+            runner!(Tether, |$R| $body),
+            runner!(TetherMt, |$R| $body),
+            runner!(TokioCt, |$R| $body),
+            runner!(TokioMt, |$R| $body),
             None,
         ]
     };

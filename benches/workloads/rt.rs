@@ -59,20 +59,28 @@ pub trait TimerRt: Rt {
 #[derive(Debug)]
 pub enum Tether {}
 
-/// A `tether::Task` whose `Result` is unwrapped.
+/// A runtime's native join handle (`tether::Task`, `tokio::task::JoinHandle`) whose `Result`
+/// is unwrapped: awaiting it gives the task's output.
 #[derive(Debug)]
-pub struct TetherHandle<T>(tether::Task<T>);
+pub struct Unwrapped<H>(H);
 
-impl<T> Future for TetherHandle<T> {
+impl<H, T, E> Future for Unwrapped<H>
+where
+    H: Future<Output = Result<T, E>> + Unpin,
+    E: std::fmt::Debug,
+{
     type Output = T;
 
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         Pin::new(&mut self.0)
             .poll(cx)
-            .map(|out| out.expect("tether task failed"))
+            .map(|out| out.expect("the task failed"))
     }
 }
+
+/// The handle of a tether task, as the workloads await it.
+pub type TetherHandle<T> = Unwrapped<tether::Task<T>>;
 
 macro_rules! tether_rt {
     ($ty:ty, $name:expr, $spawn:path, |$future:ident| $run:expr) => {
@@ -86,7 +94,7 @@ macro_rules! tether_rt {
                 F: Future + Send + 'static,
                 F::Output: Send + 'static,
             {
-                TetherHandle($spawn(future))
+                Unwrapped($spawn(future))
             }
 
             fn cancel<T: Send + 'static>(handle: TetherHandle<T>) {
@@ -142,20 +150,8 @@ pub enum TokioCt {}
 #[derive(Debug)]
 pub enum TokioMt {}
 
-/// A `tokio::task::JoinHandle` whose `Result` is unwrapped.
-#[derive(Debug)]
-pub struct TokioHandle<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Future for TokioHandle<T> {
-    type Output = T;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        Pin::new(&mut self.0)
-            .poll(cx)
-            .map(|out| out.expect("tokio task failed"))
-    }
-}
+/// The handle of a tokio task, as the workloads await it.
+pub type TokioHandle<T> = Unwrapped<tokio::task::JoinHandle<T>>;
 
 macro_rules! tokio_rt {
     ($ty:ty, $name:expr, |$future:ident| $run:expr) => {
@@ -169,7 +165,7 @@ macro_rules! tokio_rt {
                 F: Future + Send + 'static,
                 F::Output: Send + 'static,
             {
-                TokioHandle(tokio::spawn(future))
+                Unwrapped(tokio::spawn(future))
             }
 
             fn cancel<T: Send + 'static>(handle: TokioHandle<T>) {
