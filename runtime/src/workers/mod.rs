@@ -297,11 +297,10 @@ impl Workers {
             .find(|shared| shared.id() == loop_id)
     }
 
-    /// `true` if worker `index` has a reason not to park: work in any queue.
-    fn has_work(&self, index: usize) -> bool {
-        !self.queues[index].is_empty()
-            || !self.injector.is_empty()
-            || self.queues.iter().any(|queue| !queue.is_empty())
+    /// `true` if a worker has a reason not to park: work in any queue (its own, the injection
+    /// queue, or one it can steal from).
+    fn has_work(&self) -> bool {
+        !self.injector.is_empty() || self.queues.iter().any(|queue| !queue.is_empty())
     }
 
     /// Phase 1 of shutdown: cancels every `Send` task.
@@ -366,15 +365,14 @@ impl Slot {
     }
 
     /// Runs up to `BATCH` `Send` tasks: from this worker's queue, else the injection queue,
-    /// else stolen from another worker. Returns `false` if there was nothing to run.
+    /// else, when this batch found nothing at all, stolen from another worker.
     ///
     /// Tasks are taken from the queues one at a time: a task taken out of a queue can no longer
     /// be stolen, and a task that blocks its worker (a long computation, a blocking call) must
     /// not hold the tasks behind it hostage. What a steal or the injection queue gives beyond
     /// one task goes onto this worker's own queue, where others can still steal it.
-    pub(crate) fn run_batch(&self) -> bool {
+    pub(crate) fn run_batch(&self) {
         let own = &self.workers.queues[self.index];
-        let mut ran = false;
         for turn in 0..BATCH {
             // The injection queue gets a turn now and then, so that work from outside the
             // runtime is not starved by a worker that always has work of its own.
@@ -383,16 +381,16 @@ impl Slot {
             } else {
                 own.pop().or_else(|| self.take_from_injector())
             };
+            // Every turn so far ran a task (an empty turn ends the batch), so `turn == 0` means
+            // nothing was found: only then is a steal worth its cost.
             let next = match next {
                 Some(runnable) => Some(runnable),
-                None if !ran => self.steal(),
+                None if turn == 0 => self.steal(),
                 None => None,
             };
             let Some(runnable) = next else { break };
-            ran = true;
             runnable.run();
         }
-        ran
     }
 
     /// Takes a share of the injection queue: one task to run, the rest onto this worker's queue.
@@ -454,7 +452,7 @@ impl Slot {
 
     /// `true` if this worker should not park: there is work to take, or the runtime is stopping.
     pub(crate) fn has_work(&self) -> bool {
-        self.workers.has_work(self.index) || self.is_stopped()
+        self.workers.has_work() || self.is_stopped()
     }
 
     pub(crate) fn is_stopped(&self) -> bool {
