@@ -90,6 +90,41 @@ async fn sleep_zero_lets_other_tasks_run() {
     assert_eq!(log.events(), ["other", "main"]);
 }
 
+#[tether::test]
+async fn a_past_deadline_yields_exactly_once_and_arms_no_timer() {
+    let log = Log::new();
+    let other = {
+        let log = log.clone();
+        tether::create_task(async move { log.push("other") })
+    };
+    let past = Instant::now();
+    let mut sleep = std::pin::pin!(tether::sleep_until(past));
+    assert!(
+        sleep.as_mut().now_or_never().is_none(),
+        "the first poll yields"
+    );
+    assert_eq!(tether::__private::armed_timers(), 0);
+    log.push("main");
+    sleep.await;
+    other.await.unwrap();
+    assert_eq!(log.events(), ["main", "other"]);
+}
+
+#[tether::test(start_paused)]
+async fn a_zero_sleep_arms_no_timer_and_can_be_moved_later() {
+    let start = Instant::now();
+    let mut sleep = std::pin::pin!(tether::sleep(Duration::ZERO));
+    assert!(sleep.is_elapsed());
+    assert_eq!(sleep.deadline(), start, "due at once, on the paused clock");
+    assert!(sleep.as_mut().now_or_never().is_none());
+    assert_eq!(tether::__private::armed_timers(), 0);
+    // Moved to a later deadline after its first poll: it waits for that deadline instead.
+    sleep.as_mut().reset(start + Duration::from_secs(5));
+    assert!(!sleep.is_elapsed());
+    sleep.await;
+    assert_eq!(Instant::now(), start + Duration::from_secs(5));
+}
+
 #[tether::test(start_paused)]
 async fn a_dropped_sleep_leaves_no_timer_behind() {
     let mut sleep = Box::pin(tether::sleep(Duration::from_secs(3600)));

@@ -9,12 +9,13 @@ use crate::event_loop::EventLoop;
 
 /// Waits for `duration` on the running loop's clock: asyncio's `await asyncio.sleep(seconds)`.
 ///
-/// `sleep(Duration::ZERO)` lets every other ready task run once, as `asyncio.sleep(0)` does.
+/// `sleep(Duration::ZERO)` lets every other ready task run once, as `asyncio.sleep(0)` does, and
+/// costs what [`yield_now`](crate::yield_now) costs: it reads no clock and arms no timer.
 /// Durations too long to represent (up to `Duration::MAX`) sleep for about 30 years.
 ///
 /// # Panics
 ///
-/// When polled outside a running event loop.
+/// When a sleep of more than zero is polled outside a running event loop.
 ///
 /// # Examples
 ///
@@ -28,7 +29,11 @@ use crate::event_loop::EventLoop;
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    Sleep::new(Instant::now().saturating_add(duration))
+    if duration.is_zero() {
+        // asyncio's `sleep(0)` idiom: a plain yield. The deadline is read only if asked for.
+        return Sleep::new(When::Now);
+    }
+    Sleep::new(When::At(Instant::now().saturating_add(duration)))
 }
 
 /// Waits until `deadline` on the running loop's clock.
@@ -48,7 +53,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// });
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::new(deadline)
+    Sleep::new(When::At(deadline))
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
@@ -58,9 +63,18 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
-    deadline: Instant,
+    deadline: When,
     armed: Option<Armed>,
     yielded: bool,
+}
+
+/// When a [`Sleep`] is due.
+#[derive(Debug, Clone, Copy)]
+enum When {
+    /// At once: `sleep(Duration::ZERO)`, which only yields.
+    Now,
+    /// At this point of the loop's clock.
+    At(Instant),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -85,7 +99,7 @@ const NO_LOOP: &str = "a tether timer (sleep, sleep_until, timeout, wait with a 
      await it inside tether::run, #[tether::main] or #[tether::test]";
 
 impl Sleep {
-    fn new(deadline: Instant) -> Sleep {
+    fn new(deadline: When) -> Sleep {
         Sleep {
             deadline,
             armed: None,
@@ -93,20 +107,27 @@ impl Sleep {
         }
     }
 
-    /// When this sleep completes.
+    /// When this sleep completes. A `sleep(Duration::ZERO)` is due at once: its deadline is the
+    /// time of this call.
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        match self.deadline {
+            When::Now => Instant::now(),
+            When::At(deadline) => deadline,
+        }
     }
 
     /// `true` once the deadline has passed on the running loop's clock.
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        match self.deadline {
+            When::Now => true,
+            When::At(deadline) => Instant::now() >= deadline,
+        }
     }
 
     /// Moves the deadline, earlier or later, even while the sleep is being awaited.
     pub fn reset(&mut self, deadline: Instant) {
         self.disarm();
-        self.deadline = deadline;
+        self.deadline = When::At(deadline);
         self.yielded = false;
     }
 
@@ -122,6 +143,20 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        if this.yielded && this.armed.is_none() {
+            // Due when first polled (or fired) and yielded once since: the deadline has not moved
+            // (`reset` clears `yielded`), and the clock only goes forward, so it is still due.
+            return Poll::Ready(());
+        }
+        let deadline = match this.deadline {
+            When::At(deadline) => deadline,
+            When::Now => {
+                // `sleep(Duration::ZERO)`: yield once, exactly as `yield_now` does.
+                this.yielded = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+        };
         let ready = EventLoop::with_current(|lp| {
             if let Some(armed) = this.armed {
                 if armed.loop_id == lp.id() {
@@ -142,13 +177,13 @@ impl Future for Sleep {
             // The clock was read when this sleep's deadline was computed, most likely: no
             // second read. A deadline passed since the last reading is armed, and fires at the
             // loop's next turn, as soon as the yield below would have completed it.
-            if lp.clock.now_or_earlier() >= this.deadline.into_std() {
+            if lp.clock.now_or_earlier() >= deadline.into_std() {
                 return true;
             }
             let key = lp
                 .timers
                 .borrow_mut()
-                .arm(this.deadline.into_std(), cx.waker().clone());
+                .arm(deadline.into_std(), cx.waker().clone());
             this.armed = Some(Armed {
                 loop_id: lp.id(),
                 key,
