@@ -23,9 +23,9 @@ use std::time::{Duration, Instant};
 
 use workloads::alloc::Counting;
 use workloads::catalogue::{
-    self, ASYNC_EXECUTOR, COLUMNS, Runner, TETHER_MT, TOKIO_CT, TOKIO_MT, Unit,
+    self, COLUMNS, FLOOR, PEERS, Runner, TETHER_MT, TOKIO_CT, TOKIO_MT, Unit,
 };
-use workloads::rt::{AsyncExecutor, Rt, Tether, TokioCt};
+use workloads::rt::{AsyncExecutor, RawAsyncTask, Rt, Tether, TokioCt};
 use workloads::work::{self, TaskMemory};
 
 #[global_allocator]
@@ -33,8 +33,8 @@ static ALLOC: Counting = Counting;
 
 /// Pending tasks spawned for the bytes-per-task figure.
 const MEMORY_TASKS: usize = 10_000;
-/// The bytes-per-task target.
-const MEMORY_TARGET: f64 = 64.0;
+/// The bytes-per-task target (heap per empty live task).
+const MEMORY_TARGET: f64 = 96.0;
 
 #[derive(Debug)]
 struct Args {
@@ -246,38 +246,56 @@ fn verdict(ratio: Option<f64>, max: f64) -> &'static str {
 
 fn main_table(args: &Args, rows: &[catalogue::Workload], asyncio: &HashMap<String, (f64, String)>) {
     println!(
-        "| workload | unit | {} | asyncio | tether/tokio (ct) | target | tether/async-executor | tether (mt)/tokio (mt) |",
+        "| workload | unit | {} | asyncio | best peer | tether/best peer | tether/tokio (ct) | tether/floor | tether (mt)/tokio (mt) | target |",
         COLUMNS.join(" | ")
     );
     println!(
-        "|---|---|{}---:|---|---:|---:|",
+        "|---|---|{}---|---:|---:|---:|---:|---|",
         "---:|".repeat(COLUMNS.len() + 1)
     );
     for w in rows {
         let started = Instant::now();
         let values = measure(&w.runners, w.unit, args);
+        let asyncio_value = asyncio.get(w.key).map(|(v, _)| *v);
+        // The best peer: the fastest of tokio (both flavours), async-executor and asyncio.
+        let best = PEERS
+            .iter()
+            .map(|&i| (COLUMNS[i], values[i]))
+            .chain([("asyncio", asyncio_value)])
+            .filter_map(|(name, v)| Some((name, v?)))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        let vs_best = ratio(values[0], best.map(|(_, v)| v));
         let vs_tokio = ratio(values[0], values[TOKIO_CT]);
-        let vs_exec = ratio(values[0], values[ASYNC_EXECUTOR]);
+        let vs_floor = ratio(values[0], values[FLOOR]);
         let mt_vs_mt = ratio(values[TETHER_MT], values[TOKIO_MT]);
-        let target = match w.target {
-            Some(max) => format!("<= {max}x: {}", verdict(vs_tokio, max)),
-            None => "-".to_owned(),
-        };
-        let exec = match vs_exec {
-            Some(r) => format!("{} {}", fmt_ratio(Some(r)), verdict(Some(r), 1.0)),
-            None => "n/a".to_owned(),
-        };
+        let mut verdicts = vec![format!(
+            "tokio (ct) <= {}x: {}",
+            w.target.tokio,
+            verdict(vs_tokio, w.target.tokio)
+        )];
+        if let Some(max) = w.target.best {
+            verdicts.push(format!("best <= {max}x: {}", verdict(vs_best, max)));
+        }
+        if mt_vs_mt.is_some() {
+            verdicts.push(format!(
+                "mt <= {}x: {}",
+                w.target.mt,
+                verdict(mt_vs_mt, w.target.mt)
+            ));
+        }
         let cells: Vec<_> = values.iter().map(|v| fmt_value(*v)).collect();
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             w.key,
             w.unit.label(),
             cells.join(" | "),
-            fmt_value(asyncio.get(w.key).map(|(v, _)| *v)),
+            fmt_value(asyncio_value),
+            best.map_or("n/a", |(name, _)| name),
+            fmt_ratio(vs_best),
             fmt_ratio(vs_tokio),
-            target,
-            exec,
+            fmt_ratio(vs_floor),
             fmt_ratio(mt_vs_mt),
+            verdicts.join("; "),
         );
         eprintln!("  ({} measured in {:.1?})", w.key, started.elapsed());
     }
@@ -303,12 +321,15 @@ fn memory_table(asyncio: &HashMap<String, (f64, String)>) {
          median of 3):"
     );
     println!();
-    println!("| runtime | bytes/task | allocs/task | first round, growth included | target |");
-    println!("|---|---:|---:|---:|---|");
+    println!(
+        "| runtime | bytes/live task | allocs/task | first round, growth included | bytes/finished task (output not yet taken) | target |"
+    );
+    println!("|---|---:|---:|---:|---:|---|");
     let rows = [
         (Tether::NAME, memory_of::<Tether>()),
         (TokioCt::NAME, memory_of::<TokioCt>()),
         (AsyncExecutor::NAME, memory_of::<AsyncExecutor>()),
+        (RawAsyncTask::NAME, memory_of::<RawAsyncTask>()),
     ];
     for (i, (name, memory)) in rows.iter().enumerate() {
         let target = if i == 0 {
@@ -320,12 +341,12 @@ fn memory_table(asyncio: &HashMap<String, (f64, String)>) {
             "-".to_owned()
         };
         println!(
-            "| {name} | {:.0} | {:.2} | {:.0} | {target} |",
-            memory.bytes, memory.allocs, memory.cold_bytes
+            "| {name} | {:.0} | {:.2} | {:.0} | {:.0} | {target} |",
+            memory.bytes, memory.allocs, memory.cold_bytes, memory.finished_bytes
         );
     }
     if let Some((bytes, _)) = asyncio.get("bytes_per_task") {
-        println!("| asyncio (tracemalloc) | {bytes:.0} | - | - | - |");
+        println!("| asyncio (tracemalloc) | {bytes:.0} | - | - | - | - |");
     }
     println!();
 }

@@ -110,11 +110,83 @@ async def gather8():
         await asyncio.gather(*(yield_once(i) for i in range(8)))
 
 
+async def sleep0():
+    await asyncio.sleep(0)
+
+
+async def group_sleep0(n):
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(n):
+            tg.create_task(sleep0())
+
+
+async def background(n):
+    # The pattern asyncio's docs give for fire-and-forget tasks.
+    background_tasks = set()
+    for _ in range(n):
+        task = asyncio.create_task(sleep0())
+        background_tasks.add(task)
+        task.add_done_callback(background_tasks.discard)
+    while background_tasks:
+        await asyncio.wait(background_tasks)
+
+
+ROUND_TRIPS = 1_000
+
+
+async def queue_ping_pong(rounds):
+    ping, pong = asyncio.Queue(1), asyncio.Queue(1)
+
+    async def ponger():
+        for _ in range(rounds):
+            await pong.put(await ping.get())
+
+    task = asyncio.create_task(ponger())
+    for i in range(rounds):
+        await ping.put(i)
+        assert await pong.get() == i
+    await task
+
+
+async def event_ping_pong(rounds):
+    ping, pong = asyncio.Event(), asyncio.Event()
+
+    async def ponger():
+        for _ in range(rounds):
+            await ping.wait()
+            ping.clear()
+            pong.set()
+
+    task = asyncio.create_task(ponger())
+    for _ in range(rounds):
+        ping.set()
+        await pong.wait()
+        pong.clear()
+    await task
+
+
+LOCK_TASKS, LOCK_ROUNDS = 100, 10
+
+
+async def lock_contended():
+    lock = asyncio.Lock()
+
+    async def contender():
+        for _ in range(LOCK_ROUNDS):
+            async with lock:
+                await asyncio.sleep(0)
+
+    tasks = [asyncio.create_task(contender()) for _ in range(LOCK_TASKS)]
+    for task in tasks:
+        await task
+
+
 # key: (body factory, ops per run, unit), as in benches/workloads/catalogue.rs
 WORKLOADS = {
     "spawn_many_1k": (lambda: spawn_many(1_000), 1_000, "ns/task"),
     "spawn_many_100k": (lambda: spawn_many(100_000), 100_000, "ns/task"),
     "yield_many": (lambda: yield_many(200, 1_000), 200_000, "ns/yield"),
+    "sleep0_many": (lambda: yield_many(200, 1_000), 200_000, "ns/yield"),
     "ping_pong": (lambda: ping_pong(1_000), 1_000, "ns/pair"),
     "chained_spawn": (lambda: chained_spawn(1_000), 1_000, "ns/task"),
     "timers_sleep_100k": (lambda: sleep_many(100_000, 0.010), None, "ms/run"),
@@ -122,6 +194,11 @@ WORKLOADS = {
     "group_1k": (lambda: group(1_000), 1_000, "ns/task"),
     "gather_1k": (lambda: gather_many(1_000), 1_000, "ns/future"),
     "gather8": (gather8, GATHER8_CALLS, "ns/call"),
+    "group_sleep0_1k": (lambda: group_sleep0(1_000), 1_000, "ns/task"),
+    "taskset_background_1k": (lambda: background(1_000), 1_000, "ns/task"),
+    "queue_ping_pong": (lambda: queue_ping_pong(ROUND_TRIPS), ROUND_TRIPS, "ns/round trip"),
+    "event_ping_pong": (lambda: event_ping_pong(ROUND_TRIPS), ROUND_TRIPS, "ns/round trip"),
+    "lock_contended_100": (lock_contended, LOCK_TASKS * LOCK_ROUNDS, "ns/acquire"),
 }
 
 

@@ -2,19 +2,20 @@
 
 use std::time::Duration;
 
-use super::rt::{AsyncExecutor, Tether, TetherMt, TokioCt, TokioMt};
-use super::work::{self, timed, timed_tether};
+use super::rt::{AsyncExecutor, RawAsyncTask, Tether, TetherMt, TokioCt, TokioMt};
+use super::work::{self, SmolChannel, SmolEvent, TetherQueue, TokioChannel, timed, timed_tether};
 
 /// Runs a workload `reps` times on a fresh runtime and returns the time taken inside it.
 pub type Runner = fn(usize) -> Duration;
 
 /// The runtime columns measured here, in table order (asyncio comes from the Python twins).
-pub const COLUMNS: [&str; 5] = [
+pub const COLUMNS: [&str; 6] = [
     "tether",
     "tether (mt, 2)",
     "tokio (ct)",
     "tokio (mt, 2)",
     "async-executor",
+    "async-task (floor)",
 ];
 
 /// Index of tether's multi-threaded runtime in [`COLUMNS`].
@@ -29,6 +30,45 @@ pub const TOKIO_MT: usize = 3;
 /// Index of async-executor in [`COLUMNS`].
 pub const ASYNC_EXECUTOR: usize = 4;
 
+/// Index of the raw async-task loop in [`COLUMNS`]: the floor under tether's task core, not a
+/// peer (nobody ships it), so it is left out of the best-peer ratio.
+pub const FLOOR: usize = 5;
+
+/// The columns of the peers a tether row is compared with (the best of them, and asyncio's).
+pub const PEERS: [usize; 3] = [TOKIO_CT, TOKIO_MT, ASYNC_EXECUTOR];
+
+/// What a row must reach: tether's single loop against tokio current_thread and against the best
+/// peer, tether's workers against tokio multi_thread.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// Highest tether / tokio (ct) ratio.
+    pub tokio: f64,
+    /// Highest tether / best peer ratio, if the row has one.
+    pub best: Option<f64>,
+    /// Highest tether (mt, 2) / tokio (mt, 2) ratio.
+    pub mt: f64,
+}
+
+impl Target {
+    /// A task row: <= 0.9x the best peer, <= 0.5x tokio current_thread.
+    pub const TASKS: Target = Target {
+        tokio: 0.5,
+        best: Some(0.9),
+        mt: 1.0,
+    };
+    /// A yield row: <= 0.6x tokio (either form of yielding), <= 0.9x the best peer.
+    pub const YIELDS: Target = Target {
+        tokio: 0.6,
+        best: Some(0.9),
+        mt: 1.0,
+    };
+    /// A timer row: <= 0.5x tokio (the only peer with timers).
+    pub const TIMERS: Target = Target {
+        tokio: 0.5,
+        best: None,
+        mt: 1.0,
+    };
+}
 /// How a workload's figure is reported.
 #[derive(Debug, Clone, Copy)]
 pub enum Unit {
@@ -71,9 +111,9 @@ pub struct Workload {
     /// How it is reported.
     pub unit: Unit,
     /// One runner per entry of [`COLUMNS`]; `None` where the runtime has no counterpart.
-    pub runners: [Option<Runner>; 5],
-    /// The target ratio tether / tokio (ct), if there is one.
-    pub target: Option<f64>,
+    pub runners: [Option<Runner>; 6],
+    /// What the row must reach.
+    pub target: Target,
 }
 
 /// One runner: the generic body with `$R` set to the runtime `$rt`.
@@ -95,6 +135,7 @@ macro_rules! all_runtimes {
             runner!(TokioCt, |$R| $body),
             runner!(TokioMt, |$R| $body),
             runner!(AsyncExecutor, |$R| $body),
+            runner!(RawAsyncTask, |$R| $body),
         ]
     };
 }
@@ -108,6 +149,40 @@ macro_rules! timer_runtimes {
             runner!(TokioCt, |$R| $body),
             runner!(TokioMt, |$R| $body),
             None,
+            None,
+        ]
+    };
+}
+
+/// One generic body, each runtime with the primitives its users reach for: tether's own on both
+/// tether columns, tokio's on both tokio columns, smol's on async-executor and the floor.
+macro_rules! sync_runtimes {
+    (|$R:ident, $P:ident| $body:expr, tether: $tether:ty, tokio: $tokio:ty, smol: $smol:ty) => {
+        [
+            runner!(Tether, |$R| {
+                type $P = $tether;
+                $body
+            }),
+            runner!(TetherMt, |$R| {
+                type $P = $tether;
+                $body
+            }),
+            runner!(TokioCt, |$R| {
+                type $P = $tokio;
+                $body
+            }),
+            runner!(TokioMt, |$R| {
+                type $P = $tokio;
+                $body
+            }),
+            runner!(AsyncExecutor, |$R| {
+                type $P = $smol;
+                $body
+            }),
+            runner!(RawAsyncTask, |$R| {
+                type $P = $smol;
+                $body
+            }),
         ]
     };
 }
@@ -126,7 +201,7 @@ pub fn workloads() -> Vec<Workload> {
                 op: "task",
             },
             runners: all_runtimes!(|R| work::spawn_many::<R>(1_000)),
-            target: Some(0.5),
+            target: Target::TASKS,
         },
         Workload {
             key: "spawn_many_100k",
@@ -136,7 +211,7 @@ pub fn workloads() -> Vec<Workload> {
                 op: "task",
             },
             runners: all_runtimes!(|R| work::spawn_many::<R>(100_000)),
-            target: Some(0.5),
+            target: Target::TASKS,
         },
         Workload {
             key: "yield_many",
@@ -146,7 +221,17 @@ pub fn workloads() -> Vec<Workload> {
                 op: "yield",
             },
             runners: all_runtimes!(|R| work::yield_many::<R>(200, 1_000)),
-            target: Some(0.6),
+            target: Target::YIELDS,
+        },
+        Workload {
+            key: "sleep0_many",
+            what: "200 tasks x 1,000 asyncio.sleep(0): tether::sleep(Duration::ZERO), elsewhere yield_now()",
+            unit: Unit::NsPer {
+                ops: 200_000,
+                op: "yield",
+            },
+            runners: all_runtimes!(|R| work::sleep0_many::<R>(200, 1_000)),
+            target: Target::YIELDS,
         },
         Workload {
             key: "ping_pong",
@@ -156,7 +241,7 @@ pub fn workloads() -> Vec<Workload> {
                 op: "pair",
             },
             runners: all_runtimes!(|R| work::ping_pong::<R>(1_000)),
-            target: Some(0.6),
+            target: Target::TASKS,
         },
         Workload {
             key: "chained_spawn",
@@ -166,14 +251,14 @@ pub fn workloads() -> Vec<Workload> {
                 op: "task",
             },
             runners: all_runtimes!(|R| work::chained_spawn::<R>(1_000)),
-            target: Some(0.5),
+            target: Target::TASKS,
         },
         Workload {
             key: "timers_sleep_100k",
             what: "100,000 tasks each sleeping 10 ms (floor: 10 ms)",
             unit: Unit::Ms,
             runners: timer_runtimes!(|R| work::sleep_many::<R>(100_000, Duration::from_millis(10))),
-            target: Some(0.8),
+            target: Target::TIMERS,
         },
         Workload {
             key: "timers_arm_cancel_100k",
@@ -183,7 +268,7 @@ pub fn workloads() -> Vec<Workload> {
                 op: "timer",
             },
             runners: timer_runtimes!(|R| work::arm_cancel::<R>(100_000)),
-            target: Some(0.8),
+            target: Target::TIMERS,
         },
         Workload {
             key: "group_1k",
@@ -201,8 +286,35 @@ pub fn workloads() -> Vec<Workload> {
                 Some(|reps| {
                     timed::<AsyncExecutor, _, _>(reps, || work::spawn_many::<AsyncExecutor>(GROUP))
                 }),
+                Some(|reps| {
+                    timed::<RawAsyncTask, _, _>(reps, || work::spawn_many::<RawAsyncTask>(GROUP))
+                }),
             ],
-            target: Some(0.8),
+            target: Target::TASKS,
+        },
+        Workload {
+            key: "group_sleep0_1k",
+            what: "task_group! of 1,000 children each doing sleep(0) (tokio: JoinSet; others: handles awaited in order)",
+            unit: Unit::NsPer {
+                ops: GROUP,
+                op: "task",
+            },
+            runners: [
+                Some(|reps| timed_tether(reps, || work::tether_group_sleep0(GROUP))),
+                // A plain task group is not Send: no spawned main on workers.
+                None,
+                Some(|reps| timed::<TokioCt, _, _>(reps, || work::tokio_join_set_yield(GROUP))),
+                Some(|reps| timed::<TokioMt, _, _>(reps, || work::tokio_join_set_yield(GROUP))),
+                Some(|reps| {
+                    timed::<AsyncExecutor, _, _>(reps, || {
+                        work::spawn_sleep0::<AsyncExecutor>(GROUP)
+                    })
+                }),
+                Some(|reps| {
+                    timed::<RawAsyncTask, _, _>(reps, || work::spawn_sleep0::<RawAsyncTask>(GROUP))
+                }),
+            ],
+            target: Target::TASKS,
         },
         Workload {
             key: "taskset_1k",
@@ -218,8 +330,33 @@ pub fn workloads() -> Vec<Workload> {
                 Some(|reps| timed::<TokioCt, _, _>(reps, || work::tokio_join_set(GROUP))),
                 Some(|reps| timed::<TokioMt, _, _>(reps, || work::tokio_join_set(GROUP))),
                 None,
+                None,
             ],
-            target: None,
+            target: Target::TASKS,
+        },
+        Workload {
+            key: "taskset_background_1k",
+            what: "asyncio's background-task set: TaskSet::background of 1,000 tasks each doing sleep(0), waited until empty (tokio: JoinSet; others: handles)",
+            unit: Unit::NsPer {
+                ops: GROUP,
+                op: "task",
+            },
+            runners: [
+                Some(|reps| timed_tether(reps, || work::tether_background(GROUP))),
+                // A TaskSet is not Send: no spawned main on workers.
+                None,
+                Some(|reps| timed::<TokioCt, _, _>(reps, || work::tokio_join_set_yield(GROUP))),
+                Some(|reps| timed::<TokioMt, _, _>(reps, || work::tokio_join_set_yield(GROUP))),
+                Some(|reps| {
+                    timed::<AsyncExecutor, _, _>(reps, || {
+                        work::spawn_sleep0::<AsyncExecutor>(GROUP)
+                    })
+                }),
+                Some(|reps| {
+                    timed::<RawAsyncTask, _, _>(reps, || work::spawn_sleep0::<RawAsyncTask>(GROUP))
+                }),
+            ],
+            target: Target::TASKS,
         },
         Workload {
             key: "gather_1k",
@@ -235,8 +372,9 @@ pub fn workloads() -> Vec<Workload> {
                 Some(|reps| timed::<TokioCt, _, _>(reps, || work::join_all(GROUP))),
                 Some(|reps| timed::<TokioMt, _, _>(reps, || work::join_all(GROUP))),
                 Some(|reps| timed::<AsyncExecutor, _, _>(reps, || work::join_all(GROUP))),
+                Some(|reps| timed::<RawAsyncTask, _, _>(reps, || work::join_all(GROUP))),
             ],
-            target: None,
+            target: Target::TASKS,
         },
         Workload {
             key: "gather8",
@@ -252,8 +390,54 @@ pub fn workloads() -> Vec<Workload> {
                 Some(|reps| timed::<TokioCt, _, _>(reps, work::join_all8)),
                 Some(|reps| timed::<TokioMt, _, _>(reps, work::join_all8)),
                 Some(|reps| timed::<AsyncExecutor, _, _>(reps, work::join_all8)),
+                Some(|reps| timed::<RawAsyncTask, _, _>(reps, work::join_all8)),
             ],
-            target: None,
+            target: Target::TASKS,
+        },
+        Workload {
+            key: "queue_ping_pong",
+            what: "two tasks, 1,000 round trips over two bounded queues of 1 (tether Queue, tokio mpsc, async-channel)",
+            unit: Unit::NsPer {
+                ops: work::ROUND_TRIPS,
+                op: "round trip",
+            },
+            runners: sync_runtimes!(
+                |R, C| work::queue_ping_pong::<R, C>(work::ROUND_TRIPS),
+                tether: TetherQueue,
+                tokio: TokioChannel,
+                smol: SmolChannel
+            ),
+            target: Target::TASKS,
+        },
+        Workload {
+            key: "event_ping_pong",
+            what: "two tasks, 1,000 round trips over two events (tether Event, tokio Notify, a flag + event-listener)",
+            unit: Unit::NsPer {
+                ops: work::ROUND_TRIPS,
+                op: "round trip",
+            },
+            runners: sync_runtimes!(
+                |R, S| work::event_ping_pong::<R, S>(work::ROUND_TRIPS),
+                tether: tether::sync::Event,
+                tokio: tokio::sync::Notify,
+                smol: SmolEvent
+            ),
+            target: Target::TASKS,
+        },
+        Workload {
+            key: "lock_contended_100",
+            what: "100 tasks x 10 acquisitions of one lock, each held across a sleep(0) (tether Lock, tokio Mutex, async-lock Mutex)",
+            unit: Unit::NsPer {
+                ops: work::LOCK_TASKS * work::LOCK_ROUNDS,
+                op: "acquire",
+            },
+            runners: sync_runtimes!(
+                |R, L| work::lock_contended::<R, L>(),
+                tether: tether::sync::Lock,
+                tokio: tokio::sync::Mutex<()>,
+                smol: async_lock::Mutex<()>
+            ),
+            target: Target::TASKS,
         },
     ]
 }

@@ -33,6 +33,12 @@ pub trait Rt: 'static {
     /// The runtime's own `yield_now`.
     fn yield_now() -> impl Future<Output = ()> + Send;
 
+    /// How the runtime's users write asyncio's `await asyncio.sleep(0)`: tether's
+    /// `sleep(Duration::ZERO)`; `yield_now` elsewhere.
+    fn sleep_zero() -> impl Future<Output = ()> + Send {
+        Self::yield_now()
+    }
+
     /// Runs `future` to completion on a fresh runtime on this thread.
     fn run<F>(future: F) -> F::Output
     where
@@ -103,6 +109,10 @@ macro_rules! tether_rt {
 
             fn yield_now() -> impl Future<Output = ()> + Send {
                 tether::yield_now()
+            }
+
+            fn sleep_zero() -> impl Future<Output = ()> + Send {
+                tether::sleep(Duration::ZERO)
             }
 
             fn run<F>($future: F) -> F::Output
@@ -267,6 +277,77 @@ impl Rt for AsyncExecutor {
         let output = futures_lite::future::block_on(ex.run(future));
         EXECUTOR.with(|slot| slot.borrow_mut().take());
         drop(ex);
+        output
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the raw async-task floor
+
+/// The simplest loop that can run async-task tasks: a thread-local FIFO of `Runnable`s, a
+/// schedule function that pushes onto it, and `run` popping until the main task is done. No
+/// timers, no owners, no names, no cancellation on shutdown: what a spawn, a wake and a poll
+/// cost with nothing but async-task underneath. tether is built on async-task, so this column is
+/// the floor its task core adds to; it is not a runtime anyone would ship.
+#[derive(Debug)]
+pub enum RawAsyncTask {}
+
+thread_local! {
+    static RAW_QUEUE: RefCell<std::collections::VecDeque<async_task::Runnable>> =
+        const { RefCell::new(std::collections::VecDeque::new()) };
+}
+
+/// The floor's schedule function. Single-threaded by construction: it queues onto the calling
+/// thread's queue, and every workload here wakes tasks only from the loop's own thread.
+fn raw_schedule(runnable: async_task::Runnable) {
+    RAW_QUEUE.with(|queue| queue.borrow_mut().push_back(runnable));
+}
+
+impl Rt for RawAsyncTask {
+    const NAME: &'static str = "async-task (floor)";
+    type Handle<T: Send + 'static> = async_task::Task<T>;
+
+    #[inline]
+    fn spawn<F>(future: F) -> async_task::Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (runnable, task) = async_task::spawn(future, raw_schedule);
+        runnable.schedule();
+        task
+    }
+
+    fn cancel<T: Send + 'static>(handle: async_task::Task<T>) {
+        drop(handle);
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        futures_lite::future::yield_now()
+    }
+
+    fn run<F>(future: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let mut main = Self::spawn(future);
+        loop {
+            let next = RAW_QUEUE.with(|queue| queue.borrow_mut().pop_front());
+            match next {
+                Some(runnable) => {
+                    runnable.run();
+                }
+                None => break,
+            }
+            if main.is_finished() {
+                break;
+            }
+        }
+        let output = futures_lite::future::block_on(futures_lite::future::poll_once(&mut main))
+            .expect("the floor's main task is stuck: a workload waited on something it cannot run");
+        // Drop whatever the workload left queued, as a runtime's shutdown would.
+        RAW_QUEUE.with(|queue| queue.borrow_mut().clear());
         output
     }
 }

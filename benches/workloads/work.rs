@@ -345,6 +345,9 @@ pub struct TaskMemory {
     pub allocs: f64,
     /// Heap bytes in use per task in the first round, queue and table growth included.
     pub cold_bytes: f64,
+    /// Heap bytes in use per task that has finished and whose handle has not been awaited yet
+    /// (its output kept for the handle), steady state.
+    pub finished_bytes: f64,
 }
 
 /// Spawns `n` tasks that each run once and then wait forever, and measures the heap in use
@@ -358,6 +361,7 @@ pub async fn bytes_per_task<R: Rt>(n: usize) -> TaskMemory {
         bytes: 0.0,
         allocs: 0.0,
         cold_bytes: 0.0,
+        finished_bytes: 0.0,
     };
     for round in 0..2 {
         POLLED.store(0, Relaxed);
@@ -390,5 +394,347 @@ pub async fn bytes_per_task<R: Rt>(n: usize) -> TaskMemory {
             R::yield_now().await;
         }
     }
+    // Finished tasks whose handles are still held: what a forgotten-about result costs.
+    POLLED.store(0, Relaxed);
+    let window = alloc::start_counting();
+    for _ in 0..n {
+        handles.push(R::spawn(async {
+            POLLED.fetch_add(1, Relaxed);
+        }));
+    }
+    while POLLED.load(Relaxed) < n {
+        R::yield_now().await;
+    }
+    for _ in 0..8 {
+        R::yield_now().await;
+    }
+    memory.finished_bytes = alloc::stop_counting(window).in_use_delta() as f64 / n as f64;
+    for handle in handles.drain(..) {
+        handle.await;
+    }
     memory
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. asyncio's idioms, written as their users write them
+
+/// `tasks` tasks, each doing `yields` times the runtime's `sleep(0)` idiom: tether's
+/// `sleep(Duration::ZERO)` (asyncio's `await asyncio.sleep(0)`), the others' `yield_now`.
+pub async fn sleep0_many<R: Rt>(tasks: usize, yields: usize) {
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            R::spawn(async move {
+                for _ in 0..yields {
+                    R::sleep_zero().await;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await;
+    }
+}
+
+/// `tether::task_group!` of `n` children, each doing one `sleep(Duration::ZERO)`.
+pub async fn tether_group_sleep0(n: usize) {
+    tether::task_group!(|tg| {
+        for _ in 0..n {
+            tg.create_task(tether::sleep(Duration::ZERO));
+        }
+    })
+    .expect("group");
+}
+
+/// `tokio::task::JoinSet` of `n` tasks, each yielding once, joined one by one.
+pub async fn tokio_join_set_yield(n: usize) {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        set.spawn(tokio::task::yield_now());
+    }
+    while let Some(outcome) = set.join_next().await {
+        outcome.expect("task");
+    }
+}
+
+/// `n` tasks each doing the runtime's `sleep(0)` once, handles awaited in creation order: the
+/// group and background-set rows on runtimes without a group or set of their own.
+pub async fn spawn_sleep0<R: Rt>(n: usize) {
+    let handles: Vec<_> = (0..n).map(|_| R::spawn(R::sleep_zero())).collect();
+    for handle in handles {
+        handle.await;
+    }
+}
+
+/// asyncio's background-task set (`background_tasks.add(task)`,
+/// `task.add_done_callback(background_tasks.discard)`): `TaskSet::background()` of `n` tasks,
+/// each doing one `sleep(Duration::ZERO)`, waited until empty.
+pub async fn tether_background(n: usize) {
+    let mut set = tether::TaskSet::background();
+    for _ in 0..n {
+        set.spawn(tether::sleep(Duration::ZERO));
+    }
+    assert!(set.join_next().await.is_none());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. synchronisation: each runtime with its own (or its ecosystem's) primitives
+
+/// Round trips in the queue and event ping-pong rows.
+pub const ROUND_TRIPS: usize = 1_000;
+
+/// A bounded channel, as each runtime's users reach for one: tether's `Queue` (asyncio's), tokio's
+/// `mpsc`, smol's `async-channel`.
+pub trait Channel: 'static {
+    /// The sending side.
+    type Tx: Send + Sync + 'static;
+    /// The receiving side.
+    type Rx: Send + 'static;
+    /// A channel holding at most `capacity` items.
+    fn bounded(capacity: usize) -> (Self::Tx, Self::Rx);
+    /// Sends `item`, waiting for room.
+    fn send(tx: &Self::Tx, item: usize) -> impl Future<Output = ()> + Send + '_;
+    /// Receives the next item, waiting for one.
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = usize> + Send + '_;
+}
+
+/// `tether::queue::Queue`, shared by both sides.
+#[derive(Debug)]
+pub enum TetherQueue {}
+
+impl Channel for TetherQueue {
+    type Tx = std::sync::Arc<tether::queue::Queue<usize>>;
+    type Rx = std::sync::Arc<tether::queue::Queue<usize>>;
+
+    fn bounded(capacity: usize) -> (Self::Tx, Self::Rx) {
+        let queue = std::sync::Arc::new(tether::queue::Queue::new(capacity));
+        (queue.clone(), queue)
+    }
+
+    async fn send(tx: &Self::Tx, item: usize) {
+        tx.put(item).await.expect("queue open");
+    }
+
+    async fn recv(rx: &mut Self::Rx) -> usize {
+        rx.get().await.expect("queue open")
+    }
+}
+
+/// `tokio::sync::mpsc`.
+#[derive(Debug)]
+pub enum TokioChannel {}
+
+impl Channel for TokioChannel {
+    type Tx = tokio::sync::mpsc::Sender<usize>;
+    type Rx = tokio::sync::mpsc::Receiver<usize>;
+
+    fn bounded(capacity: usize) -> (Self::Tx, Self::Rx) {
+        tokio::sync::mpsc::channel(capacity)
+    }
+
+    async fn send(tx: &Self::Tx, item: usize) {
+        tx.send(item).await.expect("receiver alive");
+    }
+
+    async fn recv(rx: &mut Self::Rx) -> usize {
+        rx.recv().await.expect("sender alive")
+    }
+}
+
+/// smol's `async-channel`.
+#[derive(Debug)]
+pub enum SmolChannel {}
+
+impl Channel for SmolChannel {
+    type Tx = async_channel::Sender<usize>;
+    type Rx = async_channel::Receiver<usize>;
+
+    fn bounded(capacity: usize) -> (Self::Tx, Self::Rx) {
+        async_channel::bounded(capacity)
+    }
+
+    async fn send(tx: &Self::Tx, item: usize) {
+        tx.send(item).await.expect("receiver alive");
+    }
+
+    async fn recv(rx: &mut Self::Rx) -> usize {
+        rx.recv().await.expect("sender alive")
+    }
+}
+
+/// Ping-pong over two channels of capacity 1: the main task sends, a second task answers,
+/// `rounds` times.
+pub async fn queue_ping_pong<R: Rt, C: Channel>(rounds: usize) {
+    let (ping_tx, mut ping_rx) = C::bounded(1);
+    let (pong_tx, mut pong_rx) = C::bounded(1);
+    let ponger = R::spawn(async move {
+        for _ in 0..rounds {
+            let item = C::recv(&mut ping_rx).await;
+            C::send(&pong_tx, item).await;
+        }
+    });
+    for i in 0..rounds {
+        C::send(&ping_tx, i).await;
+        assert_eq!(C::recv(&mut pong_rx).await, i);
+    }
+    ponger.await;
+}
+
+/// A signal one task sets and another waits for, consumed by the wait: asyncio's
+/// `event.set()` / `await event.wait(); event.clear()`.
+pub trait Signal: Send + Sync + 'static {
+    /// A signal not yet set.
+    fn new() -> Self;
+    /// Sets it, waking its waiter.
+    fn set(&self);
+    /// Waits until it is set, then clears it.
+    fn wait(&self) -> impl Future<Output = ()> + Send + '_;
+}
+
+impl Signal for tether::sync::Event {
+    fn new() -> Self {
+        tether::sync::Event::new()
+    }
+
+    fn set(&self) {
+        tether::sync::Event::set(self);
+    }
+
+    async fn wait(&self) {
+        tether::sync::Event::wait(self).await;
+        self.clear();
+    }
+}
+
+impl Signal for tokio::sync::Notify {
+    fn new() -> Self {
+        tokio::sync::Notify::new()
+    }
+
+    fn set(&self) {
+        // A permit is stored if nobody waits yet: the same "set until consumed" as an event.
+        self.notify_one();
+    }
+
+    async fn wait(&self) {
+        self.notified().await;
+    }
+}
+
+/// smol's way to build an event: a flag and an `event-listener`.
+#[derive(Debug, Default)]
+pub struct SmolEvent {
+    flag: std::sync::atomic::AtomicBool,
+    event: event_listener::Event,
+}
+
+impl Signal for SmolEvent {
+    fn new() -> Self {
+        SmolEvent::default()
+    }
+
+    fn set(&self) {
+        self.flag.store(true, std::sync::atomic::Ordering::Release);
+        self.event.notify(1);
+    }
+
+    async fn wait(&self) {
+        use std::sync::atomic::Ordering::AcqRel;
+        loop {
+            if self.flag.swap(false, AcqRel) {
+                return;
+            }
+            let listener = self.event.listen();
+            if self.flag.swap(false, AcqRel) {
+                return;
+            }
+            listener.await;
+        }
+    }
+}
+
+/// Ping-pong over two signals: the main task sets the first and waits on the second, a second
+/// task does the opposite, `rounds` times.
+pub async fn event_ping_pong<R: Rt, S: Signal>(rounds: usize) {
+    let ping = std::sync::Arc::new(S::new());
+    let pong = std::sync::Arc::new(S::new());
+    let ponger = R::spawn({
+        let (ping, pong) = (ping.clone(), pong.clone());
+        async move {
+            for _ in 0..rounds {
+                ping.wait().await;
+                pong.set();
+            }
+        }
+    });
+    for _ in 0..rounds {
+        ping.set();
+        pong.wait().await;
+    }
+    ponger.await;
+}
+
+/// A mutual-exclusion lock, each runtime's own.
+pub trait AsyncLock: Send + Sync + 'static {
+    /// An unlocked lock.
+    fn new() -> Self;
+    /// Takes the lock, yields once while holding it (so the others queue up behind it), and
+    /// lets it go.
+    fn hold_across_yield<R: Rt>(&self) -> impl Future<Output = ()> + Send + '_;
+}
+
+impl AsyncLock for tether::sync::Lock {
+    fn new() -> Self {
+        tether::sync::Lock::new()
+    }
+
+    async fn hold_across_yield<R: Rt>(&self) {
+        let _guard = self.lock().await;
+        R::sleep_zero().await;
+    }
+}
+
+impl AsyncLock for tokio::sync::Mutex<()> {
+    fn new() -> Self {
+        tokio::sync::Mutex::new(())
+    }
+
+    async fn hold_across_yield<R: Rt>(&self) {
+        let _guard = self.lock().await;
+        R::sleep_zero().await;
+    }
+}
+
+impl AsyncLock for async_lock::Mutex<()> {
+    fn new() -> Self {
+        async_lock::Mutex::new(())
+    }
+
+    async fn hold_across_yield<R: Rt>(&self) {
+        let _guard = self.lock().await;
+        R::sleep_zero().await;
+    }
+}
+
+/// Tasks contending for the lock in the lock row.
+pub const LOCK_TASKS: usize = 100;
+/// Acquisitions per task in the lock row.
+pub const LOCK_ROUNDS: usize = 10;
+
+/// [`LOCK_TASKS`] tasks, each taking the same lock [`LOCK_ROUNDS`] times and holding it across a
+/// yield.
+pub async fn lock_contended<R: Rt, L: AsyncLock>() {
+    let lock = std::sync::Arc::new(L::new());
+    let handles: Vec<_> = (0..LOCK_TASKS)
+        .map(|_| {
+            let lock = lock.clone();
+            R::spawn(async move {
+                for _ in 0..LOCK_ROUNDS {
+                    lock.hold_across_yield::<R>().await;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await;
+    }
 }
