@@ -131,6 +131,7 @@ mod gather;
 pub mod group;
 mod handle;
 mod introspect;
+mod owning;
 mod primitives;
 mod promise;
 pub mod queue;
@@ -161,13 +162,18 @@ pub use workers::spawn;
 
 mod macros;
 
-pub use tether_macros::{main, test};
+pub use tether_macros::{main, owned, test};
 
 /// Paths used by the macros' expansions; not public API.
 #[doc(hidden)]
 pub mod __private {
     pub use futures;
     pub use tether_macros::{gather, task_group};
+
+    /// The probe behind the macros' `let _ =` check.
+    pub mod owning {
+        pub use crate::owning::*;
+    }
 
     use crate::event_loop::EventLoop;
 
