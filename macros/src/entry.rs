@@ -27,7 +27,8 @@
 //!
 //! The body moves into an inner `async fn` so that `#[deny(unused_must_use)]` covers exactly the
 //! user's code: a future that is called but not awaited, or a `Task` dropped on the spot, does
-//! not compile.
+//! not compile. Each `let _ = value;` in the body is rewritten as `let_underscore` shows, so a
+//! `Task` dropped by `let _ =` does not compile either.
 //!
 //! `workers = N` adds `.workers(N)` right after `builder()`; without it the chain is as above.
 //!
@@ -40,6 +41,8 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Error, Expr, ExprLit, Item, ItemFn, Lit, Meta, Path, Result, Signature, Token};
+
+use crate::let_underscore;
 
 /// Entry point of `#[tether::main]`.
 pub(crate) fn main(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -104,17 +107,17 @@ struct Options {
 
 /// Collects errors so that every mistake is reported in one compilation.
 #[derive(Default)]
-struct Errors(Option<Error>);
+pub(crate) struct Errors(Option<Error>);
 
 impl Errors {
-    fn push(&mut self, error: Error) {
+    pub(crate) fn push(&mut self, error: Error) {
         match &mut self.0 {
             Some(first) => first.combine(error),
             None => self.0 = Some(error),
         }
     }
 
-    fn to_compile_errors(&self) -> TokenStream {
+    pub(crate) fn to_compile_errors(&self) -> TokenStream {
         self.0
             .as_ref()
             .map(Error::to_compile_error)
@@ -180,7 +183,7 @@ fn recover(function: ItemFn) -> TokenStream {
 }
 
 /// Emits `tokens` unchanged next to `error`.
-fn with_error(mut tokens: TokenStream, error: &Error) -> TokenStream {
+pub(crate) fn with_error(mut tokens: TokenStream, error: &Error) -> TokenStream {
     tokens.extend(error.to_compile_error());
     tokens
 }
@@ -242,7 +245,8 @@ fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options 
             )
             .map(|span| options.debug = Some(span)),
             "workers" => workers(kind, meta).map(|count| options.workers = Some(count)),
-            "crate" => crate_path(kind, meta).map(|path| options.krate = Some(path)),
+            "crate" => crate_path(&kind.with_args("crate = \"my_tether\""), meta)
+                .map(|path| options.krate = Some(path)),
             _ => Err(unknown_option(kind, meta, &name)),
         };
         if let Err(error) = parsed {
@@ -338,9 +342,9 @@ fn check_clock_and_workers(options: &mut Options) -> Result<()> {
     ))
 }
 
-/// `crate = "path"`: a string literal holding a path, e.g. `"::my_tether"`.
-fn crate_path(kind: Kind, meta: &Meta) -> Result<Path> {
-    let example = kind.with_args("crate = \"my_tether\"");
+/// `crate = "path"`: a string literal holding a path, e.g. `"::my_tether"`; `example` is the
+/// attribute written with it, for messages.
+pub(crate) fn crate_path(example: &str, meta: &Meta) -> Result<Path> {
     let Meta::NameValue(name_value) = meta else {
         return Err(Error::new_spanned(
             meta,
@@ -486,7 +490,7 @@ fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
         attrs,
         vis,
         mut sig,
-        block,
+        mut block,
     } = function;
     sig.asyncness = None;
 
@@ -494,6 +498,7 @@ fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
         Some(path) => path.to_token_stream(),
         None => quote!(::tether),
     };
+    let_underscore::check_block(&krate, &mut block);
     let paused = match options.start_paused {
         Some(span) => quote_spanned!(span=> true),
         None => quote!(false),
@@ -626,6 +631,25 @@ mod tests {
             }
         };
         assert_eq!(output, expected.to_string());
+    }
+
+    #[test]
+    fn let_underscore_is_checked_in_main_and_test() {
+        for kind in [Kind::Main, Kind::Test] {
+            let output = expand_to_string(
+                kind,
+                quote!(crate = "my_tether"),
+                quote! { async fn name() { let _ = my_tether::create_task(work()); } },
+            );
+            assert!(
+                output.contains("match my_tether :: create_task (work ())"),
+                "{output}"
+            );
+            assert!(
+                output.contains("my_tether :: __private :: owning :: discard"),
+                "{output}"
+            );
+        }
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! through thin `macro_rules!` wrappers in `tether` that pass `$crate` in first, so the paths in
 //! the expansion resolve even when the `tether` dependency is renamed.
 //!
-//! Each macro lives in its own module: `entry` for `#[main]`/`#[test]`, `gather` and
-//! `task_group`. Every misuse is a compile error that points at the offending tokens and says
-//! how to fix it.
+//! Each macro lives in its own module: `entry` for `#[main]`/`#[test]`, `owned`, `gather` and
+//! `task_group`; `let_underscore` holds the ownership check the attributes share. Every misuse
+//! is a compile error that points at the offending tokens and says how to fix it.
 
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
@@ -18,6 +18,8 @@ use proc_macro::TokenStream;
 mod crate_arg;
 mod entry;
 mod gather;
+mod let_underscore;
+mod owned;
 mod task_group;
 
 /// Runs an `async fn main()` on a tether event loop: asyncio's `asyncio.run(main())`.
@@ -48,7 +50,8 @@ mod task_group;
 /// The body runs with `#[deny(unused_must_use)]`: a future called but never awaited, or a
 /// [`Task`](https://docs.rs/tether/latest/tether/struct.Task.html) dropped on the spot (which
 /// would cancel it), is a compile error rather than asyncio's "coroutine was never awaited"
-/// warning:
+/// warning. `let _ =` on a task handle, which rustc's own help suggests, is refused too: see
+/// [`#[tether::owned]`](macro@owned), which applies the same checks anywhere.
 ///
 /// ```compile_fail
 /// async fn nested() -> i32 {
@@ -162,6 +165,131 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::test(args.into(), item.into()).into()
+}
+
+/// Checks, at compile time, that no task started in the annotated item is dropped on the spot:
+/// the checks of [`#[tether::main]`](macro@main), for any `fn`, `async fn`, `impl` block, trait
+/// or inline module of your crate.
+///
+/// A dropped [`Task`](https://docs.rs/tether/latest/tether/struct.Task.html) cancels its task.
+/// Inside the item, two ways of dropping one at once do not compile:
+///
+/// - a call whose result is not used, `tether::create_task(work());` (the item gets
+///   `#[deny(unused_must_use)]`, which also catches a future that is never awaited);
+/// - `let _ = tether::create_task(work());`, which is what rustc's help for the first error
+///   suggests, and which drops the `Task` at the end of the statement. `_ = ...;` and
+///   `let _: Task<_> = ...;` are the same statement and are refused too.
+///
+/// ```compile_fail
+/// #[tether::owned]
+/// async fn accept_loop() {
+///     // error: `let _ =` drops this task handle at once, which cancels its task before it runs
+///     let _ = tether::spawn(async { /* serve a client */ });
+/// }
+/// # fn main() {}
+/// ```
+///
+/// What stays allowed: awaiting the task, binding it to a name (even `_task`: a named
+/// binding lives to the end of its scope), putting it in a `TaskSet` or a group, and
+/// `drop(task)` written on purpose.
+///
+/// ```
+/// #[tether::owned]
+/// impl Server {
+///     async fn accept(&self, background: &mut tether::TaskSet<()>) -> u32 {
+///         let _keep = tether::create_task(async {}); // runs until `accept` returns
+///         background.spawn(async {}); // the set owns it
+///         let early = tether::create_task(async {});
+///         drop(early); // cancelled on purpose
+///         let _ = "not a task".len(); // any other value may still be ignored
+///         tether::create_task(async { 7 }).await.unwrap()
+///     }
+/// }
+///
+/// struct Server;
+///
+/// tether::run(async {
+///     let mut background = tether::TaskSet::new();
+///     assert_eq!(Server.accept(&mut background).await, 7);
+/// });
+/// ```
+///
+/// # How it tells a task from other values
+///
+/// By type, not by name. Each `let _ = EXPR;` whose `EXPR` is a value (a call, a method
+/// call, `.await`, `?`, a block, `if` or `match`) becomes a `match` that hands the value
+/// through unchanged and asks the type checker, through a trait probe, whether its type owns a
+/// task: `Task<T>`, `TaskSet<T>`, the futures of `tether::wait` and `tether::as_completed`
+/// over tasks, and `Result`, `Option`, `Vec`, arrays and `Box` of those. So an alias
+/// (`use tether::spawn as go;`), `Handle::spawn_threadsafe` (a `Result<Task<T>, _>`), a
+/// `Builder`, and your own functions and methods that return a `Task` are caught wherever they
+/// are defined, and nothing else is: `let _ = std::thread::spawn(..)` and
+/// `let _ = sender.send(x)` compile as before. The value is dropped exactly where `let _ =`
+/// dropped it.
+///
+/// Matching on paths instead (`create_task`, `spawn`, ...) would give a proc-macro error
+/// before type checking, but would miss aliases, methods and helper functions, and would flag
+/// other crates' `spawn`s. The price of the type check is that the error comes from the type
+/// checker (with the message above, on your expression), so it shows once the rest of the item
+/// type-checks.
+///
+/// # What it cannot see
+///
+/// - Code outside annotated items: use the crate-level lints below for the plain statement.
+/// - Tokens inside macro invocations (`tether::task_group!(..)`, `vec![..]`, your own
+///   macros): a macro's input is not Rust code until it expands. `unused_must_use` still
+///   covers a plain statement in them.
+/// - `let _ = some_macro!(..)` and `let _ = place;`: a macro may expand to a place, and
+///   `let _ = place;` moves nothing, so neither is rewritten (the latter drops nothing).
+/// - Generic code: in `fn f<T>() { let _ = make::<T>(); }` the type is `T` when the probe looks,
+///   whatever it is instantiated with; and a `Task` behind `impl Future` or `dyn Trait`.
+/// - Your own types that hold a `Task` in a field, and tuples: `let _ = (task_a, 1);`.
+/// - A value whose type is only known from later statements, e.g. `let _ = v.pop();` before
+///   anything says what `v` holds: annotate it (`let _: Option<u8> = v.pop();`).
+/// - `const fn`s and constants, where no task can start.
+///
+/// # Crate-wide lints
+///
+/// For the rest of the crate, deny the lints that catch a dropped `Task` by other means; with
+/// them a plain `tether::create_task(work());` anywhere is an error, and clippy also refuses
+/// `let _ =` on any `#[must_use]` value or future:
+///
+/// ```
+/// #![deny(unused_must_use)]
+/// #![deny(clippy::let_underscore_must_use, clippy::let_underscore_future)]
+/// # fn main() {}
+/// ```
+///
+/// (`clippy::let_underscore_must_use` is a restriction lint: it also refuses
+/// `let _ = sender.send(x)` and other `#[must_use]` results.)
+///
+/// # Options
+///
+/// - `crate = "path"`: where to find tether when it is renamed or re-exported:
+///   `#[tether::owned(crate = "my_tether")]`.
+///
+/// # Expansion
+///
+/// ```text
+/// // Input:
+/// #[tether::owned]
+/// async fn f() { let _ = tether::create_task(work()); }
+///
+/// // Output:
+/// #[deny(unused_must_use)]
+/// async fn f() {
+///     let _ = match tether::create_task(work()) {
+///         __tether_value => {
+///             // fails to compile if the type of `__tether_value` owns a task
+///             ::tether::__private::owning::discard(/* probe of __tether_value */);
+///             __tether_value
+///         }
+///     };
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn owned(args: TokenStream, item: TokenStream) -> TokenStream {
+    owned::expand(args.into(), item.into()).into()
 }
 
 /// The implementation of `tether::gather!`; call that macro, which passes `$crate` in.

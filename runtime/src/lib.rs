@@ -65,6 +65,11 @@
 //!
 //! - **Coroutines are lazy.** A future does nothing until awaited. Inside `#[tether::main]` an
 //!   un-awaited call is a compile error, not asyncio's "coroutine was never awaited" warning.
+//! - **A dropped task handle is a compile error where it can be seen.** Inside
+//!   `#[tether::main]`, `#[tether::test]` and [`#[tether::owned]`](macro@owned) (for any `fn`,
+//!   `impl` block or inline module), `create_task(..);` and `let _ = create_task(..);` do not
+//!   compile: both would drop the [`Task`] at once and cancel it. Elsewhere, deny
+//!   `unused_must_use` for the crate.
 //! - **Order.** Ready tasks run first in, first out, as asyncio's `call_soon` does: tasks start in
 //!   the order they were created, and a woken task runs after those already ready.
 //! - **Cancellation** is a drop: a cancelled task's future is dropped at its next await point, its
@@ -131,6 +136,7 @@ mod gather;
 pub mod group;
 mod handle;
 mod introspect;
+mod owning;
 mod primitives;
 mod promise;
 pub mod queue;
@@ -161,13 +167,18 @@ pub use workers::spawn;
 
 mod macros;
 
-pub use tether_macros::{main, test};
+pub use tether_macros::{main, owned, test};
 
 /// Paths used by the macros' expansions; not public API.
 #[doc(hidden)]
 pub mod __private {
     pub use futures;
     pub use tether_macros::{gather, task_group};
+
+    /// The probe behind the macros' `let _ =` check.
+    pub mod owning {
+        pub use crate::owning::*;
+    }
 
     use crate::event_loop::EventLoop;
 

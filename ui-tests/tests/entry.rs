@@ -133,3 +133,41 @@ async fn gather_locals_do_not_clash_with_user_names() {
     let (sum,) = tether::gather!(async { __tether_gather_0 + __tether_gather_cx });
     assert_eq!(sum, 42);
 }
+
+struct SetOnDrop<'a>(&'a Cell<bool>);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+fn set_on_drop(flag: &Cell<bool>) -> SetOnDrop<'_> {
+    SetOnDrop(flag)
+}
+
+#[tether::test]
+async fn checked_let_underscore_still_drops_at_the_end_of_the_statement() {
+    let dropped = Cell::new(false);
+    let _ = set_on_drop(&dropped);
+    assert!(
+        dropped.get(),
+        "`let _ =` drops a value at once, checked or not"
+    );
+    let kept = Cell::new(false);
+    let _guard = set_on_drop(&kept);
+    assert!(!kept.get());
+}
+
+#[tether::owned]
+async fn start_and_keep(ran: std::rc::Rc<Cell<bool>>) {
+    let _task = tether::create_task(async move { ran.set(true) });
+    tether::yield_now().await;
+}
+
+#[tether::test]
+async fn owned_fn_keeps_named_tasks_running() {
+    let ran = std::rc::Rc::new(Cell::new(false));
+    start_and_keep(ran.clone()).await;
+    assert!(ran.get());
+}

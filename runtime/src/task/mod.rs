@@ -365,7 +365,7 @@ where
 ///     assert!(task.await.unwrap_err().is_cancelled());
 /// });
 /// ```
-#[must_use = "a task must be owned by a Task handle, a TaskGroup or a TaskSet: dropping this `Task` cancels the task; await it, keep it, or spawn it in a TaskSet or group instead"]
+#[must_use = "dropping this `Task` cancels its task, and so does `let _ = ...`, which drops it at once: await it, bind it to a named variable (`let _task = ...`), or start it in a TaskSet or group instead"]
 pub struct Task<T> {
     /// `None` once detached (by a group's handle, or by `drop`).
     raw: Option<RawTask<T>>,
