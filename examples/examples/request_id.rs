@@ -38,7 +38,7 @@ async fn handle_request(id: &str, delay: u64) {
 async fn main() {
     log("server started");
     let a = tether::create_task(handle_request("req-a", 10));
-    let b = tether::create_task(handle_request("req-b", 25));
+    let b = tether::create_task(handle_request("req-b", 60));
     a.await.unwrap();
     b.await.unwrap();
     log("server stopped");
