@@ -114,9 +114,9 @@
 //!   cause, and `Err(NoRunningLoop)` reads the same either way.
 //! - [`TaskError::Cancelled`] carries the optional cancellation message as a field, so its
 //!   pattern is `TaskError::Cancelled { .. }`.
-//! - The multi-threaded flavour adds [`spawn`] for `Send` tasks instead of giving `create_task`
+//! - The multi-threaded flavor adds [`spawn`] for `Send` tasks instead of giving `create_task`
 //!   a `Send` bound on workers: whether a future is `Send` is only known to the compiler, and
-//!   asyncio's `create_task` (which tether keeps for `!Send` tasks on every flavour) must not
+//!   asyncio's `create_task` (which tether keeps for `!Send` tasks on every flavor) must not
 //!   change meaning with the runtime's configuration. The calling thread is worker 0 and runs
 //!   the main future, which need not be `Send`.
 
@@ -131,7 +131,7 @@ mod gather;
 pub mod group;
 mod handle;
 mod introspect;
-mod primitives;
+mod loom_facade;
 mod promise;
 pub mod queue;
 mod registry;
@@ -141,10 +141,10 @@ mod slab;
 pub mod sync;
 pub mod task;
 pub mod time;
+mod to_thread;
 mod wait;
 mod workers;
 
-pub use blocking::{BlockingError, to_thread};
 pub use gather::{gather, try_gather};
 pub use group::{CreateTaskError, GroupError, TaskFailure, TaskGroup, TaskHandle};
 pub use handle::{DumpError, Handle, LoopClosed, NoRunningLoop};
@@ -152,12 +152,12 @@ pub use introspect::{all_tasks, current_task, dump_tasks};
 pub use promise::{Promise, PromiseError, Resolver, Settled};
 pub use runtime::{Builder, Runtime, run};
 pub use set::TaskSet;
-pub use task::{CancelHandle, Panic, Task, TaskError, TaskId, create_task, yield_now};
+pub use task::{CancelHandle, Panic, Task, TaskError, TaskId, create_task, spawn, yield_now};
 pub use time::{Elapsed, sleep, sleep_until, timeout, timeout_at};
+pub use to_thread::{BlockingError, to_thread};
 pub use wait::{
     AsCompleted, ReturnWhen, Shield, Wait, Waitable, Waited, as_completed, shield, wait,
 };
-pub use workers::spawn;
 
 mod macros;
 

@@ -5,12 +5,13 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::num::NonZeroU64;
 use std::ptr;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use super::callbacks::{Callbacks, DoneCallback};
 use super::info::{Outcome, Owner};
+use crate::loom_facade::lock;
 
 /// A task's identity, unique for the life of the process.
 ///
@@ -371,10 +372,6 @@ impl Header {
         self.extras()
             .map_or(0, |extras| lock(extras).callbacks.remove(key))
     }
-}
-
-fn lock(extras: &Mutex<Extras>) -> MutexGuard<'_, Extras> {
-    extras.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Drop for Header {
