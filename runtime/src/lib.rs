@@ -108,7 +108,16 @@
 //! assert_eq!(sums.iter().sum::<u64>(), (0..4000).sum::<u64>());
 //! ```
 //!
-//! ## Where this departs from DESIGN.md's suggestions
+//! ## Naming: `create_task` and `spawn`
+//!
+//! One rule, everywhere: **`create_task`** makes a task that stays on the loop that made it
+//! (its future may be `!Send`; group children made this way may borrow), and **`spawn`** makes
+//! a `Send` task that any worker may run. So [`create_task`] and [`spawn`],
+//! [`task::Builder::create_task`] and [`task::Builder::spawn`], [`TaskGroup::create_task`] and
+//! [`TaskGroup::spawn`] (a `'static + Send` child on any worker). On the single-threaded loop
+//! the two make the same kind of task; `spawn` only adds the `Send` bound.
+//!
+//! ## Where tether departs from the usual design, on purpose
 //!
 //! - [`NoRunningLoop`] is a unit struct (with `thiserror`), not an enum: it has exactly one
 //!   cause, and `Err(NoRunningLoop)` reads the same either way.
@@ -163,11 +172,20 @@ mod macros;
 
 pub use tether_macros::{main, test};
 
-/// Paths used by the macros' expansions; not public API.
+/// Paths used by the macros' expansions, and read-outs for tether's own tests; not public API,
+/// and not covered by semver.
+///
+/// The read-outs stay here, hidden, rather than behind a cargo feature: the behaviour tests
+/// (`tests/`, `stress/`) are other packages of the workspace, and a feature they turned on
+/// would be unified into every build of `tether` in the workspace (examples and benches too),
+/// so it would gate nothing. What they expose is counts, no handle on the loop's internals.
 #[doc(hidden)]
 pub mod __private {
     pub use futures;
     pub use tether_macros::{gather, task_group};
+
+    /// How many children a group runs per poll (for the fairness test).
+    pub const GROUP_BATCH: usize = crate::group::BATCH;
 
     use crate::event_loop::EventLoop;
 

@@ -127,7 +127,7 @@
 //!
 //! # Fairness
 //!
-//! Each poll of the scope runs at most [`BATCH`] children, then yields to the event loop if more
+//! Each poll of the scope runs at most 128 children, then yields to the event loop if more
 //! are ready, so one busy group cannot starve the rest of the loop.
 
 mod error;
@@ -157,7 +157,7 @@ use crate::task::{Builder, GroupId, Owner, Panic, Task, TaskError, TaskId};
 use queue::GroupQueue;
 
 /// How many children a group runs per poll before it lets the event loop run other tasks.
-pub const BATCH: usize = 128;
+pub(crate) const BATCH: usize = 128;
 
 /// The name a failure of the group's body is reported under.
 const BODY: &str = "body";

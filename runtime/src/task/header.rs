@@ -87,7 +87,9 @@ pub(crate) struct Header {
     /// Where the task was created.
     pub(crate) location: &'static std::panic::Location<'static>,
     /// The id of the loop (or multi-threaded runtime) whose queue the task's schedule function
-    /// pushes onto; 0 for tasks scheduled otherwise (group children). Schedule functions find
+    /// pushes onto; 0 for tasks whose schedule function captures its queue instead (group
+    /// children: their group's queue; tasks submitted through a `Handle`: their loop's shared
+    /// part). Schedule functions find
     /// their queue through it instead of capturing a reference: async-task clones and drops a
     /// task's waker around every call of a schedule function that captures anything.
     pub(crate) home: u64,
