@@ -51,9 +51,9 @@ fn main() {
 
 /// One run: writes the recordings, analyses each in its own task, and cleans up. Returns each
 /// file's name and strongest frequency, in file order.
-async fn workload(flavour: &str) -> Vec<(String, usize)> {
+async fn workload(flavor: &str) -> Vec<(String, usize)> {
     let dir = std::env::temp_dir().join(format!(
-        "tether-cpu-and-files-{}-{flavour}",
+        "tether-cpu-and-files-{}-{flavor}",
         std::process::id()
     ));
     let make_dir = dir.clone();
@@ -161,9 +161,9 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn print_results(flavour: &str, results: &[(String, usize)]) {
+fn print_results(flavor: &str, results: &[(String, usize)]) {
     for (name, frequency) in results {
-        println!("[{flavour}] {name}: strongest frequency {frequency}");
+        println!("[{flavor}] {name}: strongest frequency {frequency}");
     }
 }
 

@@ -302,7 +302,8 @@ pub fn gather(input: TokenStream) -> TokenStream {
 
 /// The implementation of `tether::task_group!`; call that macro, which passes `$crate` in.
 ///
-/// Input: `($crate) [try] |tg| body`. See the documentation of `tether::task_group!`.
+/// Input: `($crate) [send] [try] [move] |tg| body`. See the documentation of
+/// `tether::task_group!`.
 #[proc_macro]
 pub fn task_group(input: TokenStream) -> TokenStream {
     task_group::expand(input.into()).into()

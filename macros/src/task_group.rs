@@ -8,11 +8,18 @@
 //! // Output: $crate::TaskGroup::try_scope(async move |tg: &TaskGroup<'_, '_>| body).await
 //!
 //! // Input:  task_group!(($crate) send |tg| body)      (and `send try`)
-//! // Output: $crate::TaskGroup::scope_send(async |tg| body).await   (`try_scope_send`)
+//! // Output: $crate::TaskGroup::scope_send(|__tether_group| {    (`try_scope_send`)
+//! //             let __tether_group = ::core::cell::Cell::new(__tether_group);
+//! //             ::std::boxed::Box::pin(async {
+//! //                 let tg = ::core::cell::Cell::into_inner(__tether_group);
+//! //                 body
+//! //             })
+//! //         }).await
 //! ```
 //!
-//! The closure is re-emitted token for token with `async` added, so errors in its parameter or
-//! body keep pointing at the user's code.
+//! The closure is re-emitted token for token with `async` added (the send form: with its body
+//! in a boxed `Send` future, see `expand`), so errors in its parameter or body keep pointing at
+//! the user's code.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};

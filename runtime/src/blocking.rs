@@ -1,16 +1,12 @@
-//! [`to_thread`]: blocking work on a bounded pool of threads, awaited from async code.
+//! The bounded pool of threads [`to_thread`](crate::to_thread) runs blocking work on.
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::Duration;
 
-use futures::channel::oneshot;
-
-use crate::event_loop::EventLoop;
-use crate::task::Panic;
+use crate::loom_facade::unpoison;
 
 /// How many blocking threads a pool runs at most, unless configured
 /// ([`Builder::blocking_threads`](crate::Builder::blocking_threads)).
@@ -18,15 +14,6 @@ pub(crate) const DEFAULT_THREADS: usize = 64;
 
 /// How long an idle blocking thread waits for work before it exits.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
-
-/// Why [`to_thread`] produced no value.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum BlockingError {
-    /// The closure panicked on its thread; the panic was caught there.
-    #[error("the blocking closure panicked: {0}")]
-    Panicked(Panic),
-}
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -57,11 +44,11 @@ impl BlockingPool {
     }
 
     fn lock(&self) -> MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::loom_facade::lock(&self.state)
     }
 
     /// Queues `job`; starts a thread for it when none is idle and the bound allows.
-    fn submit(self: &Arc<Self>, job: Job) {
+    pub(crate) fn submit(self: &Arc<Self>, job: Job) {
         let mut state = self.lock();
         state.jobs.push_back(job);
         if state.idle > 0 {
@@ -93,10 +80,7 @@ impl BlockingPool {
                 continue;
             }
             state.idle += 1;
-            let (next, waited) = self
-                .work
-                .wait_timeout(state, KEEP_ALIVE)
-                .unwrap_or_else(|p| p.into_inner());
+            let (next, waited) = unpoison(self.work.wait_timeout(state, KEEP_ALIVE));
             state = next;
             state.idle -= 1;
             if waited.timed_out() && state.jobs.is_empty() {
@@ -122,57 +106,6 @@ impl fmt::Debug for BlockingPool {
             .field("max_threads", &self.max_threads)
             .finish()
     }
-}
-
-/// The pool of the running loop, or a process-wide one outside a loop.
-fn current_pool() -> Arc<BlockingPool> {
-    static FALLBACK: OnceLock<Arc<BlockingPool>> = OnceLock::new();
-    EventLoop::with_current(|lp| lp.shared().blocking().clone()).unwrap_or_else(|| {
-        FALLBACK
-            .get_or_init(|| Arc::new(BlockingPool::new(DEFAULT_THREADS)))
-            .clone()
-    })
-}
-
-/// Runs the blocking closure `f` on a thread of the loop's blocking pool and awaits its result:
-/// asyncio's `await asyncio.to_thread(f)`.
-///
-/// The pool is bounded ([`Builder::blocking_threads`](crate::Builder::blocking_threads), 64 by
-/// default); work beyond the bound waits its turn. Idle threads exit after 10 seconds. A panic
-/// in `f` is caught on its thread and returned as [`BlockingError::Panicked`]: it never reaches
-/// the loop.
-///
-/// Cancelling the awaiting task does not stop `f` (a thread cannot be interrupted safely); `f`
-/// runs to the end and its result is dropped.
-///
-/// # Examples
-///
-/// ```
-/// fn checksum(data: &[u8]) -> u64 {
-///     // Stands for blocking work: file I/O, a C library, heavy hashing.
-///     data.iter().map(|&b| u64::from(b)).sum()
-/// }
-///
-/// tether::run(async {
-///     let data = vec![1u8; 1 << 16];
-///     let sum = tether::to_thread(move || checksum(&data)).await.unwrap();
-///     assert_eq!(sum, 1 << 16);
-/// });
-/// ```
-pub async fn to_thread<F, R>(f: F) -> Result<R, BlockingError>
-where
-    F: FnOnce() -> R + Send + 'static,
-    R: Send + 'static,
-{
-    let (tx, rx) = oneshot::channel();
-    current_pool().submit(Box::new(move || {
-        let outcome = catch_unwind(AssertUnwindSafe(f))
-            .map_err(|payload| BlockingError::Panicked(Panic::new(payload)));
-        // The awaiting side may be gone (cancelled): then the result is simply dropped.
-        let _ = tx.send(outcome);
-    }));
-    rx.await
-        .unwrap_or_else(|_| unreachable!("a submitted job always runs and sends its outcome"))
 }
 
 #[cfg(test)]

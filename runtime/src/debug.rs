@@ -15,8 +15,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::event_loop::EventLoop;
 use crate::task::header::Header;
+use crate::task::info::TaskInfo;
+use crate::task::listing::render;
 
 /// The default slow-poll threshold, as asyncio's `slow_callback_duration`.
 pub(crate) const DEFAULT_SLOW_POLL: Duration = Duration::from_millis(100);
@@ -55,7 +56,7 @@ impl DebugConfig {
     fn write(&self, report: &str) {
         match &self.output {
             Some(output) => {
-                let mut output = output.lock().unwrap_or_else(|p| p.into_inner());
+                let mut output = crate::loom_facade::lock(&**output);
                 let _ = writeln!(output, "{report}");
             }
             None => eprintln!("{report}"),
@@ -73,8 +74,13 @@ impl fmt::Debug for DebugConfig {
     }
 }
 
-/// Reports a poll of `header`'s task that took `took`.
-pub(crate) fn report_slow_poll(header: &Header, took: Duration, threshold: Duration) {
+/// Reports a poll of `header`'s task that took `took`, to `config`'s output.
+pub(crate) fn report_slow_poll(
+    config: &DebugConfig,
+    header: &Header,
+    took: Duration,
+    threshold: Duration,
+) {
     let report = format!(
         "tether debug: {} (task #{}, created at {}) blocked the event loop for {:.1?} in one poll \
          (threshold {:?}); await more often, or move blocking work off the loop",
@@ -84,14 +90,14 @@ pub(crate) fn report_slow_poll(header: &Header, took: Duration, threshold: Durat
         took,
         threshold,
     );
-    EventLoop::with_current(|lp| lp.debug().write(&report));
+    config.write(&report);
 }
 
-/// Lists the tasks still running as the loop shuts down.
-pub(crate) fn report_unfinished(lp: &EventLoop) {
-    let tree = crate::introspect::render(lp);
-    let count = crate::introspect::infos(lp).len();
-    lp.debug().write(&format!(
+/// Lists the tasks still running (`infos`) as the loop shuts down, to `config`'s output.
+pub(crate) fn report_unfinished(config: &DebugConfig, infos: &[TaskInfo]) {
+    let tree = render(infos);
+    let count = infos.len();
+    config.write(&format!(
         "tether debug: {count} task{} still running when the loop shut down; cancelling:\n{tree}",
         if count == 1 { " was" } else { "s were" }
     ));

@@ -7,7 +7,9 @@ use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::event_loop::{EventLoop, Shared};
-use crate::task::{Owner, Spawn, Task, spawn_supervised};
+use crate::task::header::Header;
+use crate::task::raw::{FreeSlot, Spawn, TaskSlots, create};
+use crate::task::{Owner, Task};
 
 /// A reference to an event loop, usable from any thread (`Send + Sync + Clone`).
 ///
@@ -143,9 +145,12 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        if let Some(workers) = self.shared.workers() {
+        if self.shared.runtime() != 0 {
             // A worker of a multi-threaded runtime: the task is `Send`, so it goes where any
             // worker can take it, as `tether::spawn` would send it.
+            let Some(workers) = crate::workers::by_id(self.shared.runtime()) else {
+                return Err(LoopClosed);
+            };
             if workers.is_closed() {
                 return Err(LoopClosed);
             }
@@ -158,20 +163,22 @@ impl Handle {
         if self.shared.is_closed() {
             return Err(LoopClosed);
         }
-        let loop_id = self.shared.id();
-        let key = Arc::new(AtomicUsize::new(usize::MAX));
-        let adopted = key.clone();
+        let slots = Adopted {
+            loop_id: self.shared.id(),
+            key: Arc::new(AtomicUsize::new(usize::MAX)),
+        };
+        let adopted = slots.key.clone();
         let future = async move {
             let shutting_down = EventLoop::with_current(|lp| {
-                let header = crate::task::current::running().expect("a task is being polled");
-                // SAFETY: the running task's header outlives this poll of its future.
-                let (key, shutting_down) = lp.adopt(unsafe { header.as_ref() });
-                adopted.store(key, Ordering::Release);
-                if shutting_down {
-                    // SAFETY: as above.
-                    unsafe { header.as_ref() }.request_cancel(None);
-                }
-                shutting_down
+                crate::task::current::with_running(|header| {
+                    let (key, shutting_down) = lp.adopt(header);
+                    adopted.store(key, Ordering::Release);
+                    if shutting_down {
+                        header.request_cancel(None);
+                    }
+                    shutting_down
+                })
+                .expect("a task is being polled")
             });
             if shutting_down != Some(false) {
                 // Cancelled above (or not on a loop at all): wait to be dropped.
@@ -179,31 +186,20 @@ impl Handle {
             }
             future.await
         };
-        let on_end = move || {
-            let key = key.load(Ordering::Acquire);
-            if key != usize::MAX {
-                EventLoop::with_current(|lp| {
-                    if lp.id() == loop_id {
-                        lp.unregister(key);
-                    }
-                });
-            }
-        };
         let shared = self.shared.clone();
         let mut spawn = Spawn::new(Owner::Handle, std::panic::Location::caller());
-        // SAFETY: the future, `on_end` and the schedule function are `Send + 'static`, so the
-        // runnable may run and drop anywhere: on the loop, or on the thread that finds the loop
-        // closed (`schedule_send`).
-        let (runnable, raw) = unsafe {
-            spawn_supervised(
+        // SAFETY: the future, the freer (`Adopted`) and the schedule function are
+        // `Send + 'static`, so the runnable may run and drop anywhere: on the loop, or on the
+        // thread that finds the loop closed (`schedule_send`).
+        let raw = unsafe {
+            create(
+                &slots,
                 future,
                 &mut spawn,
                 move |runnable| shared.schedule_send(runnable),
-                on_end,
                 |_, outcome| outcome,
             )
         };
-        runnable.schedule();
         Ok(Task::from_raw(raw))
     }
 
@@ -243,6 +239,49 @@ impl Handle {
             std::sync::mpsc::RecvTimeoutError::Timeout => DumpError::Busy,
             std::sync::mpsc::RecvTimeoutError::Disconnected => DumpError::Closed,
         })
+    }
+}
+
+/// The slot of a task submitted from another thread: taken in the loop's table by the task
+/// itself when it first runs on the loop (`EventLoop::adopt`), under `key`; this thread cannot
+/// touch the loop's table.
+#[derive(Clone)]
+struct Adopted {
+    loop_id: u64,
+    /// The key in the loop's table, once adopted (`usize::MAX` until then).
+    key: Arc<AtomicUsize>,
+}
+
+impl TaskSlots for Adopted {
+    type Freer = Adopted;
+
+    fn reserve(&self) -> usize {
+        // Taken on the loop, on the first poll.
+        usize::MAX
+    }
+
+    fn fill(&self, _: usize, _: &Header) {}
+
+    fn refuses(&self) -> bool {
+        // The task finds out on the loop (`EventLoop::adopt`).
+        false
+    }
+
+    fn freer(&self) -> Adopted {
+        self.clone()
+    }
+}
+
+impl FreeSlot for Adopted {
+    fn free(self, _: usize) {
+        let key = self.key.load(Ordering::Acquire);
+        if key != usize::MAX {
+            EventLoop::with_current(|lp| {
+                if lp.id() == self.loop_id {
+                    lp.free_slot(key);
+                }
+            });
+        }
     }
 }
 

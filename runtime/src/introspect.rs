@@ -1,28 +1,9 @@
 //! Seeing what runs: [`current_task`], [`all_tasks`] and [`dump_tasks`].
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write;
-
 use crate::event_loop::EventLoop;
-use crate::task::header::Header;
-use crate::task::{GroupId, Owner, TaskId, TaskInfo, TaskState, current};
-
-/// A snapshot of one task.
-pub(crate) fn info(header: &Header) -> TaskInfo {
-    let running = current::running().is_some_and(|running| std::ptr::eq(running.as_ptr(), header));
-    TaskInfo {
-        id: header.id,
-        name: header.name(),
-        state: if running {
-            TaskState::Running
-        } else {
-            TaskState::Waiting
-        },
-        owner: header.owner,
-        parent: header.parent,
-        location: header.location,
-    }
-}
+use crate::task::TaskInfo;
+use crate::task::current;
+use crate::task::listing::{infos, render, snapshot};
 
 /// The task being polled on this thread: asyncio's `asyncio.current_task()`.
 ///
@@ -41,9 +22,7 @@ pub(crate) fn info(header: &Header) -> TaskInfo {
 /// });
 /// ```
 pub fn current_task() -> Option<TaskInfo> {
-    // SAFETY: `running` is only set while that task is being polled, and its header outlives
-    // the poll.
-    current::running().map(|header| info(unsafe { header.as_ref() }))
+    current::with_running(snapshot)
 }
 
 /// Every live task of the loop running on this thread, oldest first: asyncio's
@@ -64,7 +43,7 @@ pub fn current_task() -> Option<TaskInfo> {
 /// });
 /// ```
 pub fn all_tasks() -> Vec<TaskInfo> {
-    EventLoop::with_current(infos).unwrap_or_default()
+    EventLoop::with_current(|lp| infos(|f| lp.for_each_task(f))).unwrap_or_default()
 }
 
 /// The live task tree of the loop running on this thread, as text: asyncio's
@@ -92,120 +71,6 @@ pub fn all_tasks() -> Vec<TaskInfo> {
 /// });
 /// ```
 pub fn dump_tasks() -> String {
-    EventLoop::with_current(render)
+    EventLoop::with_current(|lp| render(&infos(|f| lp.for_each_task(f))))
         .unwrap_or_else(|| "no tether event loop is running on this thread\n".to_owned())
-}
-
-/// Snapshots of every live task of `lp`, oldest first, with the running ones marked.
-pub(crate) fn infos(lp: &EventLoop) -> Vec<TaskInfo> {
-    let mut infos = Vec::new();
-    lp.for_each_task(|header| infos.push(info(header)));
-    infos.sort_by_key(|info| info.id);
-    // A task is running if it is being polled, or runs the group of a child being polled.
-    let by_id: HashMap<TaskId, usize> = infos.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
-    let mut next = infos.iter().position(|t| t.state == TaskState::Running);
-    while let Some(i) = next {
-        infos[i].state = TaskState::Running;
-        next = match infos[i].owner {
-            Owner::Group {
-                runner: Some(runner),
-                ..
-            } => by_id.get(&runner).copied(),
-            _ => None,
-        };
-    }
-    infos
-}
-
-/// The task tree of `lp` as text.
-pub(crate) fn render(lp: &EventLoop) -> String {
-    let infos = infos(lp);
-    let live: HashMap<TaskId, &TaskInfo> = infos.iter().map(|t| (t.id, t)).collect();
-    // runner -> group -> children
-    let mut groups: HashMap<TaskId, BTreeMap<GroupId, Vec<&TaskInfo>>> = HashMap::new();
-    let mut roots = Vec::new();
-    for task in &infos {
-        match task.owner {
-            Owner::Group {
-                group,
-                runner: Some(runner),
-            } if live.contains_key(&runner) => {
-                groups
-                    .entry(runner)
-                    .or_default()
-                    .entry(group)
-                    .or_default()
-                    .push(task);
-            }
-            _ => roots.push(task),
-        }
-    }
-    let mut out = String::new();
-    for root in roots {
-        line(&mut out, "", root, true);
-        render_groups(&mut out, "", root.id, &groups);
-    }
-    if out.is_empty() {
-        out.push_str("(no live tasks)\n");
-    }
-    out
-}
-
-fn render_groups(
-    out: &mut String,
-    prefix: &str,
-    runner: TaskId,
-    groups: &HashMap<TaskId, BTreeMap<GroupId, Vec<&TaskInfo>>>,
-) {
-    let Some(owned) = groups.get(&runner) else {
-        return;
-    };
-    let count = owned.len();
-    for (g, (group, children)) in owned.iter().enumerate() {
-        let last_group = g + 1 == count;
-        let _ = writeln!(
-            out,
-            "{prefix}{}group #{} ({} task{})",
-            if last_group {
-                "└── "
-            } else {
-                "├── "
-            },
-            group.as_u64(),
-            children.len(),
-            if children.len() == 1 { "" } else { "s" }
-        );
-        let inner = format!("{prefix}{}", if last_group { "    " } else { "│   " });
-        for (c, child) in children.iter().enumerate() {
-            let last = c + 1 == children.len();
-            let branch = format!("{inner}{}", if last { "└── " } else { "├── " });
-            line(out, &branch, child, false);
-            let below = format!("{inner}{}", if last { "    " } else { "│   " });
-            render_groups(out, &below, child.id, groups);
-        }
-    }
-}
-
-fn line(out: &mut String, prefix: &str, task: &TaskInfo, root: bool) {
-    let default_name = format!("Task-{}", task.id);
-    let name = if task.name == default_name {
-        default_name
-    } else {
-        format!("{} (Task-{})", task.name, task.id)
-    };
-    let state = match task.state {
-        TaskState::Running => "running",
-        _ => "waiting",
-    };
-    let owner = match (root, task.owner) {
-        (false, _) => "",
-        (true, Owner::Set) => ", owned by a TaskSet",
-        (true, Owner::Group { .. }) => ", owned by a group",
-        (true, _) => ", owned by its Task handle",
-    };
-    let _ = writeln!(
-        out,
-        "{prefix}{name} [{state}] created at {}{owner}",
-        task.location
-    );
 }

@@ -113,15 +113,24 @@
 //! assert_eq!(sums.iter().sum::<u64>(), (0..4000).sum::<u64>());
 //! ```
 //!
-//! ## Where this departs from DESIGN.md's suggestions
+//! ## Naming: `create_task` and `spawn`
+//!
+//! One rule, everywhere: **`create_task`** makes a task that stays on the loop that made it
+//! (its future may be `!Send`; group children made this way may borrow), and **`spawn`** makes
+//! a `Send` task that any worker may run. So [`create_task`] and [`spawn`],
+//! [`task::Builder::create_task`] and [`task::Builder::spawn`], [`TaskGroup::create_task`] and
+//! [`TaskGroup::spawn`] (a `'static + Send` child on any worker). On the single-threaded loop
+//! the two make the same kind of task; `spawn` only adds the `Send` bound.
+//!
+//! ## Where tether departs from the usual design, on purpose
 //!
 //! - [`NoRunningLoop`] is a unit struct (with `thiserror`), not an enum: it has exactly one
 //!   cause, and `Err(NoRunningLoop)` reads the same either way.
 //! - [`TaskError::Cancelled`] carries the optional cancellation message as a field, so its
 //!   pattern is `TaskError::Cancelled { .. }`.
-//! - The multi-threaded flavour adds [`spawn`] for `Send` tasks instead of giving `create_task`
+//! - The multi-threaded flavor adds [`spawn`] for `Send` tasks instead of giving `create_task`
 //!   a `Send` bound on workers: whether a future is `Send` is only known to the compiler, and
-//!   asyncio's `create_task` (which tether keeps for `!Send` tasks on every flavour) must not
+//!   asyncio's `create_task` (which tether keeps for `!Send` tasks on every flavor) must not
 //!   change meaning with the runtime's configuration. The calling thread is worker 0 and runs
 //!   the main future, which need not be `Send`.
 
@@ -136,8 +145,8 @@ mod gather;
 pub mod group;
 mod handle;
 mod introspect;
+mod loom_facade;
 mod owning;
-mod primitives;
 mod promise;
 pub mod queue;
 mod registry;
@@ -147,10 +156,10 @@ mod slab;
 pub mod sync;
 pub mod task;
 pub mod time;
+mod to_thread;
 mod wait;
 mod workers;
 
-pub use blocking::{BlockingError, to_thread};
 pub use gather::{gather, try_gather};
 pub use group::{CreateTaskError, GroupError, TaskFailure, TaskGroup, TaskHandle};
 pub use handle::{DumpError, Handle, LoopClosed, NoRunningLoop};
@@ -158,18 +167,24 @@ pub use introspect::{all_tasks, current_task, dump_tasks};
 pub use promise::{Promise, PromiseError, Resolver, Settled};
 pub use runtime::{Builder, Runtime, run};
 pub use set::TaskSet;
-pub use task::{CancelHandle, Panic, Task, TaskError, TaskId, create_task, yield_now};
+pub use task::{CancelHandle, Panic, Task, TaskError, TaskId, create_task, spawn, yield_now};
 pub use time::{Elapsed, sleep, sleep_until, timeout, timeout_at};
+pub use to_thread::{BlockingError, to_thread};
 pub use wait::{
     AsCompleted, ReturnWhen, Shield, Wait, Waitable, Waited, as_completed, shield, wait,
 };
-pub use workers::spawn;
 
 mod macros;
 
 pub use tether_macros::{main, owned, test};
 
-/// Paths used by the macros' expansions; not public API.
+/// Paths used by the macros' expansions, and read-outs for tether's own tests; not public API,
+/// and not covered by semver.
+///
+/// The read-outs stay here, hidden, rather than behind a cargo feature: the behaviour tests
+/// (`tests/`, `stress/`) are other packages of the workspace, and a feature they turned on
+/// would be unified into every build of `tether` in the workspace (examples and benches too),
+/// so it would gate nothing. What they expose is counts, no handle on the loop's internals.
 #[doc(hidden)]
 pub mod __private {
     pub use futures;
@@ -179,6 +194,9 @@ pub mod __private {
     pub mod owning {
         pub use crate::owning::*;
     }
+
+    /// How many children a group runs per poll (for the fairness test).
+    pub const GROUP_BATCH: usize = crate::group::BATCH;
 
     use crate::event_loop::EventLoop;
 

@@ -64,7 +64,7 @@ struct Inner<T, E> {
 
 impl<T, E> Inner<T, E> {
     fn lock(&self) -> MutexGuard<'_, State<T, E>> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::loom_facade::lock(&self.state)
     }
 
     /// Settles the promise unless it is settled already; gives `outcome` back if it was.

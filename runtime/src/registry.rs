@@ -3,6 +3,8 @@
 
 use std::sync::{Arc, RwLock, Weak};
 
+use crate::loom_facade::unpoison;
+
 pub(crate) struct Registry<T> {
     entries: RwLock<Vec<(u64, Weak<T>)>>,
 }
@@ -15,24 +17,16 @@ impl<T> Registry<T> {
     }
 
     pub(crate) fn insert(&self, id: u64, value: &Arc<T>) {
-        self.entries
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((id, Arc::downgrade(value)));
+        unpoison(self.entries.write()).push((id, Arc::downgrade(value)));
     }
 
     pub(crate) fn remove(&self, id: u64) {
-        self.entries
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(entry, _)| *entry != id);
+        unpoison(self.entries.write()).retain(|(entry, _)| *entry != id);
     }
 
     /// The entry `id`, if it is listed and still alive.
     pub(crate) fn get(&self, id: u64) -> Option<Arc<T>> {
-        self.entries
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
+        unpoison(self.entries.read())
             .iter()
             .find(|(entry, _)| *entry == id)
             .and_then(|(_, value)| value.upgrade())

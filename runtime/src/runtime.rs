@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use crate::event_loop::{Config, block_on};
+use crate::event_loop::{self, Config};
 
 /// The message of the panic raised by a runtime with both several workers and the virtual clock.
 const PAUSED_NEEDS_ONE_WORKER: &str = "start_paused (the virtual clock) needs the single-threaded loop: the clock may only jump when \
@@ -86,7 +86,12 @@ impl Runtime {
         );
         let mut config = self.config.clone();
         config.debug = config.debug.with_env();
-        block_on(config, future)
+        // The flavor: one loop on this thread, or several with work stealing.
+        if config.workers > 1 {
+            crate::workers::block_on(config, future)
+        } else {
+            event_loop::block_on(config, future)
+        }
     }
 }
 

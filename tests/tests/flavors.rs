@@ -1,4 +1,4 @@
-//! The same behaviour on both flavours: every scenario here runs once on the single-threaded
+//! The same behaviour on both flavors: every scenario here runs once on the single-threaded
 //! loop (`single::`) and once on a runtime of two workers (`two_workers::`).
 //!
 //! The scenarios use `tether::spawn` (which is `create_task` on the single-threaded loop and a
@@ -345,7 +345,7 @@ async fn a_lock_keeps_spawned_tasks_out_of_each_others_critical_sections() {
     assert_eq!(*counter.lock().unwrap(), 200);
 }
 
-/// Runs `main` on both flavours, outside any loop.
+/// Runs `main` on both flavors, outside any loop.
 fn both(main: impl Fn(tether::Runtime)) {
     main(tether::Runtime::builder().build());
     main(tether::Runtime::builder().workers(2).build());

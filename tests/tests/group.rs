@@ -531,7 +531,7 @@ async fn a_busy_group_does_not_starve_the_rest_of_the_loop() {
     let mut distinct = seen.into_inner();
     distinct.dedup();
     assert!(
-        distinct.len() >= 1000 / tether::group::BATCH,
+        distinct.len() >= 1000 / tether::__private::GROUP_BATCH,
         "1000 ready children ran in {} stretches between other tasks",
         distinct.len()
     );

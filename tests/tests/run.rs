@@ -41,6 +41,17 @@ fn create_task_outside_a_loop_panics_naming_the_fix() {
 }
 
 #[test]
+fn spawn_outside_a_loop_panics_naming_spawn() {
+    let err = catch_unwind(|| drop(tether::spawn(async {}))).unwrap_err();
+    let msg = err.downcast_ref::<String>().expect("a formatted message");
+    assert!(
+        msg.starts_with("tether::spawn was called outside a running event loop"),
+        "{msg}"
+    );
+    assert!(msg.contains("#[tether::main]"), "{msg}");
+}
+
+#[test]
 fn handle_try_current_outside_a_loop_is_no_running_loop() {
     assert_eq!(Handle::try_current().unwrap_err(), NoRunningLoop);
     let message = NoRunningLoop.to_string();

@@ -6,7 +6,7 @@
 //! it sees the flag, or the unpark comes after its look, and a thread's park token makes the park
 //! that follows return at once.
 
-use crate::primitives::{AtomicBool, Mutex, MutexGuard, Ordering, lock};
+use crate::loom_facade::{AtomicBool, Mutex, MutexGuard, Ordering, lock};
 
 pub(crate) struct Inbox<R, C> {
     state: Mutex<State<R, C>>,

@@ -8,6 +8,7 @@
 //! tasks too, between its own.
 
 mod inbox;
+mod worker;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -19,15 +20,18 @@ use std::task::Waker;
 use std::thread::{self, Thread};
 use std::time::Duration;
 
+use crate::blocking::BlockingPool;
 use crate::registry::Registry;
-use crate::task::error::contain_panic;
+use crate::task::current::{self, LoopHooks};
+use crate::task::error::{TaskError, contain_panic};
 use crate::task::header::Header;
+use crate::task::info::Owner;
+use crate::task::raw::{FreeSlot, RawTask, Runnable, Spawn, TaskSlots, create};
 use crate::task::table::TaskTable;
-use crate::task::{RawTask, Runnable, Spawn, spawn_supervised};
 use crate::time::clock::Clock;
 use crate::time::timers::Timers;
-use crate::workers::Slot;
 use inbox::Inbox;
+pub(crate) use worker::{IDLE_RECHECK, Worker};
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<EventLoop>>> = const { RefCell::new(None) };
@@ -76,17 +80,16 @@ fn push_to_current(id: u64, runnable: Runnable) -> Option<Runnable> {
 pub(crate) struct Shared {
     id: u64,
     /// The pool `to_thread` runs closures on.
-    blocking: Arc<crate::blocking::BlockingPool>,
+    blocking: Arc<BlockingPool>,
     inbox: Inbox<Runnable, Callback>,
     thread: Thread,
-    /// The multi-threaded runtime this loop is a worker of, if it is one: where work submitted
-    /// from other threads through a `Handle` goes, to be spread over the workers. Weak, since
-    /// the runtime holds this loop's `Shared`.
-    workers: Option<std::sync::Weak<crate::workers::Workers>>,
+    /// The id of the multi-threaded runtime this loop is a worker of (0: none): where work
+    /// submitted from other threads through a `Handle` goes, to be spread over the workers.
+    /// An id, not a reference, since the runtime holds this loop's `Shared`.
+    runtime: u64,
 }
 
-/// A function to run on the loop soon: asyncio's `call_soon` handle.
-pub(crate) type Callback = Box<dyn FnOnce() + Send>;
+pub(crate) use crate::task::callbacks::Callback;
 
 impl Shared {
     pub(crate) fn id(&self) -> u64 {
@@ -168,13 +171,13 @@ impl Shared {
         }
     }
 
-    pub(crate) fn blocking(&self) -> &Arc<crate::blocking::BlockingPool> {
+    pub(crate) fn blocking(&self) -> &Arc<BlockingPool> {
         &self.blocking
     }
 
-    /// The multi-threaded runtime this loop is a worker of, while it runs.
-    pub(crate) fn workers(&self) -> Option<Arc<crate::workers::Workers>> {
-        self.workers.as_ref().and_then(std::sync::Weak::upgrade)
+    /// The id of the multi-threaded runtime this loop is a worker of (0: none).
+    pub(crate) fn runtime(&self) -> u64 {
+        self.runtime
     }
 
     /// Wakes the loop's thread if it is parked (or makes its next park return at once).
@@ -189,7 +192,8 @@ pub(crate) struct Config {
     pub(crate) start_paused: bool,
     /// The bound of the blocking pool (`None`: the default).
     pub(crate) blocking_threads: Option<usize>,
-    /// How many worker threads: 0 or 1 is the single-threaded loop.
+    /// How many worker threads: 1 is the single-threaded loop, and so is 0, the value until
+    /// [`Builder::workers`](crate::Builder::workers) sets it (which refuses 0).
     pub(crate) workers: usize,
     pub(crate) debug: crate::debug::DebugConfig,
 }
@@ -209,7 +213,7 @@ pub(crate) struct EventLoop {
     /// Set once shutdown has run its last callbacks: later ones are refused.
     closing: Cell<bool>,
     /// This loop's place in a multi-threaded runtime, if it is a worker of one.
-    worker: Option<Slot>,
+    worker: Option<Box<dyn Worker>>,
 }
 
 /// The message of the panic raised by `run` inside a running loop.
@@ -217,23 +221,19 @@ pub(crate) const NESTED_RUN: &str = "tether::run cannot be called from inside a 
      await the future instead (or spawn it with tether::create_task)";
 
 impl EventLoop {
-    fn new(config: Config, worker: Option<Slot>) -> Rc<EventLoop> {
+    fn new(
+        config: Config,
+        worker: Option<Box<dyn Worker>>,
+        blocking: Arc<BlockingPool>,
+    ) -> Rc<EventLoop> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        let blocking = match &worker {
-            Some(slot) => slot.workers().blocking().clone(),
-            None => Arc::new(crate::blocking::BlockingPool::new(
-                config
-                    .blocking_threads
-                    .unwrap_or(crate::blocking::DEFAULT_THREADS),
-            )),
-        };
         let lp = Rc::new_cyclic(|me| EventLoop {
             shared: Arc::new(Shared {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 inbox: Inbox::new(),
                 thread: thread::current(),
                 blocking,
-                workers: worker.as_ref().map(|slot| Arc::downgrade(slot.workers())),
+                runtime: worker.as_ref().map_or(0, |worker| worker.runtime_id()),
             }),
             me: me.clone(),
             ready: RefCell::new(VecDeque::new()),
@@ -252,8 +252,8 @@ impl EventLoop {
     }
 
     /// This loop's place in a multi-threaded runtime, if it is a worker of one.
-    pub(crate) fn worker(&self) -> Option<&Slot> {
-        self.worker.as_ref()
+    pub(crate) fn worker(&self) -> Option<&dyn Worker> {
+        self.worker.as_deref()
     }
 
     /// Calls `f` with the loop running on this thread, if any.
@@ -291,65 +291,44 @@ impl EventLoop {
         future: F,
         mut spawn: Spawn,
     ) -> RawTask<F::Output> {
-        let key = self.tasks.borrow_mut().reserve();
-        let me = self.me.clone();
-        let on_end = move || {
-            if let Some(lp) = me.upgrade() {
-                lp.tasks.borrow_mut().remove(key);
-            }
-        };
         spawn.home = self.shared.id;
         // SAFETY: the runnable is only run on this thread, by this loop, and only dropped here or
         // (never, see `inject`) elsewhere; a future that is not `'static` is the caller's promise.
-        let (runnable, task) =
-            unsafe { spawn_supervised(future, &mut spawn, schedule, on_end, |_, outcome| outcome) };
-        self.tasks.borrow_mut().fill(key, task.metadata(), true);
-        if self.shutting_down.get() {
-            // Created by a destructor during shutdown: it never starts.
-            task.metadata().request_cancel(None);
-        }
-        crate::task::start(runnable, spawn.eager && !self.shutting_down.get());
-        task
+        unsafe { create(self, future, &mut spawn, schedule, |_, outcome| outcome) }
     }
 
-    /// Sets aside a key for listing a group child in the loop's table.
-    pub(crate) fn reserve_key(&self) -> usize {
+    /// Sets aside a slot of the loop's table, for a task listed here but owned elsewhere (a
+    /// group child), or adopted (see [`EventLoop::adopt`]).
+    pub(crate) fn reserve_slot(&self) -> usize {
         self.tasks.borrow_mut().reserve()
     }
 
     /// Takes a task submitted from another thread into the loop's table, as one it owns.
     /// Returns its key, and whether the loop is shutting down (then the task must not start).
     pub(crate) fn adopt(&self, header: &Header) -> (usize, bool) {
-        let key = {
-            let mut tasks = self.tasks.borrow_mut();
-            let key = tasks.reserve();
-            tasks.fill(key, header, true);
-            key
-        };
+        let key = self.reserve_slot();
+        self.fill_slot(key, header, true);
         (key, self.shutting_down.get())
     }
 
-    /// Lists a group child under a reserved key (for introspection; its group owns it, so the
-    /// loop does not cancel it). [`EventLoop::unregister`] it when its future ends.
-    pub(crate) fn fill_child(&self, key: usize, header: &Header) {
-        self.tasks.borrow_mut().fill(key, header, false);
+    /// Lists a task under a reserved key. `owned`: the loop cancels it at shutdown (a group
+    /// child is listed for introspection only: its group owns it). [`EventLoop::free_slot`] it
+    /// when its future ends.
+    pub(crate) fn fill_slot(&self, key: usize, header: &Header, owned: bool) {
+        self.tasks.borrow_mut().fill(key, header, owned);
     }
 
-    pub(crate) fn unregister(&self, key: usize) {
-        self.tasks.borrow_mut().remove(key);
+    pub(crate) fn free_slot(&self, key: usize) {
+        self.tasks.borrow_mut().free(key);
     }
 
     /// Calls `f` with every live task's header: this loop's, and on a worker, the runtime's
     /// `Send` tasks.
     pub(crate) fn for_each_task(&self, mut f: impl FnMut(&Header)) {
         self.tasks.borrow().headers().for_each(&mut f);
-        if let Some(slot) = &self.worker {
-            slot.workers().for_each_task(&mut f);
+        if let Some(worker) = &self.worker {
+            worker.for_each_task(&mut f);
         }
-    }
-
-    pub(crate) fn debug(&self) -> &crate::debug::DebugConfig {
-        &self.debug
     }
 
     /// Runs the loop until `done` says so (it is asked after each batch).
@@ -362,8 +341,8 @@ impl EventLoop {
             // after the timers and injected wake-ups that came due meanwhile (asyncio's order).
             let batch = self.ready.borrow().len();
             self.run_ready(batch);
-            if let Some(slot) = &self.worker {
-                slot.run_batch();
+            if let Some(worker) = &self.worker {
+                worker.run_batch();
             }
             if done() {
                 return;
@@ -426,21 +405,21 @@ impl EventLoop {
         if self.shared.inbox.has_pending() {
             return;
         }
-        if let Some(slot) = &self.worker {
-            if !slot.announce_sleep() {
+        if let Some(worker) = &self.worker {
+            if !worker.announce_sleep() {
                 return;
             }
         }
         self.park_until_timer();
-        if let Some(slot) = &self.worker {
-            slot.woke();
+        if let Some(worker) = &self.worker {
+            worker.woke();
         }
     }
 
     fn park_until_timer(&self) {
         let next = self.timers.borrow().next_deadline();
         match next {
-            None if self.worker.is_some() => thread::park_timeout(crate::workers::IDLE_RECHECK),
+            None if self.worker.is_some() => thread::park_timeout(IDLE_RECHECK),
             None => thread::park(),
             Some(deadline) if self.clock.is_paused() => self.clock.advance_to(deadline),
             Some(deadline) => {
@@ -448,7 +427,7 @@ impl EventLoop {
                 if deadline > now {
                     let mut timeout = deadline - now;
                     if self.worker.is_some() {
-                        timeout = timeout.min(crate::workers::IDLE_RECHECK);
+                        timeout = timeout.min(IDLE_RECHECK);
                     }
                     thread::park_timeout(timeout);
                 }
@@ -462,14 +441,15 @@ impl EventLoop {
     fn shutdown(&self) {
         self.shutting_down.set(true);
         if self.debug.enabled && self.tasks.borrow().owned_len() > 0 {
-            crate::debug::report_unfinished(self);
+            let infos = crate::task::listing::infos(|f| self.for_each_task(f));
+            crate::debug::report_unfinished(&self.debug, &infos);
         }
         loop {
             self.tasks.borrow().cancel_owned();
             self.take_injected();
             self.run_ready(usize::MAX);
-            if let Some(slot) = &self.worker {
-                slot.drain();
+            if let Some(worker) = &self.worker {
+                worker.drain();
             }
             // Done callbacks of the tasks just cancelled still run, once.
             while !self.soon.borrow().is_empty() {
@@ -501,10 +481,7 @@ impl EventLoop {
     /// How many top-level tasks are alive (their futures not yet dropped): this loop's, and on
     /// a worker, the runtime's `Send` tasks.
     pub(crate) fn live_tasks(&self) -> usize {
-        let send = self
-            .worker
-            .as_ref()
-            .map_or(0, |slot| slot.workers().live_tasks());
+        let send = self.worker.as_ref().map_or(0, |worker| worker.live_tasks());
         self.tasks.borrow().owned_len() + send
     }
 
@@ -514,7 +491,7 @@ impl EventLoop {
         let Some(shared) = self
             .worker
             .as_ref()
-            .and_then(|slot| slot.workers().loop_by_id(loop_id))
+            .and_then(|worker| worker.loop_by_id(loop_id))
         else {
             // Another runtime's timer: it fires once, harmlessly, when due.
             return;
@@ -530,6 +507,36 @@ impl EventLoop {
     /// How many timers are armed.
     pub(crate) fn armed_timers(&self) -> usize {
         self.timers.borrow().len()
+    }
+}
+
+// The loop owns the tasks it creates: they take its table's slots.
+impl TaskSlots for EventLoop {
+    type Freer = Weak<EventLoop>;
+
+    fn reserve(&self) -> usize {
+        self.reserve_slot()
+    }
+
+    fn fill(&self, key: usize, header: &Header) {
+        self.fill_slot(key, header, true);
+    }
+
+    fn refuses(&self) -> bool {
+        // Created by a destructor during shutdown: it never starts.
+        self.shutting_down.get()
+    }
+
+    fn freer(&self) -> Weak<EventLoop> {
+        self.me.clone()
+    }
+}
+
+impl FreeSlot for Weak<EventLoop> {
+    fn free(self, key: usize) {
+        if let Some(lp) = self.upgrade() {
+            lp.free_slot(key);
+        }
     }
 }
 
@@ -549,17 +556,25 @@ fn run_callback(callback: Callback) {
     contain_panic(|| "a callback".to_owned(), callback);
 }
 
-/// Runs `future` to completion on a new loop on this thread (or a new multi-threaded runtime,
-/// as `config` says), then shuts the loop down.
+/// Panics with [`NESTED_RUN`] if a loop runs on this thread.
 #[track_caller]
-pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
+pub(crate) fn refuse_nested_run() {
     if EventLoop::is_running_here() {
         panic!("{NESTED_RUN}");
     }
-    if config.workers > 1 {
-        return crate::workers::block_on(config, future);
-    }
-    let lp = EventLoop::new(config, None);
+}
+
+/// Runs `future` to completion on a new single-threaded loop on this thread, then shuts the
+/// loop down.
+#[track_caller]
+pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
+    refuse_nested_run();
+    let blocking = Arc::new(BlockingPool::new(
+        config
+            .blocking_threads
+            .unwrap_or(crate::blocking::DEFAULT_THREADS),
+    ));
+    let lp = EventLoop::new(config, None, blocking);
     main_output(run_main(&lp, std::panic::Location::caller(), future))
 }
 
@@ -568,19 +583,20 @@ pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
 /// have been told to stop.
 pub(crate) fn block_on_worker<F: Future>(
     config: Config,
-    slot: Slot,
+    worker: Box<dyn Worker>,
+    blocking: Arc<BlockingPool>,
     location: &'static std::panic::Location<'static>,
     future: F,
-) -> Result<F::Output, crate::TaskError> {
-    let lp = EventLoop::new(config, Some(slot));
+) -> Result<F::Output, TaskError> {
+    let lp = EventLoop::new(config, Some(worker), blocking);
     run_main(&lp, location, future)
 }
 
 /// Runs one of the other workers of a multi-threaded runtime until the runtime stops.
-pub(crate) fn run_worker(config: Config, slot: Slot) {
-    let lp = EventLoop::new(config, Some(slot));
+pub(crate) fn run_worker(config: Config, worker: Box<dyn Worker>, blocking: Arc<BlockingPool>) {
+    let lp = EventLoop::new(config, Some(worker), blocking);
     let guard = Enter::new(lp.clone());
-    lp.run_until(|| lp.worker.as_ref().is_some_and(Slot::is_stopped));
+    lp.run_until(|| lp.worker.as_ref().is_some_and(|worker| worker.is_stopped()));
     lp.shutdown();
     drop(guard);
 }
@@ -589,34 +605,60 @@ fn run_main<F: Future>(
     lp: &Rc<EventLoop>,
     location: &'static std::panic::Location<'static>,
     future: F,
-) -> Result<F::Output, crate::TaskError> {
+) -> Result<F::Output, TaskError> {
     let guard = Enter::new(lp.clone());
     // SAFETY: `future` may borrow from the caller. The loop is shut down before this function
     // returns, by `shutdown` below or, if anything unwinds, by `Enter::drop`; shutdown drops the
     // future of every task in the table, this one included.
-    let mut main = crate::Task::from_raw(unsafe {
-        lp.spawn(future, Spawn::new(crate::task::Owner::Handle, location))
-    });
+    let main = MainTask(Some(unsafe {
+        lp.spawn(future, Spawn::new(Owner::Handle, location))
+    }));
     lp.run_until(|| main.is_finished());
-    if let Some(slot) = &lp.worker {
+    if let Some(worker) = &lp.worker {
         // The `Send` tasks go first, while every worker still runs (see `workers`).
-        slot.workers().begin_shutdown();
-        lp.run_until(|| slot.workers().live_tasks() == 0);
+        worker.begin_shutdown();
+        lp.run_until(|| worker.live_tasks() == 0);
     }
     lp.shutdown();
-    if let Some(slot) = &lp.worker {
-        slot.workers().stop();
+    if let Some(worker) = &lp.worker {
+        worker.stop();
     }
     drop(guard);
-    futures::FutureExt::now_or_never(&mut main)
-        .expect("the main task has finished: run_until returned")
+    main.output()
+}
+
+/// The main task of `run`, owned as a `Task` owns its task: dropped (when something unwinds),
+/// it cancels the task through tether's own path.
+struct MainTask<T>(Option<RawTask<T>>);
+
+impl<T> MainTask<T> {
+    fn is_finished(&self) -> bool {
+        self.0.as_ref().is_some_and(|raw| raw.is_finished())
+    }
+
+    /// The outcome of the finished main task.
+    fn output(mut self) -> Result<T, TaskError> {
+        let raw = self.0.take().expect("the main task is taken once");
+        futures::FutureExt::now_or_never(raw)
+            .expect("the main task has finished: run_until returned")
+            .map(crate::task::raw::Contained::into_inner)
+    }
+}
+
+impl<T> Drop for MainTask<T> {
+    fn drop(&mut self) {
+        if let Some(raw) = self.0.take() {
+            raw.metadata().request_cancel(None);
+            raw.detach();
+        }
+    }
 }
 
 /// The value of `run`: the main task's output, or its panic resumed.
-pub(crate) fn main_output<T>(output: Result<T, crate::TaskError>) -> T {
+pub(crate) fn main_output<T>(output: Result<T, TaskError>) -> T {
     match output {
         Ok(value) => value,
-        Err(crate::TaskError::Panicked(panic)) => panic.resume(),
+        Err(TaskError::Panicked(panic)) => panic.resume(),
         Err(error) => panic!("the main task of tether::run ended without a value: {error}"),
     }
 }
@@ -629,10 +671,14 @@ struct Enter {
 impl Enter {
     fn new(lp: Rc<EventLoop>) -> Enter {
         CURRENT.with(|c| *c.borrow_mut() = Some(lp.clone()));
-        if let Some(slot) = &lp.worker {
-            slot.enter(&lp.shared);
+        if let Some(worker) = &lp.worker {
+            worker.enter(&lp.shared);
         }
-        crate::task::current::set_slow_poll(lp.debug.slow_poll());
+        current::install(Some(LoopHooks {
+            slow_poll: lp.debug.slow_poll(),
+            report_slow_poll,
+            call_soon,
+        }));
         Enter { lp }
     }
 }
@@ -644,10 +690,24 @@ impl Drop for Enter {
             // the borrowed data of `block_on`'s caller can go away.
             self.lp.shutdown();
         }
-        crate::task::current::set_slow_poll(None);
-        if let Some(slot) = &self.lp.worker {
-            slot.exit();
+        current::install(None);
+        if let Some(worker) = &self.lp.worker {
+            worker.exit();
         }
         let _ = CURRENT.try_with(|c| c.borrow_mut().take());
     }
+}
+
+/// The task core's slow-poll hook: reports to the running loop's debug output.
+fn report_slow_poll(header: &Header, took: Duration, threshold: Duration) {
+    EventLoop::with_current(|lp| {
+        crate::debug::report_slow_poll(&lp.debug, header, took, threshold)
+    });
+}
+
+/// The task core's `call_soon` hook: the running loop's `call_soon`.
+fn call_soon(callback: Callback) -> Result<(), Callback> {
+    let mut callback = Some(callback);
+    EventLoop::with_current(|lp| lp.shared.call_soon(callback.take().expect("taken once")))
+        .unwrap_or_else(|| Err(callback.take().expect("no loop: not taken")))
 }

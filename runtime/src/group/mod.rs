@@ -127,7 +127,7 @@
 //!
 //! # Fairness
 //!
-//! Each poll of the scope runs at most [`BATCH`] children, then yields to the event loop if more
+//! Each poll of the scope runs at most 128 children, then yields to the event loop if more
 //! are ready, so one busy group cannot starve the rest of the loop.
 
 mod error;
@@ -151,14 +151,13 @@ pub use handle::TaskHandle;
 
 use crate::event_loop::EventLoop;
 use crate::task::header::Header;
+use crate::task::raw::{FreeSlot, Spawn, TaskSlots, create, running_id};
 use crate::task::table::TaskTable;
-use crate::task::{
-    Builder, GroupId, Owner, Panic, Spawn, Task, TaskError, TaskId, running_id, spawn_supervised,
-};
+use crate::task::{Builder, GroupId, Owner, Panic, Task, TaskError, TaskId};
 use queue::GroupQueue;
 
 /// How many children a group runs per poll before it lets the event loop run other tasks.
-pub const BATCH: usize = 128;
+pub(crate) const BATCH: usize = 128;
 
 /// The name a failure of the group's body is reported under.
 const BODY: &str = "body";
@@ -729,47 +728,34 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
             runner: self.runner,
         };
         let mut spawn: Spawn = builder.into_spawn(owner, location);
-        let key = self.children.borrow_mut().reserve();
-        // Listed for introspection, and taken off the list when it ends: in the loop's table,
-        // or for a `Sendable` group on a worker, in the runtime's shared table (its children
-        // move between threads with it, and a loop's table is only for the loop's thread).
-        let listing = Listing::new(M::CHECKED);
-        let unlist = listing.clone();
-        let on_end = move || {
-            self.children.borrow_mut().remove(key);
-            if let Some(listing) = unlist {
-                listing.remove();
-            }
+        let slots = ChildSlots {
+            group: self,
+            // Listed for introspection, and taken off the list when it ends: in the loop's
+            // table, or for a `Sendable` group on a worker, in the runtime's shared table (its
+            // children move between threads with it, and a loop's table is only for the loop's
+            // thread).
+            listing: Listing::new(M::CHECKED),
+            quiet,
         };
         let queue = self.queue.clone();
-        // SAFETY: (the argument is in the module docs) the future, `on_end` and `finish` borrow
-        // for `'scope`, and they are dropped before the scope's future finishes dropping
-        // (`Teardown`) or never (a leaked scope leaks its queue and table, which keep them). The
-        // runnable only ever goes to this group's queue, which only the scope future runs and
-        // drains, on the thread polling it. Unless the group is `Sendable`, the scope future is
-        // not `Send`, so a `!Send` future stays on its thread; a `Sendable` group's children are
-        // `Send` (with `Send` outputs), and `on_end` and `finish` hold only `&self`, which is
-        // `Sync` then, and `Send` data (a `Listing`). The schedule function owns an `Arc` of the queue, so wakers may
-        // outlive the group.
-        let (runnable, raw) = unsafe {
-            spawn_supervised(
+        // SAFETY: (the argument is in the module docs) the future, the freer (`ChildSlots`) and
+        // `finish` borrow for `'scope`, and they are dropped before the scope's future finishes
+        // dropping (`Teardown`) or never (a leaked scope leaks its queue and table, which keep
+        // them). The runnable only ever goes to this group's queue, which only the scope future
+        // runs and drains, on the thread polling it. Unless the group is `Sendable`, the scope
+        // future is not `Send`, so a `!Send` future stays on its thread; a `Sendable` group's
+        // children are `Send` (with `Send` outputs), and the freer and `finish` hold only
+        // `&self`, which is `Sync` then, and `Send` data (a `Listing`). The schedule function
+        // owns an `Arc` of the queue, so wakers may outlive the group.
+        let raw = unsafe {
+            create(
+                &slots,
                 future,
                 &mut spawn,
                 move |runnable| queue.push(runnable),
-                on_end,
                 finish,
             )
         };
-        self.children.borrow_mut().fill(key, raw.metadata(), true);
-        if let Some(listing) = listing {
-            listing.fill(raw.metadata());
-        }
-        if quiet {
-            // Asked for by a destructor during clean-up: the task never runs; the clean-up
-            // drops it with the rest.
-            raw.metadata().request_cancel(None);
-        }
-        crate::task::start(runnable, spawn.eager && !quiet);
         Ok(TaskHandle::new(Task::from_raw(raw)))
     }
 
@@ -1202,6 +1188,49 @@ impl<'scope, 'env, E: Send + 'scope> TaskGroup<'scope, 'env, Sendable<Fallible<E
     }
 }
 
+/// The slot a new child takes: in its group's table, and listed on the loop (or the runtime)
+/// for introspection.
+struct ChildSlots<'scope, 'env, M: Mode> {
+    group: &'scope TaskGroup<'scope, 'env, M>,
+    listing: Option<Listing>,
+    /// Asked for by a destructor during clean-up: the task never runs; the clean-up drops it
+    /// with the rest.
+    quiet: bool,
+}
+
+impl<'scope, 'env, M: Mode> TaskSlots for ChildSlots<'scope, 'env, M> {
+    type Freer = (&'scope TaskGroup<'scope, 'env, M>, Option<Listing>);
+
+    fn reserve(&self) -> usize {
+        self.group.children.borrow_mut().reserve()
+    }
+
+    fn fill(&self, key: usize, header: &Header) {
+        self.group.children.borrow_mut().fill(key, header, true);
+        if let Some(listing) = &self.listing {
+            listing.fill(header);
+        }
+    }
+
+    fn refuses(&self) -> bool {
+        self.quiet
+    }
+
+    fn freer(&self) -> Self::Freer {
+        (self.group, self.listing.clone())
+    }
+}
+
+impl<M: Mode> FreeSlot for (&TaskGroup<'_, '_, M>, Option<Listing>) {
+    fn free(self, key: usize) {
+        let (group, listing) = self;
+        group.children.borrow_mut().free(key);
+        if let Some(listing) = listing {
+            listing.remove();
+        }
+    }
+}
+
 impl<M: Mode> fmt::Debug for TaskGroup<'_, '_, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.check_owner();
@@ -1231,15 +1260,15 @@ enum Listing {
 impl Listing {
     /// Reserves an entry on the running loop (`None` outside one).
     fn new(moves_between_threads: bool) -> Option<Listing> {
-        EventLoop::with_current(|lp| match lp.worker() {
-            Some(slot) if moves_between_threads => {
-                let workers = slot.workers().clone();
-                let key = workers.reserve_child();
+        EventLoop::with_current(|lp| match crate::workers::of_loop(lp) {
+            Some(workers) if moves_between_threads => {
+                let workers = workers.clone();
+                let key = workers.reserve_slot();
                 Listing::Workers { workers, key }
             }
             _ => Listing::Loop {
                 id: lp.id(),
-                key: lp.reserve_key(),
+                key: lp.reserve_slot(),
             },
         })
     }
@@ -1249,11 +1278,11 @@ impl Listing {
             Listing::Loop { id, key } => {
                 EventLoop::with_current(|lp| {
                     if lp.id() == *id {
-                        lp.fill_child(*key, header);
+                        lp.fill_slot(*key, header, false);
                     }
                 });
             }
-            Listing::Workers { workers, key } => workers.fill_child(*key, header),
+            Listing::Workers { workers, key } => workers.fill_slot(*key, header, false),
         }
     }
 
@@ -1264,11 +1293,11 @@ impl Listing {
                 // there is no table left to clean.)
                 EventLoop::with_current(|lp| {
                     if lp.id() == id {
-                        lp.unregister(key);
+                        lp.free_slot(key);
                     }
                 });
             }
-            Listing::Workers { workers, key } => workers.remove_child(key),
+            Listing::Workers { workers, key } => workers.free_slot(key),
         }
     }
 }

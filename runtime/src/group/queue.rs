@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use futures::task::AtomicWaker;
 
-use crate::task::Runnable;
+use crate::task::raw::Runnable;
 
 /// The ready queue of one group's children: their schedule function pushes here (from any
 /// thread), and only the group's own future pops and runs what is here.
@@ -45,6 +45,6 @@ impl GroupQueue {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Runnable>> {
-        self.runnables.lock().unwrap_or_else(|p| p.into_inner())
+        crate::loom_facade::lock(&self.runnables)
     }
 }

@@ -28,7 +28,10 @@ use std::task::{Context, Poll};
 use super::queue::GroupQueue;
 use super::{CreateTaskError, Fallible, Mode, Plain, Sendable, TaskFailure, TaskGroup, TaskHandle};
 use crate::task::error::OwnerFailure;
-use crate::task::{Builder, CancelHandle, Owner, Panic, Task, TaskId, current, running_id};
+use crate::task::header::Header;
+use crate::task::raw::running_id;
+use crate::task::supervise::drop_in_place;
+use crate::task::{Builder, CancelHandle, Owner, Panic, Task, TaskId, current};
 
 /// What a group shares with its spread children.
 pub(crate) struct Spread<E> {
@@ -64,7 +67,7 @@ impl<E> Spread<E> {
     }
 
     fn lock(&self) -> MutexGuard<'_, State<E>> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::loom_facade::lock(&self.state)
     }
 
     /// A key for a child about to be made.
@@ -171,17 +174,7 @@ struct SpreadFuture<F: Future, T, E> {
 
 /// The name of the task being polled (or dropped) on this thread.
 fn running_name() -> Option<String> {
-    // SAFETY: `running` is only set while that task is being polled or dropped, and its header
-    // (in the task's allocation) outlives that.
-    current::running().map(|header| unsafe { header.as_ref() }.name())
-}
-
-/// Drops the future in place, catching a panic from its destructors.
-fn drop_future<F>(slot: &mut Option<F>) -> Option<Panic> {
-    // Assigning drops the old value where it lies, as the pinning contract of `slot` requires.
-    catch_unwind(AssertUnwindSafe(|| *slot = None))
-        .err()
-        .map(Panic::new)
+    current::with_running(Header::name)
 }
 
 impl<F: Future, T, E> SpreadFuture<F, T, E> {
@@ -200,7 +193,7 @@ impl<F: Future, T, E> Future for SpreadFuture<F, T, E> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         // SAFETY: only `future` is pinned structurally: it is never moved out of `self`, only
-        // pinned in place below and dropped in place (`drop_future` assigns `None` over it). The
+        // pinned in place below and dropped in place (`drop_in_place` assigns `None` over it). The
         // other fields are never pinned.
         let this = unsafe { self.get_unchecked_mut() };
         if this.id.is_none() {
@@ -210,10 +203,7 @@ impl<F: Future, T, E> Future for SpreadFuture<F, T, E> {
             // The group is cancelling, and its request may not have reached this task yet (it
             // was being created): make it now. It wakes this task, whose wrapper then drops
             // this future without polling it again.
-            if let Some(header) = current::running() {
-                // SAFETY: as in `running_name`: the header of the task being polled, which is
-                // this one, lives as long as this poll.
-                unsafe { header.as_ref() }.request_cancel(None);
+            if current::with_running(|header| header.request_cancel(None)).is_some() {
                 return Poll::Pending;
             }
         }
@@ -226,7 +216,7 @@ impl<F: Future, T, E> Future for SpreadFuture<F, T, E> {
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => {
-                if let Some(panic) = drop_future(&mut this.future) {
+                if let Some(panic) = drop_in_place(&mut this.future) {
                     this.raise(panic);
                 }
                 match (this.settle)(output) {
@@ -244,7 +234,7 @@ impl<F: Future, T, E> Future for SpreadFuture<F, T, E> {
             Err(payload) => {
                 // A second panic, from the destructors of the future that panicked, is dropped
                 // in favour of the first, as for any task.
-                let _ = drop_future(&mut this.future);
+                let _ = drop_in_place(&mut this.future);
                 this.raise(Panic::new(payload))
             }
         }
@@ -258,7 +248,7 @@ impl<F: Future, T, E> Drop for SpreadFuture<F, T, E> {
         if self.future.is_none() {
             return;
         }
-        let Some(panic) = drop_future(&mut self.future) else {
+        let Some(panic) = drop_in_place(&mut self.future) else {
             return;
         };
         let id = self.id.or_else(|| self.spread.id_of(self.key));
@@ -322,7 +312,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         };
         let mut spawn = builder.into_spawn(owner, location);
         spawn.eager &= !quiet;
-        let task = crate::workers::spawn::spawn_send(wrapped, spawn);
+        let task = crate::task::spawn_send(wrapped, spawn);
         spread.start(key, &task);
         Ok(TaskHandle::new(task))
     }

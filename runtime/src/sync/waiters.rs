@@ -18,7 +18,7 @@
 //! granting and cancelling are all O(1). A slot is freed only by the future that owns its key,
 //! so a key never outlives its slot and never names somebody else's.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::task::{Poll, Waker};
 
 /// "No slot": the end of the list, or of the free list.
@@ -230,11 +230,7 @@ impl<G> WaitList<G> {
 
 /// Locks a primitive's state. The state is kept consistent at every point where user code
 /// could panic, so a poisoned mutex is simply used again.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+pub(crate) use crate::loom_facade::lock;
 
 /// One poll of a waiter queued in `list(state)`: the "wait your turn" every primitive shares.
 ///

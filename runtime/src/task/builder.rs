@@ -1,7 +1,8 @@
 use std::future::Future;
 use std::panic::Location;
 
-use super::{Owner, Spawn, Task, spawn_task};
+use super::raw::Spawn;
+use super::{Owner, Task, spawn_task};
 use crate::context::Context;
 
 /// Configures a task before it starts: asyncio's `create_task(coro, name=..., context=...)` and
@@ -109,9 +110,6 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        crate::workers::spawn::spawn_send(
-            future,
-            self.into_spawn(Owner::Handle, Location::caller()),
-        )
+        super::spawn_send(future, self.into_spawn(Owner::Handle, Location::caller()))
     }
 }

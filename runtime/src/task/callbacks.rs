@@ -3,6 +3,9 @@
 use super::error::contain_panic;
 use super::info::TaskDone;
 
+/// A function to run on the loop soon: asyncio's `call_soon` handle.
+pub(crate) type Callback = Box<dyn FnOnce() + Send>;
+
 /// A done callback. `Send`: a task's handle may live on another thread than its loop.
 pub(crate) type DoneCallback = Box<dyn FnOnce(&TaskDone) + Send>;
 

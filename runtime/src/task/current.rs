@@ -1,9 +1,11 @@
-//! What runs on this thread right now: the task being polled, and debug-mode timing.
+//! What runs on this thread right now: the task being polled, debug-mode timing, and the hooks
+//! of the loop running here (the task core calls the loop only through them).
 
 use std::cell::Cell;
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
+use super::callbacks::Callback;
 use super::header::Header;
 use crate::context::{Context, swap_current};
 
@@ -15,6 +17,20 @@ struct Running {
     /// Time spent in polls nested inside the current one (group children run inside their
     /// group's task), so that a slow child is blamed once, not again in its parent.
     nested: Cell<Duration>,
+    /// The hooks of the loop running on this thread (`None`: no loop runs here).
+    hooks: Cell<Option<LoopHooks>>,
+}
+
+/// What the task core needs from the loop running on its thread, installed by the loop while it
+/// runs (`install`): the core knows nothing of the loop beyond these.
+#[derive(Clone, Copy)]
+pub(crate) struct LoopHooks {
+    /// Debug mode: report polls longer than this (`None`: off).
+    pub(crate) slow_poll: Option<Duration>,
+    /// Reports a poll of a task that took the first duration, over the threshold, the second.
+    pub(crate) report_slow_poll: fn(&Header, Duration, Duration),
+    /// Runs a callback on the loop soon; gives it back if the loop has closed.
+    pub(crate) call_soon: fn(Callback) -> Result<(), Callback>,
 }
 
 thread_local! {
@@ -23,6 +39,7 @@ thread_local! {
             task: Cell::new(None),
             slow_poll: Cell::new(None),
             nested: Cell::new(Duration::ZERO),
+            hooks: Cell::new(None),
         }
     };
 }
@@ -35,9 +52,32 @@ pub(crate) fn running() -> Option<NonNull<Header>> {
     RUNNING.try_with(|r| r.task.get()).ok().flatten()
 }
 
-/// Sets debug mode's slow-poll threshold for this thread (`None`: off).
-pub(crate) fn set_slow_poll(threshold: Option<Duration>) {
-    let _ = RUNNING.try_with(|r| r.slow_poll.set(threshold));
+/// Calls `f` with the header of the task being polled (or dropped) on this thread, if any.
+pub(crate) fn with_running<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
+    // SAFETY: `running` is only set while that task is being polled or dropped, and its header
+    // (in the task's allocation) outlives that; `f` cannot keep the reference beyond this call.
+    running().map(|header| f(unsafe { header.as_ref() }))
+}
+
+/// Installs the hooks of the loop that runs on this thread from now on (`None`: it stopped).
+pub(crate) fn install(hooks: Option<LoopHooks>) {
+    let _ = RUNNING.try_with(|r| {
+        r.slow_poll.set(hooks.and_then(|hooks| hooks.slow_poll));
+        r.hooks.set(hooks);
+    });
+}
+
+/// Runs `callback` on the loop running on this thread soon, or here and now when no loop runs
+/// here (or the loop has closed).
+pub(crate) fn run_soon(callback: Callback) {
+    let hooks = RUNNING.try_with(|r| r.hooks.get()).ok().flatten();
+    let refused = match hooks {
+        Some(hooks) => (hooks.call_soon)(callback).err(),
+        None => Some(callback),
+    };
+    if let Some(callback) = refused {
+        callback();
+    }
 }
 
 /// Marks a task as running and puts its context in place, for one poll or drop.
@@ -89,7 +129,10 @@ impl Drop for Entered<'_> {
             .ok()
             .flatten();
         if let Some((took, threshold)) = slow {
-            crate::debug::report_slow_poll(self.header, took, threshold);
+            let hooks = RUNNING.try_with(|r| r.hooks.get()).ok().flatten();
+            if let Some(hooks) = hooks {
+                (hooks.report_slow_poll)(self.header, took, threshold);
+            }
         }
     }
 }

@@ -123,11 +123,7 @@ impl Panic {
     /// Takes the original payload, for [`std::panic::resume_unwind`]. Returns `None` if it was
     /// already taken (by this value or a clone of it).
     pub fn take_payload(&self) -> Option<Box<dyn Any + Send>> {
-        self.inner
-            .payload
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .take()
+        crate::loom_facade::lock(&self.inner.payload).take()
     }
 
     /// Re-raises the panic on the current thread with its original payload when it is still

@@ -5,12 +5,13 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::num::NonZeroU64;
 use std::ptr;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use super::callbacks::{Callbacks, DoneCallback};
 use super::info::{Outcome, Owner};
+use crate::loom_facade::lock;
 
 /// A task's identity, unique for the life of the process.
 ///
@@ -86,7 +87,9 @@ pub(crate) struct Header {
     /// Where the task was created.
     pub(crate) location: &'static std::panic::Location<'static>,
     /// The id of the loop (or multi-threaded runtime) whose queue the task's schedule function
-    /// pushes onto; 0 for tasks scheduled otherwise (group children). Schedule functions find
+    /// pushes onto; 0 for tasks whose schedule function captures its queue instead (group
+    /// children: their group's queue; tasks submitted through a `Handle`: their loop's shared
+    /// part). Schedule functions find
     /// their queue through it instead of capturing a reference: async-task clones and drops a
     /// task's waker around every call of a schedule function that captures anything.
     pub(crate) home: u64,
@@ -371,10 +374,6 @@ impl Header {
         self.extras()
             .map_or(0, |extras| lock(extras).callbacks.remove(key))
     }
-}
-
-fn lock(extras: &Mutex<Extras>) -> MutexGuard<'_, Extras> {
-    extras.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Drop for Header {

@@ -1,12 +1,15 @@
 //! Tasks: `create_task`, the owning [`Task`] handle, and what they are made of.
 
 mod builder;
-mod callbacks;
+pub(crate) mod callbacks;
 mod cancel_handle;
 pub(crate) mod current;
 pub(crate) mod error;
 pub(crate) mod header;
-mod info;
+pub(crate) mod info;
+pub(crate) mod listing;
+pub(crate) mod raw;
+mod spawn;
 pub(crate) mod supervise;
 pub(crate) mod table;
 mod yield_now;
@@ -15,7 +18,6 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures::task::AtomicWaker;
@@ -25,41 +27,14 @@ pub use cancel_handle::CancelHandle;
 pub use error::{Panic, TaskError};
 pub use header::TaskId;
 pub use info::{GroupId, Outcome, Owner, TaskDone, TaskInfo, TaskState};
+pub use spawn::spawn;
+pub(crate) use spawn::spawn_send;
 pub use yield_now::{YieldNow, yield_now};
 
 use crate::event_loop::EventLoop;
 use callbacks::Callbacks;
-use header::{Header, Origin};
-
-/// The scheduler's view of a task.
-pub(crate) type Runnable = async_task::Runnable<Header>;
-
-/// The async-task handle of a task run under `supervise`.
-pub(crate) type RawTask<T> = async_task::Task<Result<Contained<T>, TaskError>, Header>;
-
-/// A task's output while it waits in the task's allocation for its owner.
-///
-/// If nobody claims it (a detached group child, a background set), async-task drops it, under a
-/// guard that aborts the process on a panic. This wrapper runs the output's destructor itself,
-/// and reports a panic from it instead of letting it reach that guard.
-pub(crate) struct Contained<T>(Option<T>);
-
-impl<T> Contained<T> {
-    fn into_inner(mut self) -> T {
-        self.0.take().expect("an output is claimed once")
-    }
-}
-
-impl<T> Drop for Contained<T> {
-    fn drop(&mut self) {
-        if let Some(output) = self.0.take() {
-            error::contain_panic(
-                || "dropping the unclaimed output of a task".to_owned(),
-                || drop(output),
-            );
-        }
-    }
-}
+use header::Header;
+use raw::{Contained, RawTask, Spawn, is_running_tasks_waker, schedule_callbacks};
 
 /// A waker that forwards to the awaiter's waker, containing a panic from it.
 ///
@@ -104,22 +79,6 @@ fn awaiter_waker<'a>(
     Some(outer)
 }
 
-/// The distance from a task's allocation (what its wakers point at) to its tether header, as
-/// async-task lays it out: learnt from the first task made, `usize::MAX` until then.
-static HEADER_OFFSET: AtomicUsize = AtomicUsize::new(usize::MAX);
-
-/// `true` if `waker` is the waker of the tether task being polled on this thread. Only addresses
-/// are compared: should async-task lay tasks out otherwise, the answer is `false`, and the
-/// forwarding waker (correct, a little slower) is used.
-fn is_running_tasks_waker(waker: &Waker) -> bool {
-    let Some(running) = current::running() else {
-        return false;
-    };
-    let offset = HEADER_OFFSET.load(Ordering::Relaxed);
-    offset != usize::MAX
-        && (waker.data() as usize).wrapping_add(offset) == running.as_ptr() as usize
-}
-
 /// The message of the panic raised by polling a task whose outcome was already taken.
 const POLLED_AFTER_OUTCOME: &str = "a tether Task (or TaskHandle) was polled after it returned its outcome; \
      await a task once, or peek at a finished task with try_result()";
@@ -127,168 +86,6 @@ const POLLED_AFTER_OUTCOME: &str = "a tether Task (or TaskHandle) was polled aft
 /// The message of the panic raised by `create_task` outside a loop.
 pub(crate) const NO_LOOP: &str = "tether::create_task was called outside a running event loop; \
      call it from code run by tether::run, #[tether::main] or #[tether::test]";
-
-/// How a task is to be made: what its header records, its context, and whether it starts
-/// eagerly.
-pub(crate) struct Spawn {
-    pub(crate) name: Option<String>,
-    /// `None`: a copy of the creator's context.
-    pub(crate) context: Option<crate::context::Context>,
-    pub(crate) eager: bool,
-    pub(crate) owner: Owner,
-    pub(crate) location: &'static std::panic::Location<'static>,
-    /// The id of the loop or runtime whose schedule function the task gets (0: none), recorded
-    /// in the header so that the function itself can be a plain `fn` (see `Header::home`).
-    pub(crate) home: u64,
-}
-
-impl Spawn {
-    pub(crate) fn new(owner: Owner, location: &'static std::panic::Location<'static>) -> Spawn {
-        Spawn {
-            name: None,
-            context: None,
-            eager: false,
-            owner,
-            location,
-            home: 0,
-        }
-    }
-}
-
-/// Starts a task made by `spawn_supervised`: its first poll right here if eager (a task that
-/// finishes at once never touches a run queue), else through its schedule function.
-pub(crate) fn start(runnable: Runnable, eager: bool) {
-    if eager {
-        runnable.run();
-    } else {
-        runnable.schedule();
-    }
-}
-
-/// The id of the task being polled on this thread.
-pub(crate) fn running_id() -> Option<TaskId> {
-    // SAFETY: `running` is only set while that task is being polled, and its header outlives
-    // the poll.
-    current::running().map(|header| unsafe { header.as_ref() }.id)
-}
-
-/// Allocates a tether task: `future` wrapped in `supervise`, with a fresh header.
-///
-/// `on_end` runs when the future is gone (finished or dropped); `finish` turns the supervised
-/// outcome into the task's output, for an owner that wants to see it first (a group records
-/// failures there). The runnable is returned unscheduled.
-///
-/// # Safety
-///
-/// The contract of [`async_task::Builder::spawn_unchecked`]: if `F` is not `Send`, the runnable
-/// must be run and dropped on this thread; if `F` (or `on_end`, `finish`) is not `'static`,
-/// everything it borrows must outlive the runnable; likewise for `schedule` and the task's wakers.
-pub(crate) unsafe fn spawn_supervised<F, T, S, E, Fin>(
-    future: F,
-    spawn: &mut Spawn,
-    schedule: S,
-    on_end: E,
-    finish: Fin,
-) -> (Runnable, RawTask<T>)
-where
-    F: Future,
-    S: Fn(Runnable),
-    E: FnOnce(),
-    Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError>,
-{
-    let builder = async_task::Builder::new().metadata(Header::new(Origin {
-        name: spawn.name.take(),
-        parent: running_id(),
-        owner: spawn.owner,
-        location: spawn.location,
-        home: spawn.home,
-    }));
-    let context = spawn
-        .context
-        .take()
-        .unwrap_or_else(crate::context::copy_context);
-    // SAFETY: forwarded to the caller. The future borrows the header, which async-task keeps in
-    // the same allocation and drops after the future.
-    let (runnable, task) = unsafe {
-        builder.spawn_unchecked(
-            move |header| {
-                run_task(
-                    future,
-                    context,
-                    supervise::OnEnd::new(header, on_end),
-                    finish,
-                )
-            },
-            schedule,
-        )
-    };
-    let waker = runnable.waker();
-    if HEADER_OFFSET.load(Ordering::Relaxed) == usize::MAX {
-        let header = task.metadata() as *const Header as usize;
-        HEADER_OFFSET.store(
-            header.wrapping_sub(waker.data() as usize),
-            Ordering::Relaxed,
-        );
-    }
-    task.metadata().set_waker(waker);
-    (runnable, task)
-}
-
-/// The whole life of a task: supervised, then handed to its owner's `finish`.
-fn run_task<F, T, E, Fin>(
-    future: F,
-    context: crate::context::Context,
-    end: supervise::OnEnd<'_, E>,
-    finish: Fin,
-) -> impl Future<Output = Result<Contained<T>, TaskError>>
-where
-    F: Future,
-    E: FnOnce(),
-    Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError>,
-{
-    supervise::supervise(future, context, end, move |header, outcome| {
-        let output = finish(header, outcome);
-        let kind = match &output {
-            Ok(_) => Outcome::Returned,
-            Err(TaskError::Cancelled { .. }) => Outcome::Cancelled,
-            Err(TaskError::Panicked(_)) => Outcome::Panicked,
-            Err(TaskError::Failed) => Outcome::Failed,
-        };
-        let callbacks = header.finish(kind);
-        if !callbacks.is_empty() {
-            schedule_callbacks(header, callbacks);
-        }
-        output.map(|value| Contained(Some(value)))
-    })
-}
-
-/// Runs done callbacks on the running loop soon (asyncio's `call_soon`), or here and now when
-/// no loop runs on this thread.
-fn schedule_callbacks(header: &Header, callbacks: Callbacks) {
-    let done = TaskDone {
-        id: header.id,
-        name: header.name(),
-        outcome: header
-            .outcome()
-            .expect("callbacks run after the task finished"),
-    };
-    run_soon(Box::new(move || callbacks.run(&done)));
-}
-
-/// Runs `callback` on the running loop soon, or here and now when no loop runs on this thread
-/// (or the loop has closed).
-pub(crate) fn run_soon(callback: crate::event_loop::Callback) {
-    let mut callback = Some(callback);
-    let refused = EventLoop::with_current(|lp| {
-        lp.shared()
-            .call_soon(callback.take().expect("taken once"))
-            .err()
-    })
-    .flatten();
-    if let Some(callback) = refused.or(callback) {
-        callback();
-    }
-}
 
 /// Starts `future` as a new task on the running event loop and returns the handle that owns it.
 ///
@@ -469,7 +266,7 @@ impl<T> Task<T> {
 
     /// A snapshot of the task: name, state, owner, parent, where it was created.
     pub fn info(&self) -> TaskInfo {
-        crate::introspect::info(self.header())
+        listing::snapshot(self.header())
     }
 
     /// A handle that can cancel this task from anywhere, without owning it.

@@ -116,7 +116,7 @@ where
 }
 
 /// Drops the future held in `slot` in place, catching a panic from its destructors.
-fn drop_in_place<F>(slot: &mut Option<F>) -> Option<Panic> {
+pub(crate) fn drop_in_place<F>(slot: &mut Option<F>) -> Option<Panic> {
     // Assigning drops the old value where it lies, as the pinning contract of `slot` requires.
     catch_unwind(AssertUnwindSafe(|| *slot = None))
         .err()

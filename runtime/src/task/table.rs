@@ -51,7 +51,7 @@ impl TaskTable {
     }
 
     /// Forgets a task whose future has ended (or frees a reserved key).
-    pub(crate) fn remove(&mut self, key: usize) {
+    pub(crate) fn free(&mut self, key: usize) {
         if let Some(entry) = self.entries.remove(key) {
             self.owned -= usize::from(entry.owned);
         }

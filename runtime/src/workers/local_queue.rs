@@ -15,7 +15,7 @@
 
 use std::mem::MaybeUninit;
 
-use crate::primitives::{AtomicUsize, Ordering, UnsafeCell};
+use crate::loom_facade::{AtomicUsize, Ordering, UnsafeCell};
 
 /// Slots per worker. A power of two, so that a position's slot is a mask away.
 const CAPACITY: usize = 256;

@@ -4,21 +4,21 @@
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p tether --lib --release loom_models`. loom
 //! explores every interleaving of the modelled threads (bounded by `LOOM_MAX_PREEMPTIONS`, 3
-//! by default) with the very `LocalQueue`, `RunQueue` and `Sleepers` the runtime uses, and
+//! by default) with the very `LocalQueue`, `Injector` and `Sleepers` the runtime uses, and
 //! checks every access to a queue slot for data races.
 
 use loom::sync::Arc;
 use loom::thread;
 
+use super::injector::Injector;
 use super::local_queue::LocalQueue;
-use super::run_queue::RunQueue;
 use super::sleepers::Sleepers;
 
 /// An idle worker looking for work the way `EventLoop::park` does: steal from `victim` or take
 /// from `injector`, else announce sleep, look once more, park.
 fn idle_worker(
     victim: &LocalQueue<u32>,
-    injector: &RunQueue<u32>,
+    injector: &Injector<u32>,
     sleepers: &Sleepers,
     index: usize,
 ) -> Vec<u32> {
@@ -43,7 +43,7 @@ fn idle_worker(
 fn work_from_outside_wakes_a_worker_that_is_going_to_sleep() {
     loom::model(|| {
         let local = Arc::new(LocalQueue::new());
-        let injector = Arc::new(RunQueue::new());
+        let injector = Arc::new(Injector::new());
         let sleepers = Arc::new(Sleepers::new(2));
         let worker = {
             let (local, injector, sleepers) = (local.clone(), injector.clone(), sleepers.clone());
@@ -67,7 +67,7 @@ fn work_from_outside_wakes_a_worker_that_is_going_to_sleep() {
 fn a_second_queued_task_wakes_a_thief_that_is_going_to_sleep() {
     loom::model(|| {
         let local = Arc::new(LocalQueue::new());
-        let injector = Arc::new(RunQueue::new());
+        let injector = Arc::new(Injector::new());
         let sleepers = Arc::new(Sleepers::new(2));
         let thief = {
             let (local, injector, sleepers) = (local.clone(), injector.clone(), sleepers.clone());

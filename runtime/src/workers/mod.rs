@@ -1,4 +1,4 @@
-//! The multi-threaded flavour: several event loops, one per worker thread, sharing `Send` tasks
+//! The multi-threaded flavor: several event loops, one per worker thread, sharing `Send` tasks
 //! through per-worker run queues with work stealing.
 //!
 //! Each worker is a complete event loop (its own ready queue, timers, callbacks and table of
@@ -11,7 +11,7 @@
 //! The moving parts, each in its own file:
 //! - [`local_queue`]: a worker's own queue of `Send` tasks, a lock-free ring its worker pushes
 //!   to and anyone takes from (idle workers steal half);
-//! - [`run_queue`]: the shared queue for tasks scheduled from outside the runtime, and for
+//! - [`injector`]: the shared queue for tasks scheduled from outside the runtime, and for
 //!   the overflow of a full worker queue;
 //! - [`sleepers`]: which workers are parked, and the protocol that keeps wake-ups from being lost;
 //! - this file: the shared state, the schedule function of `Send` tasks, and the shutdown of
@@ -25,10 +25,9 @@
 //! 4. the runtime closes: a `Send` task woken after that (by a thread outside the runtime) is
 //!    run once, cancelled, on the thread that woke it.
 
+mod injector;
 mod local_queue;
-mod run_queue;
 mod sleepers;
-pub(crate) mod spawn;
 
 #[cfg(all(test, loom))]
 mod loom_models;
@@ -39,22 +38,15 @@ use std::sync::{Arc, OnceLock};
 use std::thread;
 
 use crate::blocking::BlockingPool;
-use crate::event_loop::{self, Config, Shared};
-use crate::primitives::{AtomicBool, Mutex, Ordering, lock};
+use crate::event_loop::{self, Config, EventLoop, Shared, Worker};
+use crate::loom_facade::{AtomicBool, Mutex, Ordering, lock};
 use crate::registry::Registry;
 use crate::task::header::Header;
+use crate::task::raw::{FreeSlot, RawTask, Runnable, Spawn, TaskSlots, create};
 use crate::task::table::TaskTable;
-use crate::task::{RawTask, Runnable, Spawn, spawn_supervised};
+use injector::Injector;
 use local_queue::LocalQueue;
-use run_queue::RunQueue;
 use sleepers::Sleepers;
-
-pub use spawn::spawn;
-
-/// How long an idle worker sleeps before it looks for work again, even if nobody woke it: the
-/// bound on how long a task can wait behind a worker that is stuck in a long poll (see
-/// `Workers::schedule_on_worker`).
-pub(crate) const IDLE_RECHECK: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// How many `Send` tasks a worker runs before it turns to its own loop again (timers, local
 /// tasks, callbacks); also the most one steal takes.
@@ -107,7 +99,7 @@ pub(crate) struct Workers {
     queues: Box<[LocalQueue<Runnable>]>,
     /// `Send` tasks scheduled by threads that are not workers, and the overflow of full
     /// worker queues.
-    injector: RunQueue<Runnable>,
+    injector: Injector<Runnable>,
     /// Set by `close`; pushes onto the injector happen under it, so none slips in afterwards.
     closed: Mutex<bool>,
     sleepers: Sleepers,
@@ -138,7 +130,7 @@ impl Workers {
         Workers {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             queues: (0..n).map(|_| LocalQueue::new()).collect(),
-            injector: RunQueue::new(),
+            injector: Injector::new(),
             closed: Mutex::new(false),
             sleepers: Sleepers::new(n),
             loops: (0..n).map(|_| OnceLock::new()).collect(),
@@ -164,24 +156,10 @@ impl Workers {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let key = lock(&self.tasks).0.reserve();
-        let on_end = {
-            let workers = self.clone();
-            move || workers.task_ended(key)
-        };
         spawn.home = self.id;
-        // SAFETY: the future, its output, `on_end` and the schedule function are all
-        // `Send + 'static`, so the runnable may be run and dropped on any thread.
-        let (runnable, task) =
-            unsafe { spawn_supervised(future, &mut spawn, schedule, on_end, |_, outcome| outcome) };
-        lock(&self.tasks).0.fill(key, task.metadata(), true);
-        let shutting_down = self.shutting_down.load(Ordering::SeqCst);
-        if shutting_down {
-            // Made by a destructor while the runtime shuts down: it never starts.
-            task.metadata().request_cancel(None);
-        }
-        crate::task::start(runnable, spawn.eager && !shutting_down);
-        task
+        // SAFETY: the future, its output, the freer (an `Arc<Workers>`) and the schedule
+        // function are all `Send + 'static`, so the runnable may be run and dropped on any thread.
+        unsafe { create(self, future, &mut spawn, schedule, |_, outcome| outcome) }
     }
 
     /// Schedules a task of this runtime on worker `index`, which runs this thread; wakes a
@@ -248,7 +226,7 @@ impl Workers {
     fn task_ended(&self, key: usize) {
         let left = {
             let mut tasks = lock(&self.tasks);
-            tasks.0.remove(key);
+            tasks.0.free(key);
             tasks.0.owned_len()
         };
         if left == 0 && self.shutting_down.load(Ordering::SeqCst) {
@@ -259,19 +237,20 @@ impl Workers {
         }
     }
 
-    /// Sets aside an entry of the shared table for a child of a `Send` group: listed for
-    /// introspection, not owned (its group cancels it, not the runtime's shutdown).
-    pub(crate) fn reserve_child(&self) -> usize {
+    /// Sets aside a slot of the shared table: for a `Send` task, or a child of a `Send` group
+    /// (listed for introspection, not owned: its group cancels it, not the runtime's shutdown).
+    pub(crate) fn reserve_slot(&self) -> usize {
         lock(&self.tasks).0.reserve()
     }
 
-    pub(crate) fn fill_child(&self, key: usize, header: &Header) {
-        lock(&self.tasks).0.fill(key, header, false);
+    /// Lists a task under a reserved key; `owned`: the runtime's shutdown cancels it.
+    pub(crate) fn fill_slot(&self, key: usize, header: &Header, owned: bool) {
+        lock(&self.tasks).0.fill(key, header, owned);
     }
 
     /// Takes a child of a `Send` group off the table: when its future ends.
-    pub(crate) fn remove_child(&self, key: usize) {
-        lock(&self.tasks).0.remove(key);
+    pub(crate) fn free_slot(&self, key: usize) {
+        lock(&self.tasks).0.free(key);
     }
 
     /// `true` once the runtime has shut down: it runs nothing more.
@@ -330,6 +309,34 @@ impl Workers {
             runnable.metadata().request_cancel(None);
             runnable.run();
         }
+    }
+}
+
+// The runtime owns its `Send` tasks: they take its shared table's slots.
+impl TaskSlots for Arc<Workers> {
+    type Freer = Arc<Workers>;
+
+    fn reserve(&self) -> usize {
+        self.reserve_slot()
+    }
+
+    fn fill(&self, key: usize, header: &Header) {
+        self.fill_slot(key, header, true);
+    }
+
+    fn refuses(&self) -> bool {
+        // Made by a destructor while the runtime shuts down: it never starts.
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    fn freer(&self) -> Arc<Workers> {
+        self.clone()
+    }
+}
+
+impl FreeSlot for Arc<Workers> {
+    fn free(self, key: usize) {
+        self.task_ended(key);
     }
 }
 
@@ -475,6 +482,62 @@ impl Slot {
     }
 }
 
+impl Worker for Slot {
+    fn enter(&self, shared: &Arc<Shared>) {
+        Slot::enter(self, shared);
+    }
+    fn exit(&self) {
+        Slot::exit(self);
+    }
+    fn run_batch(&self) {
+        Slot::run_batch(self);
+    }
+    fn drain(&self) {
+        Slot::drain(self);
+    }
+    fn announce_sleep(&self) -> bool {
+        Slot::announce_sleep(self)
+    }
+    fn woke(&self) {
+        Slot::woke(self);
+    }
+    fn is_stopped(&self) -> bool {
+        Slot::is_stopped(self)
+    }
+    fn live_tasks(&self) -> usize {
+        self.workers.live_tasks()
+    }
+    fn for_each_task(&self, f: &mut dyn FnMut(&Header)) {
+        self.workers.for_each_task(f);
+    }
+    fn loop_by_id(&self, loop_id: u64) -> Option<Arc<Shared>> {
+        self.workers.loop_by_id(loop_id).cloned()
+    }
+    fn begin_shutdown(&self) {
+        self.workers.begin_shutdown();
+    }
+    fn stop(&self) {
+        self.workers.stop();
+    }
+    fn runtime_id(&self) -> u64 {
+        self.workers.id
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// The multi-threaded runtime `lp` is a worker of, if it is one.
+pub(crate) fn of_loop(lp: &EventLoop) -> Option<&Arc<Workers>> {
+    let slot = lp.worker()?.as_any().downcast_ref::<Slot>()?;
+    Some(slot.workers())
+}
+
+/// The live multi-threaded runtime whose id is `id` (see `Shared::runtime`).
+pub(crate) fn by_id(id: u64) -> Option<Arc<Workers>> {
+    RUNTIMES.get(id)
+}
+
 /// Stops the workers when dropped, so that `thread::scope` can join them even when worker 0
 /// unwinds.
 struct StopOnDrop<'a>(&'a Workers);
@@ -489,24 +552,26 @@ impl Drop for StopOnDrop<'_> {
 /// `future` as its main task; `config.workers - 1` more threads run the other workers.
 #[track_caller]
 pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
-    if crate::event_loop::EventLoop::is_running_here() {
-        panic!("{}", event_loop::NESTED_RUN);
-    }
+    event_loop::refuse_nested_run();
     let workers = Arc::new(Workers::new(&config));
     RUNTIMES.insert(workers.id, &workers);
     let location = std::panic::Location::caller();
     let output = thread::scope(|scope| {
         let stop = StopOnDrop(&workers);
         for index in 1..config.workers {
-            let slot = Slot::new(workers.clone(), index);
+            let slot = Box::new(Slot::new(workers.clone(), index));
             let config = config.clone();
+            let blocking = workers.blocking().clone();
             thread::Builder::new()
                 .name(format!("tether-worker-{index}"))
-                .spawn_scoped(scope, move || event_loop::run_worker(config, slot))
+                .spawn_scoped(scope, move || {
+                    event_loop::run_worker(config, slot, blocking)
+                })
                 .expect("tether could not start a worker thread");
         }
-        let slot = Slot::new(workers.clone(), 0);
-        let output = event_loop::block_on_worker(config.clone(), slot, location, future);
+        let slot = Box::new(Slot::new(workers.clone(), 0));
+        let blocking = workers.blocking().clone();
+        let output = event_loop::block_on_worker(config.clone(), slot, blocking, location, future);
         drop(stop);
         output
     });

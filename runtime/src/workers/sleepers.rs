@@ -13,7 +13,7 @@
 //! sleeper and unparks it (and a thread's park token turns an unpark that comes before the park
 //! into a park that returns at once).
 
-use crate::primitives::{AtomicBool, AtomicUsize, Ordering};
+use crate::loom_facade::{AtomicBool, AtomicUsize, Ordering};
 
 pub(crate) struct Sleepers {
     asleep: Box<[AtomicBool]>,

@@ -7,9 +7,9 @@
 
 use std::collections::VecDeque;
 
-use crate::primitives::{AtomicUsize, Mutex, Ordering, lock};
+use crate::loom_facade::{AtomicUsize, Mutex, Ordering, lock};
 
-pub(crate) struct RunQueue<T> {
+pub(crate) struct Injector<T> {
     items: Mutex<VecDeque<T>>,
     /// `items.len()`, readable without the lock. Exact whenever the lock is free.
     ///
@@ -19,9 +19,9 @@ pub(crate) struct RunQueue<T> {
     len: AtomicUsize,
 }
 
-impl<T> RunQueue<T> {
-    pub(crate) fn new() -> RunQueue<T> {
-        RunQueue {
+impl<T> Injector<T> {
+    pub(crate) fn new() -> Injector<T> {
+        Injector {
             items: Mutex::new(VecDeque::new()),
             len: AtomicUsize::new(0),
         }
@@ -71,11 +71,11 @@ impl<T> RunQueue<T> {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::RunQueue;
+    use super::Injector;
 
     #[test]
     fn first_in_first_out_in_batches() {
-        let queue = RunQueue::new();
+        let queue = Injector::new();
         (1..=3).for_each(|n| {
             queue.push(n);
         });

@@ -3,8 +3,13 @@
 use std::future::Future;
 use std::panic::Location;
 
+use super::raw::Spawn;
+use super::{Owner, Task};
 use crate::event_loop::EventLoop;
-use crate::task::{NO_LOOP, Owner, Spawn, Task};
+
+/// The message of the panic raised by `spawn` outside a loop.
+const NO_LOOP_SPAWN: &str = "tether::spawn was called outside a running event loop; \
+     call it from code run by tether::run, #[tether::main] or #[tether::test]";
 
 /// Starts `future` as a new task that may run on any worker of a multi-threaded runtime, owned
 /// by the returned handle.
@@ -67,12 +72,12 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let Some(raw) = EventLoop::with_current(|lp| match lp.worker() {
-        Some(slot) => slot.workers().spawn(future, spawn),
+    let Some(raw) = EventLoop::with_current(|lp| match crate::workers::of_loop(lp) {
+        Some(workers) => workers.spawn(future, spawn),
         // SAFETY: `F` is `'static`.
         None => unsafe { lp.spawn(future, spawn) },
     }) else {
-        panic!("{NO_LOOP}");
+        panic!("{NO_LOOP_SPAWN}");
     };
     Task::from_raw(raw)
 }
