@@ -128,6 +128,7 @@ pub mod context;
 mod debug;
 mod event_loop;
 mod gather;
+pub mod graceful;
 pub mod group;
 mod handle;
 mod introspect;
@@ -146,6 +147,7 @@ mod workers;
 
 pub use blocking::{BlockingError, to_thread};
 pub use gather::{gather, try_gather};
+pub use graceful::{CancellationRequested, cancellation_requested, is_cancellation_requested};
 pub use group::{CreateTaskError, GroupError, TaskFailure, TaskGroup, TaskHandle};
 pub use handle::{DumpError, Handle, LoopClosed, NoRunningLoop};
 pub use introspect::{all_tasks, current_task, dump_tasks};

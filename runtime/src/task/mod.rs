@@ -7,6 +7,7 @@ pub(crate) mod current;
 pub(crate) mod error;
 pub(crate) mod header;
 mod info;
+pub(crate) mod stop;
 pub(crate) mod supervise;
 pub(crate) mod table;
 mod yield_now;
@@ -202,6 +203,10 @@ where
         owner: spawn.owner,
         location: spawn.location,
         home: spawn.home,
+        // Graceful stop requests to the creating task reach the new one.
+        // SAFETY: `running` is only set while that task is being polled, and its header
+        // outlives the poll.
+        stop_parent: current::running().map(|header| unsafe { header.as_ref() }.stop_node()),
     }));
     let context = spawn
         .context
@@ -401,7 +406,7 @@ impl<T> Task<T> {
         }
     }
 
-    fn header(&self) -> &Header {
+    pub(crate) fn header(&self) -> &Header {
         self.raw().metadata()
     }
 
