@@ -155,7 +155,7 @@ pub use promise::{Promise, PromiseError, Resolver, Settled};
 pub use runtime::{Builder, Runtime, run};
 pub use set::TaskSet;
 pub use task::{CancelHandle, Panic, Task, TaskError, TaskId, create_task, yield_now};
-pub use time::{Elapsed, sleep, sleep_until, timeout, timeout_at};
+pub use time::{Elapsed, move_on_after, move_on_at, sleep, sleep_until, timeout, timeout_at};
 pub use wait::{
     AsCompleted, ReturnWhen, Shield, Wait, Waitable, Waited, as_completed, shield, wait,
 };

@@ -5,6 +5,7 @@ use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 use super::header::Header;
+use super::info::Owner;
 use crate::context::{Context, swap_current};
 
 struct Running {
@@ -15,6 +16,9 @@ struct Running {
     /// Time spent in polls nested inside the current one (group children run inside their
     /// group's task), so that a slow child is blamed once, not again in its parent.
     nested: Cell<Duration>,
+    /// The effective deadline of the code being polled: the earliest of the timeouts around it
+    /// (see `with_deadline`).
+    deadline: Cell<Option<Instant>>,
 }
 
 thread_local! {
@@ -23,6 +27,7 @@ thread_local! {
             task: Cell::new(None),
             slow_poll: Cell::new(None),
             nested: Cell::new(Duration::ZERO),
+            deadline: Cell::new(None),
         }
     };
 }
@@ -35,6 +40,42 @@ pub(crate) fn running() -> Option<NonNull<Header>> {
     RUNNING.try_with(|r| r.task.get()).ok().flatten()
 }
 
+/// The effective deadline of the code being polled on this thread, if any.
+pub(crate) fn deadline() -> Option<Instant> {
+    RUNNING.try_with(|r| r.deadline.get()).ok().flatten()
+}
+
+/// Polls (runs `f`) under `deadline` as well as every deadline already around it: the nested
+/// code sees the earliest. Timeouts call this around each poll of what they time, so the
+/// stack of deadlines is the call stack, and costs nothing between polls.
+pub(crate) fn with_deadline<R>(deadline: Option<Instant>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Instant>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = RUNNING.try_with(|r| r.deadline.set(self.0));
+        }
+    }
+    let outer = deadline_of_outer(deadline);
+    let _restore = Restore(outer);
+    f()
+}
+
+/// Installs the earlier of `deadline` and the current one; returns the current one.
+fn deadline_of_outer(deadline: Option<Instant>) -> Option<Instant> {
+    RUNNING
+        .try_with(|r| {
+            let outer = r.deadline.get();
+            let inner = match (outer, deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            r.deadline.set(inner);
+            outer
+        })
+        .ok()
+        .flatten()
+}
+
 /// Sets debug mode's slow-poll threshold for this thread (`None`: off).
 pub(crate) fn set_slow_poll(threshold: Option<Duration>) {
     let _ = RUNNING.try_with(|r| r.slow_poll.set(threshold));
@@ -44,26 +85,38 @@ pub(crate) fn set_slow_poll(threshold: Option<Duration>) {
 pub(crate) struct Entered<'a> {
     outer_task: Option<NonNull<Header>>,
     outer_context: Option<Context>,
+    /// The deadline around the poll that entered this task, back in place when it ends.
+    outer_deadline: Option<Instant>,
     context: &'a mut Context,
     started: Option<(Instant, Duration)>,
     header: &'a Header,
 }
 
 pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered<'a> {
-    let (outer_task, started) = RUNNING
+    // A group child is polled inside its group, so the deadlines around the group are its own
+    // (the group is dropped when they pass). Any other task outlives the code that made it:
+    // it starts with no deadline, even when polled eagerly inside a timeout.
+    let in_group = matches!(header.owner, Owner::Group { .. });
+    let (outer_task, started, outer_deadline) = RUNNING
         .try_with(|r| {
             let outer = r.task.replace(Some(NonNull::from(header)));
+            let outer_deadline = if in_group {
+                r.deadline.get()
+            } else {
+                r.deadline.replace(None)
+            };
             let started = r
                 .slow_poll
                 .get()
                 .map(|_| (Instant::now(), r.nested.replace(Duration::ZERO)));
-            (outer, started)
+            (outer, started, outer_deadline)
         })
-        .unwrap_or((None, None));
+        .unwrap_or((None, None, None));
     let outer_context = Some(swap_current(std::mem::take(context)));
     Entered {
         outer_task,
         outer_context,
+        outer_deadline,
         context,
         started,
         header,
@@ -76,9 +129,11 @@ impl Drop for Entered<'_> {
             *self.context = swap_current(outer);
         }
         let outer_task = self.outer_task;
+        let outer_deadline = self.outer_deadline;
         let slow = RUNNING
             .try_with(|r| {
                 r.task.set(outer_task);
+                r.deadline.set(outer_deadline);
                 let (started, outer_nested) = self.started?;
                 let threshold = r.slow_poll.get()?;
                 let took = started.elapsed();
