@@ -29,6 +29,10 @@
 //! | `background_tasks` set | [`TaskSet::new`], [`TaskSet::background`] |
 //! | `asyncio.gather(a, b)`, `gather(*aws)` | [`gather!`]`(a, b)`, [`gather()`](fn@gather), [`try_gather`] |
 //! | `asyncio.timeout(d)`, `wait_for`, `Timeout.reschedule` | [`timeout`], [`timeout_at`], [`time::timeout_scope`] |
+//! | trio's `move_on_after`, `move_on_at` | [`move_on_after`], [`move_on_at`] `-> Option<T>` |
+//! | trio's `current_effective_deadline()` | [`time::current_deadline`]: the earliest of every enclosing limit |
+//! | `CancelledError` caught to clean up; trio's soft cancel; tokio-util's `CancellationToken` + `TaskTracker` | two-phase cancellation ([`graceful`]): [`Task::cancel_gracefully`]`(grace)`, [`TaskSet::shutdown_gracefully`]`(grace)`; inside, [`cancellation_requested`]`().await`, [`is_cancellation_requested`]`()` |
+//! | Java's `anySuccessfulResultOrThrow`, happy eyeballs; tokio's `select_ok` | [`first_ok`]`(futures)`: the first `Ok` wins, [`AllFailed`] keeps every error |
 //! | `asyncio.shield(aw)` | [`shield`]`(&mut task)` |
 //! | `asyncio.wait(..., return_when=)`, `as_completed` | [`wait`]`(tasks, ReturnWhen::..)`, [`as_completed`] |
 //! | `asyncio.Future` | [`Promise`], settled through a [`Resolver`] from any thread |
@@ -127,6 +131,7 @@ mod blocking;
 pub mod context;
 mod debug;
 mod event_loop;
+mod first_ok;
 mod gather;
 pub mod graceful;
 pub mod group;
@@ -146,6 +151,7 @@ mod wait;
 mod workers;
 
 pub use blocking::{BlockingError, to_thread};
+pub use first_ok::{AllFailed, first_ok};
 pub use gather::{gather, try_gather};
 pub use graceful::{CancellationRequested, cancellation_requested, is_cancellation_requested};
 pub use group::{CreateTaskError, GroupError, TaskFailure, TaskGroup, TaskHandle};
