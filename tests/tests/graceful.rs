@@ -25,17 +25,6 @@ on_both_flavors!(
     a_set_request_reaches_what_its_tasks_created,
 );
 
-/// Sends on its channel when dropped: "this future is gone".
-struct DropSignal(Option<oneshot::Sender<()>>);
-
-impl Drop for DropSignal {
-    fn drop(&mut self) {
-        if let Some(tx) = self.0.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
 async fn the_task_says_goodbye_before_its_owner_sees_the_output() {
     let log = Log::new();
     let (started_tx, started_rx) = oneshot::channel();
@@ -176,16 +165,17 @@ async fn a_request_before_the_first_poll_is_seen_at_once() {
 }
 
 async fn plain_cancel_still_drops_without_asking() {
-    let (dropped_tx, dropped_rx) = oneshot::channel();
+    let drops = DropCounter::new();
+    let guard = drops.guard();
     let task = tether::create_task(async move {
-        let _signal = DropSignal(Some(dropped_tx));
+        let _guard = guard;
         tether::cancellation_requested().await;
         unreachable!("cancel() drops the future; it does not ask");
     });
     tether::yield_now().await;
     task.cancel();
     assert!(task.await.unwrap_err().is_cancelled());
-    dropped_rx.await.unwrap();
+    assert_eq!(drops.dropped(), 1);
 }
 
 async fn a_set_shuts_down_gracefully_and_drops_the_stubborn_once() {
