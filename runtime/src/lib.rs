@@ -29,6 +29,10 @@
 //! | `background_tasks` set | [`TaskSet::new`], [`TaskSet::background`] |
 //! | `asyncio.gather(a, b)`, `gather(*aws)` | [`gather!`]`(a, b)`, [`gather()`](fn@gather), [`try_gather`] |
 //! | `asyncio.timeout(d)`, `wait_for`, `Timeout.reschedule` | [`timeout`], [`timeout_at`], [`time::timeout_scope`] |
+//! | trio's `move_on_after`, `move_on_at` | [`move_on_after`], [`move_on_at`] `-> Option<T>` |
+//! | trio's `current_effective_deadline()` | [`time::current_deadline`]: the earliest of every enclosing limit |
+//! | `CancelledError` caught to clean up; trio's soft cancel; tokio-util's `CancellationToken` + `TaskTracker` | two-phase cancellation ([`graceful`]): [`Task::cancel_gracefully`]`(grace)`, [`TaskSet::shutdown_gracefully`]`(grace)`; inside, [`cancellation_requested`]`().await`, [`is_cancellation_requested`]`()` |
+//! | Java's `anySuccessfulResultOrThrow`, happy eyeballs; tokio's `select_ok` | [`first_ok`]`(futures)`: the first `Ok` wins, [`AllFailed`] keeps every error |
 //! | `asyncio.shield(aw)` | [`shield`]`(&mut task)` |
 //! | `asyncio.wait(..., return_when=)`, `as_completed` | [`wait`]`(tasks, ReturnWhen::..)`, [`as_completed`] |
 //! | `asyncio.Future` | [`Promise`], settled through a [`Resolver`] from any thread |
@@ -141,7 +145,9 @@ mod blocking;
 pub mod context;
 mod debug;
 mod event_loop;
+mod first_ok;
 mod gather;
+pub mod graceful;
 pub mod group;
 mod handle;
 mod introspect;
@@ -160,7 +166,9 @@ mod to_thread;
 mod wait;
 mod workers;
 
+pub use first_ok::{AllFailed, first_ok};
 pub use gather::{gather, try_gather};
+pub use graceful::{CancellationRequested, cancellation_requested, is_cancellation_requested};
 pub use group::{CreateTaskError, GroupError, TaskFailure, TaskGroup, TaskHandle};
 pub use handle::{DumpError, Handle, LoopClosed, NoRunningLoop};
 pub use introspect::{all_tasks, current_task, dump_tasks};
@@ -168,7 +176,7 @@ pub use promise::{Promise, PromiseError, Resolver, Settled};
 pub use runtime::{Builder, Runtime, run};
 pub use set::TaskSet;
 pub use task::{CancelHandle, Panic, Task, TaskError, TaskId, create_task, spawn, yield_now};
-pub use time::{Elapsed, sleep, sleep_until, timeout, timeout_at};
+pub use time::{Elapsed, move_on_after, move_on_at, sleep, sleep_until, timeout, timeout_at};
 pub use to_thread::{BlockingError, to_thread};
 pub use wait::{
     AsCompleted, ReturnWhen, Shield, Wait, Waitable, Waited, as_completed, shield, wait,

@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::rc::{Rc, Weak};
 use std::task::{Poll, Waker};
+use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -237,15 +238,61 @@ impl<T: 'static> TaskSet<T> {
     /// Cancels every task and waits until all have stopped (their futures dropped). Outcomes
     /// are discarded.
     pub async fn shutdown(&mut self) {
-        match &self.members {
-            Members::Keep(tasks) => tasks.iter().for_each(|task| {
-                task.cancel();
-            }),
-            Members::Background(set) => set.tasks.borrow().iter().for_each(|task| {
-                task.cancel();
-            }),
-        }
+        self.for_each(|task| {
+            task.cancel();
+        });
         while self.join_next().await.is_some() {}
+    }
+
+    /// Asks every task in the set, and what each owns, to stop gracefully (see
+    /// [`graceful`](crate::graceful)); nothing is dropped. Tasks added later are not asked.
+    pub fn request_cancellation(&self) {
+        self.for_each(|task| {
+            task.request_cancellation();
+        });
+    }
+
+    /// Two-phase shutdown: asks every task to stop, waits up to `grace` for all of them to
+    /// finish, then cancels those still running and waits until their futures are dropped.
+    /// Returns how many had to be cancelled. Outcomes are discarded, as by
+    /// [`shutdown`](TaskSet::shutdown); to keep them, call
+    /// [`request_cancellation`](TaskSet::request_cancellation) and
+    /// [`join_next`](TaskSet::join_next) yourself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// tether::Runtime::builder().start_paused(true).build().run(async {
+    ///     let mut set = tether::TaskSet::new();
+    ///     set.spawn(async { tether::cancellation_requested().await }); // leaves when asked
+    ///     set.spawn(tether::sleep(Duration::from_secs(3600))); // ignores the request
+    ///     let cancelled = set.shutdown_gracefully(Duration::from_secs(2)).await;
+    ///     assert_eq!(cancelled, 1);
+    ///     assert!(set.is_empty());
+    /// });
+    /// ```
+    pub async fn shutdown_gracefully(&mut self, grace: Duration) -> usize {
+        self.request_cancellation();
+        let drained =
+            crate::timeout(grace, async { while self.join_next().await.is_some() {} }).await;
+        if drained.is_ok() {
+            return 0;
+        }
+        let mut running = 0;
+        self.for_each(|task| {
+            running += usize::from(task.cancel());
+        });
+        while self.join_next().await.is_some() {}
+        running
+    }
+
+    fn for_each(&self, mut f: impl FnMut(&Task<T>)) {
+        match &self.members {
+            Members::Keep(tasks) => tasks.iter().for_each(f),
+            Members::Background(set) => set.tasks.borrow().iter().for_each(&mut f),
+        }
     }
 }
 

@@ -51,6 +51,11 @@ impl<T> Slab<T> {
         value
     }
 
+    /// The value under `key`, if there is one.
+    pub(crate) fn get_mut(&mut self, key: usize) -> Option<&mut T> {
+        self.slots.get_mut(key)?.as_mut()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }

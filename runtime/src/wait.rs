@@ -28,6 +28,9 @@ pub trait Waitable:
 
     #[doc(hidden)]
     fn has_failed(&self) -> bool;
+
+    #[doc(hidden)]
+    fn is_done(&self) -> bool;
 }
 
 mod sealed {
@@ -46,6 +49,10 @@ impl<T> Waitable for Task<T> {
     fn has_failed(&self) -> bool {
         Task::has_failed(self)
     }
+
+    fn is_done(&self) -> bool {
+        self.is_finished()
+    }
 }
 
 impl<T> Waitable for TaskHandle<T> {
@@ -58,10 +65,15 @@ impl<T> Waitable for TaskHandle<T> {
     fn has_failed(&self) -> bool {
         self.task().has_failed()
     }
+
+    fn is_done(&self) -> bool {
+        self.is_finished()
+    }
 }
 
-/// Resolves to its task once the task has finished (its outcome kept inside).
-struct WhenDone<W>(Option<W>);
+/// Resolves to its task once the task has finished (its outcome kept inside). The number is the
+/// task's place in the input, which `wait` keeps its leftovers in.
+struct WhenDone<W>(Option<W>, usize);
 
 impl<W: Waitable> Future for WhenDone<W> {
     type Output = W;
@@ -124,7 +136,11 @@ where
     W: Waitable,
 {
     Wait {
-        running: tasks.into_iter().map(|task| WhenDone(Some(task))).collect(),
+        running: tasks
+            .into_iter()
+            .enumerate()
+            .map(|(index, task)| WhenDone(Some(task), index))
+            .collect(),
         done: Vec::new(),
         when,
         limit: None,
@@ -143,9 +159,11 @@ pub struct Wait<W> {
 /// What [`wait`] resolves to.
 #[derive(Debug)]
 pub struct Waited<W> {
-    /// The tasks that have finished, in the order they finished.
+    /// Every task that had finished when `wait` returned: those it saw finish, in that order,
+    /// then any that finished in the same moment, in input order (asyncio also puts every
+    /// task that is `done()` here).
     pub done: Vec<W>,
-    /// The tasks still running.
+    /// The tasks still running when `wait` returned, in input order.
     pub pending: Vec<W>,
 }
 
@@ -162,15 +180,25 @@ impl<W: Waitable> Wait<W> {
         self
     }
 
+    /// Splits the tasks by whether they have finished *now*, not by what this future has
+    /// polled: two tasks that finish in the same tick both wake it, and it returns after the
+    /// first, so the second would otherwise be reported as still running.
     fn finish(&mut self) -> Waited<W> {
-        let running = std::mem::take(&mut self.running);
-        Waited {
-            done: std::mem::take(&mut self.done),
-            pending: running
-                .into_iter()
-                .filter_map(|when_done| when_done.0)
-                .collect(),
+        let mut rest: Vec<(usize, W)> = std::mem::take(&mut self.running)
+            .into_iter()
+            .filter_map(|WhenDone(task, index)| task.map(|task| (index, task)))
+            .collect();
+        rest.sort_unstable_by_key(|(index, _)| *index);
+        let mut done = std::mem::take(&mut self.done);
+        let mut pending = Vec::with_capacity(rest.len());
+        for (_, task) in rest {
+            if task.is_done() {
+                done.push(task);
+            } else {
+                pending.push(task);
+            }
         }
+        Waited { done, pending }
     }
 }
 
@@ -248,7 +276,11 @@ where
     W: Waitable,
 {
     AsCompleted {
-        running: tasks.into_iter().map(|task| WhenDone(Some(task))).collect(),
+        running: tasks
+            .into_iter()
+            .enumerate()
+            .map(|(index, task)| WhenDone(Some(task), index))
+            .collect(),
     }
 }
 

@@ -24,11 +24,11 @@ async fn first_completed_returns_as_soon_as_one_finishes() {
     assert_eq!(start.elapsed(), Duration::from_secs(1));
     assert_eq!(waited.done.len(), 1);
     assert_eq!(waited.pending.len(), 2);
+    assert!(
+        waited.pending.iter().all(|task| !task.is_finished()),
+        "pending tasks keep running, still owned"
+    );
     for task in waited.pending {
-        assert!(
-            !task.is_finished(),
-            "pending tasks keep running, still owned"
-        );
         assert!(task.await.unwrap() > 1);
     }
     assert_eq!(waited.done.into_iter().next().unwrap().await.unwrap(), 1);
@@ -170,4 +170,41 @@ async fn shield_keeps_a_task_going_when_the_awaiting_task_is_cancelled() {
     .unwrap();
     assert!(!task.is_finished());
     assert_eq!(task.await.unwrap(), 3);
+}
+
+#[tether::test(start_paused)]
+async fn first_completed_returns_every_task_finished_in_the_same_tick() {
+    // Two timers fire together: both tasks finish before `wait` runs again.
+    let waited = tether::wait(
+        [sleeper(5), sleeper(2), sleeper(9), sleeper(2)],
+        ReturnWhen::FirstCompleted,
+    )
+    .await;
+    assert_eq!(
+        waited.done.len(),
+        2,
+        "both tasks done by then are in `done`"
+    );
+    assert!(waited.done.iter().all(Task::is_finished));
+    assert!(waited.pending.iter().all(|task| !task.is_finished()));
+    let mut done = Vec::new();
+    for task in waited.done {
+        done.push(task.await.unwrap());
+    }
+    assert_eq!(done, [2, 2]);
+    let mut pending = Vec::new();
+    for task in waited.pending {
+        pending.push(task.await.unwrap());
+    }
+    assert_eq!(pending, [5, 9], "pending keeps input order");
+}
+
+#[tether::test]
+async fn tasks_finished_before_wait_runs_are_all_done() {
+    let tasks = [1, 2, 3].map(|n| tether::create_task(async move { n }));
+    let slow = tether::create_task(std::future::pending::<i32>());
+    tether::yield_now().await;
+    let waited = tether::wait(tasks.into_iter().chain([slow]), ReturnWhen::FirstCompleted).await;
+    assert_eq!(waited.done.len(), 3);
+    assert_eq!(waited.pending.len(), 1);
 }

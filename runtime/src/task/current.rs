@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::callbacks::Callback;
 use super::header::Header;
+use super::info::Owner;
 use crate::context::{Context, swap_current};
 
 struct Running {
@@ -19,6 +20,9 @@ struct Running {
     nested: Cell<Duration>,
     /// The hooks of the loop running on this thread (`None`: no loop runs here).
     hooks: Cell<Option<LoopHooks>>,
+    /// The effective deadline of the code being polled: the earliest of the timeouts around it
+    /// (see `with_deadline`).
+    deadline: Cell<Option<Instant>>,
 }
 
 /// What the task core needs from the loop running on its thread, installed by the loop while it
@@ -40,6 +44,7 @@ thread_local! {
             slow_poll: Cell::new(None),
             nested: Cell::new(Duration::ZERO),
             hooks: Cell::new(None),
+            deadline: Cell::new(None),
         }
     };
 }
@@ -80,30 +85,78 @@ pub(crate) fn run_soon(callback: Callback) {
     }
 }
 
+/// The effective deadline of the code being polled on this thread, if any.
+pub(crate) fn deadline() -> Option<Instant> {
+    RUNNING.try_with(|r| r.deadline.get()).ok().flatten()
+}
+
+/// Polls (runs `f`) under `deadline` as well as every deadline already around it: the nested
+/// code sees the earliest. Timeouts call this around each poll of what they time, so the
+/// stack of deadlines is the call stack, and costs nothing between polls.
+pub(crate) fn with_deadline<R>(deadline: Option<Instant>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Instant>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = RUNNING.try_with(|r| r.deadline.set(self.0));
+        }
+    }
+    let outer = deadline_of_outer(deadline);
+    let _restore = Restore(outer);
+    f()
+}
+
+/// Installs the earlier of `deadline` and the current one; returns the current one.
+fn deadline_of_outer(deadline: Option<Instant>) -> Option<Instant> {
+    RUNNING
+        .try_with(|r| {
+            let outer = r.deadline.get();
+            let inner = match (outer, deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            r.deadline.set(inner);
+            outer
+        })
+        .ok()
+        .flatten()
+}
+
 /// Marks a task as running and puts its context in place, for one poll or drop.
 pub(crate) struct Entered<'a> {
     outer_task: Option<NonNull<Header>>,
     outer_context: Option<Context>,
+    /// The deadline around the poll that entered this task, back in place when it ends.
+    outer_deadline: Option<Instant>,
     context: &'a mut Context,
     started: Option<(Instant, Duration)>,
     header: &'a Header,
 }
 
 pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered<'a> {
-    let (outer_task, started) = RUNNING
+    // A group child is polled inside its group, so the deadlines around the group are its own
+    // (the group is dropped when they pass). Any other task outlives the code that made it:
+    // it starts with no deadline, even when polled eagerly inside a timeout.
+    let in_group = matches!(header.owner, Owner::Group { .. });
+    let (outer_task, started, outer_deadline) = RUNNING
         .try_with(|r| {
             let outer = r.task.replace(Some(NonNull::from(header)));
+            let outer_deadline = if in_group {
+                r.deadline.get()
+            } else {
+                r.deadline.replace(None)
+            };
             let started = r
                 .slow_poll
                 .get()
                 .map(|_| (Instant::now(), r.nested.replace(Duration::ZERO)));
-            (outer, started)
+            (outer, started, outer_deadline)
         })
-        .unwrap_or((None, None));
+        .unwrap_or((None, None, None));
     let outer_context = Some(swap_current(std::mem::take(context)));
     Entered {
         outer_task,
         outer_context,
+        outer_deadline,
         context,
         started,
         header,
@@ -116,9 +169,11 @@ impl Drop for Entered<'_> {
             *self.context = swap_current(outer);
         }
         let outer_task = self.outer_task;
+        let outer_deadline = self.outer_deadline;
         let slow = RUNNING
             .try_with(|r| {
                 r.task.set(outer_task);
+                r.deadline.set(outer_deadline);
                 let (started, outer_nested) = self.started?;
                 let threshold = r.slow_poll.get()?;
                 let took = started.elapsed();

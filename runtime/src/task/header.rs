@@ -5,12 +5,13 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::num::NonZeroU64;
 use std::ptr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use super::callbacks::{Callbacks, DoneCallback};
 use super::info::{Outcome, Owner};
+use super::stop::StopNode;
 use crate::loom_facade::lock;
 
 /// A task's identity, unique for the life of the process.
@@ -72,6 +73,9 @@ const OUTCOME_SHIFT: u8 = 2;
 const OUTCOME_MASK: u8 = 0b11 << OUTCOME_SHIFT;
 /// The reference held by the task's own waker (`OwnWaker`) has been given up.
 const WAKER_GONE: u8 = 1 << 5;
+/// The task has been asked to stop gracefully (see `stop`); its own node, if it has one, says
+/// so too.
+const STOP_REQUESTED: u8 = 1 << 6;
 
 /// Per-task state shared by the task's future, its handles and its owner.
 ///
@@ -101,6 +105,8 @@ pub(crate) struct Header {
     /// pays one pointer for them (a lock inline would cost it another word). Null until then;
     /// freed with the header.
     extras: AtomicPtr<Mutex<Extras>>,
+    /// The stop node of the owner above this task, whose graceful stop requests reach it.
+    stop_parent: Option<Arc<StopNode>>,
 }
 
 /// A task's own waker, held in its header from creation until its future ends.
@@ -169,6 +175,8 @@ struct Extras {
     name: Option<String>,
     cancel_message: Option<String>,
     callbacks: Callbacks,
+    /// The task's own stop node, made when it first owns a task or waits for a request.
+    stop: Option<Arc<StopNode>>,
 }
 
 /// Where a task comes from: what its header records at creation.
@@ -178,6 +186,8 @@ pub(crate) struct Origin {
     pub(crate) owner: Owner,
     pub(crate) location: &'static std::panic::Location<'static>,
     pub(crate) home: u64,
+    /// The stop node whose requests reach the task (see `stop`).
+    pub(crate) stop_parent: Option<Arc<StopNode>>,
 }
 
 impl Header {
@@ -188,6 +198,7 @@ impl Header {
             owner,
             location,
             home,
+            stop_parent,
         } = origin;
         Header {
             id: TaskId::next(),
@@ -203,6 +214,7 @@ impl Header {
                     ..Extras::default()
                 })))
             })),
+            stop_parent,
         }
     }
 
@@ -318,6 +330,42 @@ impl Header {
         self.state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
         self.with_waker(Waker::wake_by_ref);
         true
+    }
+
+    /// Asks the task, and what it owns, to stop gracefully. Returns `false` if it has already
+    /// finished.
+    pub(crate) fn request_stop(&self) -> bool {
+        if self.is_finished() {
+            return false;
+        }
+        // The bit first: a node made from now on starts requested (`stop_node` reads the bit
+        // under the extras lock, which this takes next), and one made before is requested here.
+        self.state.fetch_or(STOP_REQUESTED, Ordering::AcqRel);
+        let node = self.read_extras(|extras| extras.and_then(|e| e.stop.clone()));
+        if let Some(node) = node {
+            node.request();
+        }
+        true
+    }
+
+    /// `true` if the task, or an owner above it, has been asked to stop gracefully.
+    pub(crate) fn is_stop_requested(&self) -> bool {
+        self.state.load(Ordering::Acquire) & STOP_REQUESTED != 0
+            || self.stop_parent.as_ref().is_some_and(|p| p.is_requested())
+    }
+
+    /// The task's own stop node, made now if it has none: the parent node of the tasks it
+    /// creates, and what code waiting for a request registers on.
+    pub(crate) fn stop_node(&self) -> Arc<StopNode> {
+        self.with_extras(|extras| {
+            extras
+                .stop
+                .get_or_insert_with(|| {
+                    let requested = self.state.load(Ordering::Acquire) & STOP_REQUESTED != 0;
+                    StopNode::new(self.stop_parent.clone(), requested)
+                })
+                .clone()
+        })
     }
 
     pub(crate) fn cancel_message(&self) -> Option<String> {

@@ -10,6 +10,7 @@ pub(crate) mod info;
 pub(crate) mod listing;
 pub(crate) mod raw;
 mod spawn;
+pub(crate) mod stop;
 pub(crate) mod supervise;
 pub(crate) mod table;
 mod yield_now;
@@ -198,7 +199,7 @@ impl<T> Task<T> {
         }
     }
 
-    fn header(&self) -> &Header {
+    pub(crate) fn header(&self) -> &Header {
         self.raw().metadata()
     }
 

@@ -193,6 +193,8 @@ where
         owner: spawn.owner,
         location: spawn.location,
         home: spawn.home,
+        // Graceful stop requests to the creating task reach the new one.
+        stop_parent: current::with_running(Header::stop_node),
     }));
     let context = spawn
         .context

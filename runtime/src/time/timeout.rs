@@ -95,7 +95,7 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let (future, deadline) = self.project();
-        if let Poll::Ready(output) = future.poll(cx) {
+        if let Poll::Ready(output) = under_deadline(deadline.when, || future.poll(cx)) {
             return Poll::Ready(Ok(output));
         }
         deadline.poll_elapsed(cx).map(|()| Err(Elapsed(())))
@@ -109,6 +109,12 @@ impl<F> fmt::Debug for Timeout<F> {
             .field("expired", &self.deadline.expired)
             .finish_non_exhaustive()
     }
+}
+
+/// Runs `poll` with `deadline` pushed on the running code's deadlines, for
+/// [`current_deadline`](super::current_deadline).
+pub(super) fn under_deadline<R>(deadline: Option<Instant>, poll: impl FnOnce() -> R) -> R {
+    crate::task::current::with_deadline(deadline.map(Instant::into_std), poll)
 }
 
 /// A deadline and the timer behind it.
@@ -207,7 +213,7 @@ where
     let mut deadline = Deadline::new(scope.when());
     let mut body = pin!(body(&scope));
     poll_fn(|cx| {
-        if let Poll::Ready(output) = body.as_mut().poll(cx) {
+        if let Poll::Ready(output) = under_deadline(scope.when(), || body.as_mut().poll(cx)) {
             return Poll::Ready(Ok(output));
         }
         // The body (or a child it runs) may have moved the deadline during that poll.
