@@ -52,12 +52,18 @@ impl DebugConfig {
             .then(|| self.slow_poll.unwrap_or(DEFAULT_SLOW_POLL))
     }
 
+    /// Writes one report. The writer is user code: a panic in it is reported on stderr and
+    /// goes no further, since reports are written where nothing may unwind (after a task's
+    /// poll, in the middle of a group's teardown, while the loop shuts down).
     fn write(&self, report: &str) {
         match &self.output {
-            Some(output) => {
-                let mut output = output.lock().unwrap_or_else(|p| p.into_inner());
-                let _ = writeln!(output, "{report}");
-            }
+            Some(output) => crate::task::error::contain_panic(
+                || "the debug output's writer".to_owned(),
+                || {
+                    let mut output = output.lock().unwrap_or_else(|p| p.into_inner());
+                    let _ = writeln!(output, "{report}");
+                },
+            ),
             None => eprintln!("{report}"),
         }
     }
