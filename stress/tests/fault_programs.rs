@@ -881,7 +881,8 @@ fn random_programs_with_panicking_user_code_keep_every_promise() {
     let trace = std::env::var("TETHER_FAULT_TRACE").is_ok();
     let started = Instant::now();
     let (mut programs, mut values, mut faults) = (0u64, 0usize, 0usize);
-    let replaying = std::env::var("TETHER_FAULT_SEED").is_ok();
+    let replaying =
+        std::env::var("TETHER_FAULT_SEED").is_ok() || std::env::var("TETHER_FAULT_SEEDS").is_ok();
     let regressions = if replaying || cfg!(miri) {
         &[][..]
     } else {
