@@ -158,6 +158,7 @@ async fn releasing_past_the_largest_count_names_the_limit() {
 /// workers finishes (it took more than 90 s before, 6.8 s on 1,000). Generous bound: the time to
 /// start and join 10,000 threads on a shared 2-core machine.
 #[test]
+#[cfg_attr(miri, ignore = "10,000 threads: far too slow under Miri")]
 fn ten_thousand_workers_run_one_task_promptly() {
     let started = Instant::now();
     let output = tether::Runtime::builder()
