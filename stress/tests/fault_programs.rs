@@ -160,10 +160,8 @@ impl<F: Future<Output = ()> + ?Sized> Future for Faulty<F> {
         }
         match self.inner.as_mut().poll(cx) {
             Poll::Ready(()) => {
-                if self.in_place {
-                    if let Some(piece) = &mut self.piece {
-                        piece.bomb = false;
-                    }
+                if let (true, Some(piece)) = (self.in_place, &mut self.piece) {
+                    piece.bomb = false;
                 }
                 Poll::Ready(Out(self.output.take().expect("returns once")))
             }
@@ -452,9 +450,9 @@ async fn send_group(world: &W, rng: &mut XorShift, depth: u32, width: usize) {
         send | tg | {
             for (child, spawned) in children.into_iter().zip(spawned) {
                 if spawned {
-                    let _ = tg.spawn(child);
+                    drop(tg.spawn(child));
                 } else {
-                    let _ = tg.create_task(child);
+                    drop(tg.create_task(child));
                 }
             }
         }
@@ -547,7 +545,7 @@ fn node(world: &W, rng: &mut XorShift, depth: u32) -> LocalBody {
                 let group = async move {
                     tether::task_group!(|tg| {
                         for child in children {
-                            let _ = tg.create_task(child);
+                            drop(tg.create_task(child));
                         }
                         tether::yield_now().await;
                         if body_fails {
@@ -564,10 +562,10 @@ fn node(world: &W, rng: &mut XorShift, depth: u32) -> LocalBody {
                 let fail = rng.chance(world.rate * 2);
                 let result = tether::task_group!(try |tg| {
                     for child in children {
-                        let _ = tg.create_task(async move {
+                        drop(tg.create_task(async move {
                             let out = child.await;
                             if fail { Err(out) } else { drop(out); Ok(()) }
-                        });
+                        }));
                     }
                 });
                 drop(result);
@@ -717,10 +715,10 @@ fn node(world: &W, rng: &mut XorShift, depth: u32) -> LocalBody {
                     task
                 });
                 let task = thread.join().expect("the submitting thread does not panic");
-                if let Some(task) = task {
-                    if rng.chance(500) {
-                        consume(task.await);
-                    }
+                if let Some(task) = task
+                    && rng.chance(500)
+                {
+                    consume(task.await);
                 }
                 let woken = Arc::new(AtomicUsize::new(0));
                 let mut sent = false;
