@@ -40,6 +40,9 @@
 //! | `asyncio.Queue`, `PriorityQueue`, `LifoQueue` | [`queue::Queue`], [`queue::PriorityQueue`], [`queue::LifoQueue`] |
 //! | `get_running_loop()` | [`Handle::current()`](Handle::current), [`Handle::try_current()`](Handle::try_current) |
 //! | `asyncio.Runner` | [`Runtime`], configured by [`Builder`] |
+//! | `asyncio.open_connection`, `start_server` | [`net::TcpStream::connect`], [`net::TcpListener::bind`] + `accept` |
+//! | `create_datagram_endpoint`, `open_unix_connection` | [`net::UdpSocket`], [`net::UnixStream`], [`net::UnixListener`] |
+//! | `loop.getaddrinfo` | [`net::lookup_host`] |
 //! | (no asyncio twin) several loops with work stealing | [`Builder::workers`], `#[tether::main(workers = N)]`, [`spawn`] for `Send` tasks |
 //! | (no asyncio twin) a group on several workers | [`TaskGroup::spawn`] (`'static + Send` children on any worker), `task_group!(send \|tg\| ...)` (a `Send` group) |
 //!
@@ -108,6 +111,40 @@
 //! assert_eq!(sums.iter().sum::<u64>(), (0..4000).sum::<u64>());
 //! ```
 //!
+//! ## I/O
+//!
+//! [`net`] has TCP, UDP and Unix sockets on the loop's own I/O driver: an idle loop blocks in
+//! the poller (epoll through [mio](https://docs.rs/mio)) with the next timer's deadline as its
+//! timeout, instead of parking its thread.
+//!
+//! - **Why mio.** One `epoll_wait` per driver turn and one `eventfd` write to wake a parked
+//!   loop. The `polling` crate (async-io's) makes four syscalls per wait with a timeout on Linux
+//!   (it arms a `timerfd` and re-arms its notifier each time), and a loop waits with a timeout
+//!   whenever a timer is armed.
+//! - **Edge-triggered readiness per socket** (tokio's design): a socket that stays ready costs
+//!   no re-arm syscall, a read that fills less than its buffer has drained the socket and
+//!   clears its readiness without a second read, and a `WouldBlock` clears only the readiness
+//!   it saw (a tick keeps a newer event from being lost).
+//! - **Wakes from other threads** go through the poller's waker only while the loop sits in
+//!   the poller: a loop that is running pays one atomic swap, no syscall.
+//! - **Workers.** Each worker has its own driver and blocks in its own poller; a socket
+//!   registers with the worker that creates or accepts it. A `Send` task may move to another
+//!   worker: its socket's readiness still arrives through the socket's own worker, which wakes
+//!   the task through the ordinary cross-thread path. A busy loop polls its driver every 61
+//!   tasks, so sockets are not starved by tasks that keep waking each other. (One shared
+//!   poller, tokio's choice for its multi-thread runtime, needs a lock around the poller and
+//!   hands readiness to whichever worker holds it; a poller per worker keeps the loop's
+//!   single-threaded fast path.)
+//! - **The virtual clock** (`start_paused`) jumps to the next timer only when the loop has
+//!   nothing to run and the driver, polled without blocking, has no ready socket (tokio's
+//!   auto-advance rule). So a read with a timeout on the virtual clock times out at once unless
+//!   its data has already arrived; tests of real sockets on the virtual clock should not rely
+//!   on a deadline timer while they wait for the network.
+//! - **Other I/O crates.** Runtime-agnostic crates (async-io, async-net, async-fs,
+//!   async-process) work inside tether: their reactor runs on its own thread and wakes tether's
+//!   wakers across threads. Crates that need tokio's reactor (`tokio::net`, crates built on
+//!   it) panic with "there is no reactor running" unless a tokio runtime is entered.
+
 //! ## Where this departs from DESIGN.md's suggestions
 //!
 //! - [`NoRunningLoop`] is a unit struct (with `thiserror`), not an enum: it has exactly one
@@ -131,6 +168,8 @@ mod gather;
 pub mod group;
 mod handle;
 mod introspect;
+mod io;
+pub mod net;
 mod primitives;
 mod promise;
 pub mod queue;

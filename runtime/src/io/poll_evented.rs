@@ -1,0 +1,144 @@
+//! A mio source registered with a loop's driver: the read and write loops over its readiness.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use super::driver::Handle;
+use super::scheduled_io::{Interest, ReadyEvent, ScheduledIo};
+
+/// A registered source. Dropping it deregisters the source, then closes it.
+pub(crate) struct PollEvented<S: mio::event::Source> {
+    /// `None` only once `into_inner` has taken it.
+    source: Option<S>,
+    handle: Arc<Handle>,
+    io: Arc<ScheduledIo>,
+}
+
+impl<S: mio::event::Source> PollEvented<S> {
+    pub(crate) fn new(mut source: S, handle: Arc<Handle>) -> io::Result<PollEvented<S>> {
+        let io = handle.register(&mut source)?;
+        Ok(PollEvented {
+            source: Some(source),
+            handle,
+            io,
+        })
+    }
+
+    pub(crate) fn get_ref(&self) -> &S {
+        self.source.as_ref().expect("present until into_inner")
+    }
+
+    pub(crate) fn handle(&self) -> &Arc<Handle> {
+        &self.handle
+    }
+
+    /// Ready when the source is ready in `interest`'s direction.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        if self.handle.is_closed() {
+            return Poll::Ready(Err(io::Error::other(
+                "the event loop this I/O resource was created on has finished: \
+                 create it inside the loop that uses it",
+            )));
+        }
+        self.io.poll_ready(cx, interest).map(Ok)
+    }
+
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        self.io.clear_readiness(event);
+    }
+
+    /// Runs `op` when the source is ready; on `WouldBlock`, clears the readiness seen and
+    /// waits for the next edge.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let event = ready!(self.poll_ready(cx, interest))?;
+            match op(self.get_ref()) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear_readiness(event);
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// Deregisters the source and gives it back.
+    pub(crate) fn into_inner(mut self) -> S {
+        let mut source = self.source.take().expect("present until into_inner");
+        self.handle.deregister(&mut source, self.io.clone());
+        source
+    }
+}
+
+impl<S: mio::event::Source> PollEvented<S>
+where
+    for<'a> &'a S: Read + Write,
+{
+    /// Reads into `buf`. A read that fills less than `buf` has drained the socket (the
+    /// poller reports the next arrival as a new edge), so its readiness is cleared at once:
+    /// no extra read that would only return `WouldBlock`.
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let event = ready!(self.poll_ready(cx, Interest::Read))?;
+            match self.get_ref().read(buf) {
+                Ok(n) => {
+                    if n > 0 && n < buf.len() {
+                        self.clear_readiness(event);
+                    }
+                    return Poll::Ready(Ok(n));
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear_readiness(event);
+                }
+                Err(error) => return Poll::Ready(Err(error)),
+            }
+        }
+    }
+
+    /// Writes from `buf`; a short write has filled the send buffer, so readiness is cleared.
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        loop {
+            let event = ready!(self.poll_ready(cx, Interest::Write))?;
+            match self.get_ref().write(buf) {
+                Ok(n) => {
+                    if n > 0 && n < buf.len() {
+                        self.clear_readiness(event);
+                    }
+                    return Poll::Ready(Ok(n));
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear_readiness(event);
+                }
+                Err(error) => return Poll::Ready(Err(error)),
+            }
+        }
+    }
+}
+
+impl<S: mio::event::Source> Drop for PollEvented<S> {
+    fn drop(&mut self) {
+        if let Some(mut source) = self.source.take() {
+            self.handle.deregister(&mut source, self.io.clone());
+            // `source` closes here, after its deregistration.
+        }
+    }
+}
+
+impl<S: mio::event::Source + std::fmt::Debug> std::fmt::Debug for PollEvented<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.source.fmt(f)
+    }
+}
