@@ -176,6 +176,8 @@ pub mod queue;
 mod registry;
 mod runtime;
 mod set;
+#[cfg(unix)]
+pub mod signal;
 mod slab;
 pub mod sync;
 pub mod task;

@@ -102,7 +102,7 @@ impl Driver {
             // deregisters, and then by `released`, which only this thread frees, at the start
             // of a turn: after the deregistration, so no later poll reports the token, and
             // after this loop, so no event of an earlier poll is still being dispatched.
-            let io = unsafe { &*(event.token().0 as *const ScheduledIo) };
+            let io = unsafe { &*std::ptr::with_exposed_provenance::<ScheduledIo>(event.token().0) };
             io.set_readiness(self.tick, ready_bits(event), wakers);
             ready += 1;
         }
@@ -138,7 +138,8 @@ impl Handle {
         source: &mut impl mio::event::Source,
     ) -> io::Result<Arc<ScheduledIo>> {
         let io = Arc::new(ScheduledIo::default());
-        let token = Token(Arc::as_ptr(&io) as usize);
+        // Exposed, so that the driver can turn the token back into the pointer.
+        let token = Token(Arc::as_ptr(&io).expose_provenance());
         self.registry.register(
             source,
             token,
