@@ -43,6 +43,8 @@
 //! | `asyncio.open_connection`, `start_server` | [`net::TcpStream::connect`], [`net::TcpListener::bind`] + `accept` |
 //! | `create_datagram_endpoint`, `open_unix_connection` | [`net::UdpSocket`], [`net::UnixStream`], [`net::UnixListener`] |
 //! | `loop.getaddrinfo` | [`net::lookup_host`] |
+//! | `loop.add_signal_handler(SIGINT, ...)` | [`signal::ctrl_c`], [`signal::unix::signal`] |
+//! | `asyncio.wait(..., FIRST_COMPLETED)` on two awaitables | [`select!`], [`select_biased!`] |
 //! | (no asyncio twin) several loops with work stealing | [`Builder::workers`], `#[tether::main(workers = N)]`, [`spawn`] for `Send` tasks |
 //! | (no asyncio twin) a group on several workers | [`TaskGroup::spawn`] (`'static + Send` children on any worker), `task_group!(send \|tg\| ...)` (a `Send` group) |
 //!
@@ -201,6 +203,50 @@ pub use wait::{
 pub use workers::spawn;
 
 mod macros;
+
+/// Waits for several futures at once and runs the branch of the first that finishes, dropping
+/// (cancelling) the others: tokio's `select!`, asyncio's `wait(..., return_when=FIRST_COMPLETED)`
+/// for the common case. This is the `futures` crate's `select!`, re-exported.
+///
+/// Two differences from tokio's: each future must be fused (`futures::FutureExt::fuse`, or a
+/// [`Task`], which is fused already), and a future used by reference across several
+/// `select!`s must also be pinned (`std::pin::pin!`). Branches are polled in a random order;
+/// [`select_biased!`] polls them in the order written. A branch that loses is dropped, so only
+/// cancel-safe futures should lose: `tether::net` reads and accepts are (see [`net`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use futures::FutureExt;
+/// use tether::net::TcpListener;
+///
+/// tether::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     tether::select! {
+///         accepted = listener.accept().fuse() => panic!("nobody connects: {accepted:?}"),
+///         () = tether::sleep(Duration::from_millis(10)).fuse() => println!("no client yet"),
+///     }
+/// });
+/// ```
+pub use futures::select;
+
+/// [`select!`] that polls its branches in the order written (the `futures` crate's
+/// `select_biased!`): tokio's `select! { biased; ... }`. Put a shutdown signal first so it
+/// wins over work that is always ready.
+///
+/// ```
+/// use futures::FutureExt;
+///
+/// tether::run(async {
+///     let stop = tether::sync::Event::new();
+///     stop.set();
+///     let winner = tether::select_biased! {
+///         () = stop.wait().fuse() => "stop",
+///         () = tether::yield_now().fuse() => "work",
+///     };
+///     assert_eq!(winner, "stop");
+/// });
+/// ```
+pub use futures::select_biased;
 
 pub use tether_macros::{main, test};
 
