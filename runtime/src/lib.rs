@@ -169,6 +169,8 @@ mod event_loop;
 mod gather;
 pub mod group;
 mod handle;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod introspect;
 mod io;
 pub mod net;

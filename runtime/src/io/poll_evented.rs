@@ -128,6 +128,38 @@ where
     }
 }
 
+#[cfg(all(unix, feature = "hyper"))]
+impl<S: mio::event::Source + std::os::fd::AsRawFd> PollEvented<S> {
+    /// Reads into a buffer that may be uninitialised (hyper's read buffers are), with
+    /// `recv(2)` on the raw pointer: no zeroing, and no `&mut [u8]` over uninitialised bytes.
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let event = ready!(self.poll_ready(cx, Interest::Read))?;
+            let fd = self.get_ref().as_raw_fd();
+            // SAFETY: `buf` is valid for writes of `buf.len()` bytes, which is all `recv`
+            // does with it; `fd` is this source's open socket, alive while `self` is.
+            let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+            if n >= 0 {
+                let n = n as usize;
+                if n > 0 && n < buf.len() {
+                    self.clear_readiness(event);
+                }
+                return Poll::Ready(Ok(n));
+            }
+            let error = io::Error::last_os_error();
+            match error.kind() {
+                io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                io::ErrorKind::Interrupted => {}
+                _ => return Poll::Ready(Err(error)),
+            }
+        }
+    }
+}
+
 impl<S: mio::event::Source> Drop for PollEvented<S> {
     fn drop(&mut self) {
         if let Some(mut source) = self.source.take() {

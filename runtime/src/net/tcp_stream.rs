@@ -144,6 +144,15 @@ impl TcpStream {
         self.io.poll_read(cx, buf)
     }
 
+    #[cfg(feature = "hyper")]
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read_uninit(cx, buf)
+    }
+
     pub(crate) fn poll_write_ref(
         &self,
         cx: &mut Context<'_>,
