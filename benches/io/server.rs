@@ -65,8 +65,8 @@ mod on_tether {
     }
 
     async fn http(stream: TcpStream) {
+        // No timer, as on tokio: the same hyper work on every runtime.
         let _ = hyper::server::conn::http1::Builder::new()
-            .timer(tether::hyper::Timer)
             .serve_connection(stream, hyper::service::service_fn(super::hello))
             .await;
     }
