@@ -26,11 +26,13 @@ use crate::primitives::{Mutex, lock};
 /// earlier ends it as usual, and one that comes later is reported.
 ///
 /// ```no_run
+/// use futures::FutureExt;
+///
 /// tether::run(async {
-///     let mut server = std::pin::pin!(tether::sleep(std::time::Duration::from_secs(3600)));
-///     futures::select! {
-///         _ = server => {}
-///         stop = futures::FutureExt::fuse(tether::signal::ctrl_c()) => {
+///     let serve = tether::sleep(std::time::Duration::from_secs(3600)); // the server's work
+///     tether::select! {
+///         () = serve.fuse() => {}
+///         stop = tether::signal::ctrl_c().fuse() => {
 ///             stop.expect("listening for Ctrl-C");
 ///             println!("shutting down");
 ///         }

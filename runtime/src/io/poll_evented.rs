@@ -79,42 +79,23 @@ impl<S: mio::event::Source> PollEvented<S> {
     }
 }
 
-impl<S: mio::event::Source> PollEvented<S>
-where
-    for<'a> &'a S: Read + Write,
-{
-    /// Reads into `buf`. A read that fills less than `buf` has drained the socket (the
-    /// poller reports the next arrival as a new edge), so its readiness is cleared at once:
-    /// no extra read that would only return `WouldBlock`.
-    pub(crate) fn poll_read(
+impl<S: mio::event::Source> PollEvented<S> {
+    /// Runs `op`, a read or write of up to `len` bytes, when the source is ready. A transfer
+    /// shorter than `len` has drained the socket (or filled its send buffer): the poller will
+    /// report the next change as a new edge, so readiness is cleared at once, with no extra
+    /// call that would only return `WouldBlock`.
+    fn poll_transfer(
         &self,
         cx: &mut Context<'_>,
-        buf: &mut [u8],
+        interest: Interest,
+        len: usize,
+        mut op: impl FnMut(&S) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
         loop {
-            let event = ready!(self.poll_ready(cx, Interest::Read))?;
-            match self.get_ref().read(buf) {
+            let event = ready!(self.poll_ready(cx, interest))?;
+            match op(self.get_ref()) {
                 Ok(n) => {
-                    if n > 0 && n < buf.len() {
-                        self.clear_readiness(event);
-                    }
-                    return Poll::Ready(Ok(n));
-                }
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    self.clear_readiness(event);
-                }
-                Err(error) => return Poll::Ready(Err(error)),
-            }
-        }
-    }
-
-    /// Writes from `buf`; a short write has filled the send buffer, so readiness is cleared.
-    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        loop {
-            let event = ready!(self.poll_ready(cx, Interest::Write))?;
-            match self.get_ref().write(buf) {
-                Ok(n) => {
-                    if n > 0 && n < buf.len() {
+                    if n > 0 && n < len {
                         self.clear_readiness(event);
                     }
                     return Poll::Ready(Ok(n));
@@ -128,6 +109,26 @@ where
     }
 }
 
+impl<S: mio::event::Source> PollEvented<S>
+where
+    for<'a> &'a S: Read + Write,
+{
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let len = buf.len();
+        self.poll_transfer(cx, Interest::Read, len, |mut source| source.read(buf))
+    }
+
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_transfer(cx, Interest::Write, buf.len(), |mut source| {
+            source.write(buf)
+        })
+    }
+}
+
 #[cfg(all(unix, feature = "hyper"))]
 impl<S: mio::event::Source + std::os::fd::AsRawFd> PollEvented<S> {
     /// Reads into a buffer that may be uninitialised (hyper's read buffers are), with
@@ -137,26 +138,21 @@ impl<S: mio::event::Source + std::os::fd::AsRawFd> PollEvented<S> {
         cx: &mut Context<'_>,
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        loop {
-            let event = ready!(self.poll_ready(cx, Interest::Read))?;
-            let fd = self.get_ref().as_raw_fd();
-            // SAFETY: `buf` is valid for writes of `buf.len()` bytes, which is all `recv`
-            // does with it; `fd` is this source's open socket, alive while `self` is.
-            let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
-            if n >= 0 {
-                let n = n as usize;
-                if n > 0 && n < buf.len() {
-                    self.clear_readiness(event);
+        let len = buf.len();
+        self.poll_transfer(cx, Interest::Read, len, |source| {
+            loop {
+                // SAFETY: `buf` is valid for writes of `len` bytes, which is all `recv` does with
+                // it; the fd is this source's open socket, alive while `self` is.
+                let n = unsafe { libc::recv(source.as_raw_fd(), buf.as_mut_ptr().cast(), len, 0) };
+                if n >= 0 {
+                    return Ok(n as usize);
                 }
-                return Poll::Ready(Ok(n));
+                let error = io::Error::last_os_error();
+                if error.kind() != io::ErrorKind::Interrupted {
+                    return Err(error);
+                }
             }
-            let error = io::Error::last_os_error();
-            match error.kind() {
-                io::ErrorKind::WouldBlock => self.clear_readiness(event),
-                io::ErrorKind::Interrupted => {}
-                _ => return Poll::Ready(Err(error)),
-            }
-        }
+        })
     }
 }
 

@@ -41,6 +41,47 @@
 //! - **Names** (`"localhost:80"`) are resolved on the blocking pool (see [`lookup_host`]);
 //!   literal addresses never leave the loop's thread.
 
+/// The `futures` `AsyncRead`/`AsyncWrite` of a stream type whose `io` field is a
+/// `PollEvented`: a flush has nothing to do (writes go straight to the socket), and a close
+/// shuts the write side down.
+macro_rules! stream_traits {
+    ($($ty:ty),*) => {$(
+        impl futures::io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_read(cx, buf)
+            }
+        }
+
+        impl futures::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_write(cx, buf)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(self.shutdown(std::net::Shutdown::Write))
+            }
+        }
+    )*};
+}
+
 mod addr;
 mod split;
 mod tcp_listener;

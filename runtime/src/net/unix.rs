@@ -5,10 +5,6 @@ use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures::io::{AsyncRead, AsyncWrite};
 
 use super::{context, current_driver};
 use crate::io::{Interest, PollEvented};
@@ -138,43 +134,11 @@ impl UnixStream {
     #[cfg(feature = "hyper")]
     pub(crate) fn poll_read_uninit(
         &self,
-        cx: &mut Context<'_>,
+        cx: &mut std::task::Context<'_>,
         buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
+    ) -> std::task::Poll<io::Result<usize>> {
         self.io.poll_read_uninit(cx, buf)
     }
-}
-
-macro_rules! stream_traits {
-    ($($ty:ty),*) => {$(
-        impl AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                self.io.poll_read(cx, buf)
-            }
-        }
-
-        impl AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                self.io.poll_write(cx, buf)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.shutdown(Shutdown::Write))
-            }
-        }
-    )*};
 }
 
 stream_traits!(UnixStream, &UnixStream);
