@@ -71,6 +71,15 @@ impl<S: mio::event::Source> PollEvented<S> {
         }
     }
 
+    /// [`poll_io`](PollEvented::poll_io) as a future: for the datagram sockets' methods.
+    pub(crate) async fn io<R>(
+        &self,
+        interest: Interest,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        std::future::poll_fn(|cx| self.poll_io(cx, interest, &mut op)).await
+    }
+
     /// Deregisters the source and gives it back.
     pub(crate) fn into_inner(mut self) -> S {
         let mut source = self.source.take().expect("present until into_inner");

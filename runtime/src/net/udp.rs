@@ -1,6 +1,5 @@
 //! A UDP socket.
 
-use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 
@@ -60,10 +59,8 @@ impl UdpSocket {
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let addrs = resolve(&target).await?;
         each_addr(addrs, "could not send a datagram to", |addr| {
-            poll_fn(move |cx| {
-                self.io
-                    .poll_io(cx, Interest::Write, |socket| socket.send_to(buf, addr))
-            })
+            self.io
+                .io(Interest::Write, move |socket| socket.send_to(buf, addr))
         })
         .await
     }
@@ -71,29 +68,19 @@ impl UdpSocket {
     /// Receives one datagram into `buf` (the rest of a longer one is dropped); returns its
     /// length and sender. Cancel-safe: a dropped `recv_from` has taken no datagram.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Interest::Read, |socket| socket.recv_from(buf))
-        })
-        .await
+        self.io
+            .io(Interest::Read, |socket| socket.recv_from(buf))
+            .await
     }
 
     /// Sends `buf` to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Interest::Write, |socket| socket.send(buf))
-        })
-        .await
+        self.io.io(Interest::Write, |socket| socket.send(buf)).await
     }
 
     /// Receives one datagram from the connected peer. Cancel-safe.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Interest::Read, |socket| socket.recv(buf))
-        })
-        .await
+        self.io.io(Interest::Read, |socket| socket.recv(buf)).await
     }
 
     /// The address the socket is bound to.

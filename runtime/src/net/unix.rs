@@ -206,38 +206,26 @@ impl UnixDatagram {
     /// Sends `buf` to the socket at `path`.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Interest::Write, |socket| socket.send_to(buf, path))
-        })
-        .await
+        self.io
+            .io(Interest::Write, |socket| socket.send_to(buf, path))
+            .await
     }
 
     /// Receives one datagram and its sender. Cancel-safe.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Interest::Read, |socket| socket.recv_from(buf))
-        })
-        .await
+        self.io
+            .io(Interest::Read, |socket| socket.recv_from(buf))
+            .await
     }
 
     /// Sends `buf` to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Interest::Write, |socket| socket.send(buf))
-        })
-        .await
+        self.io.io(Interest::Write, |socket| socket.send(buf)).await
     }
 
     /// Receives one datagram from the connected peer. Cancel-safe.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Interest::Read, |socket| socket.recv(buf))
-        })
-        .await
+        self.io.io(Interest::Read, |socket| socket.recv(buf)).await
     }
 
     /// The address the socket is bound to.
