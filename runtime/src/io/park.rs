@@ -31,8 +31,10 @@ impl ParkState {
         {
             Ok(_) => true,
             Err(_) => {
-                // NOTIFIED: only the loop's own thread ever sets PARKED, so nothing else.
-                self.0.store(AWAKE, Ordering::SeqCst);
+                // NOTIFIED (only the loop's own thread sets PARKED). A swap, not a store: a
+                // read-modify-write reads the latest notification, and so synchronises with
+                // the notifier whose work the loop must now see.
+                self.0.swap(AWAKE, Ordering::SeqCst);
                 false
             }
         }
@@ -40,7 +42,10 @@ impl ParkState {
 
     /// The loop is back from the poller (woken, timed out, or events came).
     pub(crate) fn end(&self) {
-        self.0.store(AWAKE, Ordering::SeqCst);
+        // A swap, not a store, for the same reason as in `begin`: a plain store could
+        // overwrite a notification without the loop seeing the work queued before it, and the
+        // loop would then park with that work waiting (the loom model finds this).
+        self.0.swap(AWAKE, Ordering::SeqCst);
     }
 
     /// Notifies the loop; `true` if it is parked in the poller and must be woken there.
