@@ -1,8 +1,8 @@
-//! A TCP echo server on tether tasks and `async-net` sockets, shared by the `echo_server`
+//! A TCP echo server on tether tasks and `tether::net` sockets, shared by the `echo_server`
 //! example and the `echo` test (each includes this file with `#[path]`, so there is one copy).
 //!
-//! tether has no reactor of its own: `async-net` (over `async-io`) runs its reactor on a thread
-//! of its own and wakes tether's wakers from there, through the loop's cross-thread wake path.
+//! The sockets are driven by the loop's own I/O driver: when every connection waits, the loop
+//! blocks in its poller, and a ready socket wakes its task on the loop's thread.
 //!
 //! - Every connection is a task owned by a [`TaskSet`]; nothing runs unowned.
 //! - A [`Semaphore`] bounds how many connections are served at once: the accept loop takes a
@@ -20,10 +20,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_net::{TcpListener, TcpStream};
 use futures::future::{Either, select};
 use futures::{AsyncReadExt, AsyncWriteExt};
 use tether::TaskSet;
+use tether::net::{TcpListener, TcpStream};
 use tether::sync::Semaphore;
 
 /// What a run of [`serve`] did.

@@ -6,7 +6,7 @@
 //! cargo run --release --example echo_load -- 127.0.0.1:PORT [--conns 50] [--msgs 2000] [--size 64] [--threads 1]
 //! ```
 //!
-//! The connections are tether tasks in a task group, on `async-net` sockets. With `--threads T`
+//! The connections are tether tasks in a task group, on `tether::net` sockets. With `--threads T`
 //! the connections are split over T threads, each running its own tether loop. The run is
 //! bounded: it sends exactly conns × msgs messages and gives up after 120 seconds.
 //!
@@ -16,8 +16,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use async_net::TcpStream;
 use futures::{AsyncReadExt, AsyncWriteExt};
+use tether::net::TcpStream;
 
 const USAGE: &str = "usage: echo_load ADDR [--conns N] [--msgs M] [--size BYTES] [--threads T]";
 

@@ -1,5 +1,5 @@
 //! A TCP echo server: one tether task per connection, owned by a `TaskSet`, at most
-//! `--max-conns` served at once (a `tether::sync::Semaphore`), real sockets from `async-net`.
+//! `--max-conns` served at once (a `tether::sync::Semaphore`), on `tether::net` sockets.
 //!
 //! ```text
 //! cargo run --release --example echo_server -- [PORT] [--max-conns N] [--timeout SECS] [--grace SECS]
@@ -10,9 +10,7 @@
 //! stops accepting, lets open connections finish for `--grace` seconds (default 2), cancels
 //! the rest, and prints what it did.
 //!
-//! Signals are caught with `signal-hook` (a dev-dependency of the examples only): a plain
-//! thread waits for the signal and sets a `tether::sync::Event`, which wakes the loop from
-//! that thread, since every tether primitive is `Send + Sync`.
+//! Signals are futures on the loop (`tether::signal`): no thread waits for them.
 //!
 //! Try it with `nc 127.0.0.1 PORT`, or measure it with the `echo_load` example.
 
@@ -23,10 +21,10 @@ use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_net::TcpListener;
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
-use tether::sync::{Event, Semaphore};
+use futures::FutureExt;
+use tether::net::TcpListener;
+use tether::signal::unix::signal;
+use tether::sync::Semaphore;
 
 /// The command line.
 struct Args {
@@ -86,17 +84,15 @@ async fn main() -> io::Result<()> {
         }
     };
 
-    let stop = Arc::new(Event::new());
-    let mut signals = Signals::new([SIGINT, SIGTERM])?;
-    {
-        let stop = stop.clone();
-        // Not a task: it blocks in the OS, then sets the event from its own thread.
-        std::thread::spawn(move || {
-            if signals.forever().next().is_some() {
-                stop.set();
-            }
-        });
-    }
+    // Listening from now on: a Ctrl-C or SIGTERM from here shuts down gracefully.
+    let mut interrupt = signal(libc::SIGINT)?;
+    let mut terminate = signal(libc::SIGTERM)?;
+    let stop = async {
+        tether::select! {
+            _ = interrupt.recv().fuse() => {}
+            _ = terminate.recv().fuse() => {}
+        }
+    };
 
     let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
     println!(
@@ -109,9 +105,9 @@ async fn main() -> io::Result<()> {
     let shutdown = async {
         match args.timeout {
             Some(limit) => {
-                let _ = tether::timeout(limit, stop.wait()).await;
+                let _ = tether::timeout(limit, stop).await;
             }
-            None => stop.wait().await,
+            None => stop.await,
         }
     };
     let limit = Arc::new(Semaphore::new(args.max_conns));

@@ -44,6 +44,11 @@
 //! | `asyncio.Queue`, `PriorityQueue`, `LifoQueue` | [`queue::Queue`], [`queue::PriorityQueue`], [`queue::LifoQueue`] |
 //! | `get_running_loop()` | [`Handle::current()`](Handle::current), [`Handle::try_current()`](Handle::try_current) |
 //! | `asyncio.Runner` | [`Runtime`], configured by [`Builder`] |
+//! | `asyncio.open_connection`, `start_server` | [`net::TcpStream::connect`], [`net::TcpListener::bind`] + `accept` |
+//! | `create_datagram_endpoint`, `open_unix_connection` | [`net::UdpSocket`], [`net::UnixStream`], [`net::UnixListener`] |
+//! | `loop.getaddrinfo` | [`net::lookup_host`] |
+//! | `loop.add_signal_handler(SIGINT, ...)` | [`signal::ctrl_c`], [`signal::unix::signal`] |
+//! | `asyncio.wait(..., FIRST_COMPLETED)` on two awaitables | [`select!`], [`select_biased!`] |
 //! | (no asyncio twin) several loops with work stealing | [`Builder::workers`], `#[tether::main(workers = N)]`, [`spawn`] for `Send` tasks |
 //! | (no asyncio twin) a group on several workers | [`TaskGroup::spawn`] (`'static + Send` children on any worker), `task_group!(send \|tg\| ...)` (a `Send` group) |
 //!
@@ -126,6 +131,40 @@
 //! [`TaskGroup::spawn`] (a `'static + Send` child on any worker). On the single-threaded loop
 //! the two make the same kind of task; `spawn` only adds the `Send` bound.
 //!
+//! ## I/O
+//!
+//! [`net`] has TCP, UDP and Unix sockets on the loop's own I/O driver: an idle loop blocks in
+//! the poller (epoll through [mio](https://docs.rs/mio)) with the next timer's deadline as its
+//! timeout, instead of parking its thread.
+//!
+//! - **Why mio.** One `epoll_wait` per driver turn and one `eventfd` write to wake a parked
+//!   loop. The `polling` crate (async-io's) makes four syscalls per wait with a timeout on Linux
+//!   (it arms a `timerfd` and re-arms its notifier each time), and a loop waits with a timeout
+//!   whenever a timer is armed.
+//! - **Edge-triggered readiness per socket** (tokio's design): a socket that stays ready costs
+//!   no re-arm syscall, a read that fills less than its buffer has drained the socket and
+//!   clears its readiness without a second read, and a `WouldBlock` clears only the readiness
+//!   it saw (a tick keeps a newer event from being lost).
+//! - **Wakes from other threads** go through the poller's waker only while the loop sits in
+//!   the poller: a loop that is running pays one atomic swap, no syscall.
+//! - **Workers.** Each worker has its own driver and blocks in its own poller; a socket
+//!   registers with the worker that creates or accepts it. A `Send` task may move to another
+//!   worker: its socket's readiness still arrives through the socket's own worker, which wakes
+//!   the task through the ordinary cross-thread path. A busy loop polls its driver every 61
+//!   tasks, so sockets are not starved by tasks that keep waking each other. (One shared
+//!   poller, tokio's choice for its multi-thread runtime, needs a lock around the poller and
+//!   hands readiness to whichever worker holds it; a poller per worker keeps the loop's
+//!   single-threaded fast path.)
+//! - **The virtual clock** (`start_paused`) jumps to the next timer only when the loop has
+//!   nothing to run and the driver, polled without blocking, has no ready socket (tokio's
+//!   auto-advance rule). So a read with a timeout on the virtual clock times out at once unless
+//!   its data has already arrived; tests of real sockets on the virtual clock should not rely
+//!   on a deadline timer while they wait for the network.
+//! - **Other I/O crates.** Runtime-agnostic crates (async-io, async-net, async-fs,
+//!   async-process) work inside tether: their reactor runs on its own thread and wakes tether's
+//!   wakers across threads. Crates that need tokio's reactor (`tokio::net`, crates built on
+//!   it) panic with "there is no reactor running" unless a tokio runtime is entered.
+//!
 //! ## Where tether departs from the usual design, on purpose
 //!
 //! - [`NoRunningLoop`] is a unit struct (with `thiserror`), not an enum: it has exactly one
@@ -150,14 +189,20 @@ mod gather;
 pub mod graceful;
 pub mod group;
 mod handle;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod introspect;
 mod loom_facade;
 mod owning;
+mod io;
+pub mod net;
 mod promise;
 pub mod queue;
 mod registry;
 mod runtime;
 mod set;
+#[cfg(unix)]
+pub mod signal;
 mod slab;
 pub mod sync;
 pub mod task;
@@ -183,6 +228,50 @@ pub use wait::{
 };
 
 mod macros;
+
+/// Waits for several futures at once and runs the branch of the first that finishes, dropping
+/// (cancelling) the others: tokio's `select!`, asyncio's `wait(..., return_when=FIRST_COMPLETED)`
+/// for the common case. This is the `futures` crate's `select!`, re-exported.
+///
+/// Two differences from tokio's: each future must be fused (`futures::FutureExt::fuse`, or a
+/// [`Task`], which is fused already), and a future used by reference across several
+/// `select!`s must also be pinned (`std::pin::pin!`). Branches are polled in a random order;
+/// [`select_biased!`] polls them in the order written. A branch that loses is dropped, so only
+/// cancel-safe futures should lose: `tether::net` reads and accepts are (see [`net`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use futures::FutureExt;
+/// use tether::net::TcpListener;
+///
+/// tether::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     tether::select! {
+///         accepted = listener.accept().fuse() => panic!("nobody connects: {accepted:?}"),
+///         () = tether::sleep(Duration::from_millis(10)).fuse() => println!("no client yet"),
+///     }
+/// });
+/// ```
+pub use futures::select;
+
+/// [`select!`] that polls its branches in the order written (the `futures` crate's
+/// `select_biased!`): tokio's `select! { biased; ... }`. Put a shutdown signal first so it
+/// wins over work that is always ready.
+///
+/// ```
+/// use futures::FutureExt;
+///
+/// tether::run(async {
+///     let stop = tether::sync::Event::new();
+///     stop.set();
+///     let winner = tether::select_biased! {
+///         () = stop.wait().fuse() => "stop",
+///         () = tether::yield_now().fuse() => "work",
+///     };
+///     assert_eq!(winner, "stop");
+/// });
+/// ```
+pub use futures::select_biased;
 
 pub use tether_macros::{main, owned, test};
 

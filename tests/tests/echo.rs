@@ -1,5 +1,5 @@
-//! The echo server of `examples/echo_server.rs` on real loopback sockets: tether tasks driving
-//! `async-net` I/O, the connection limit, and a graceful shutdown that leaves nothing running.
+//! The echo server of `examples/echo_server.rs` on real loopback sockets: tether tasks on
+//! `tether::net`, the connection limit, and a graceful shutdown that leaves nothing running.
 //!
 //! These run on the real clock (sockets do not follow a virtual one) and are bounded: every wait
 //! has a deadline of a few seconds, and the whole file takes well under a second when healthy.
@@ -12,8 +12,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_net::{TcpListener, TcpStream};
 use futures::{AsyncReadExt, AsyncWriteExt};
+use tether::net::{TcpListener, TcpStream};
 use tether::sync::{Event, Semaphore};
 
 /// How long any single step may take before the test fails instead of hanging.

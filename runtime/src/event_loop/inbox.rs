@@ -101,6 +101,7 @@ mod loom_models {
     use loom::thread;
 
     use super::Inbox;
+    use crate::io::park::ParkState;
 
     /// The loop's side, as `run_until` and `park` do it: take, else look at the flag, else park.
     fn run_loop(inbox: &Inbox<u32, u32>, expected: usize) -> Vec<u32> {
@@ -157,6 +158,50 @@ mod loom_models {
             // got it back. Never both, never neither.
             assert_eq!(accepted, left == [7]);
             assert!(inbox.is_closed());
+        });
+    }
+
+    #[test]
+    fn a_wake_reaches_a_loop_that_parks_in_the_poller() {
+        loom::model(|| {
+            let inbox = Arc::new(Inbox::<u32, u32>::new());
+            let park = Arc::new(ParkState::new());
+            let looper = {
+                let (inbox, park) = (inbox.clone(), park.clone());
+                thread::spawn(move || {
+                    let mut got = Vec::new();
+                    while got.len() < 2 {
+                        if let Some((runnables, callbacks)) = inbox.take() {
+                            got.extend(runnables);
+                            got.extend(callbacks);
+                            continue;
+                        }
+                        if !inbox.has_pending() && park.begin() {
+                            thread::park();
+                            park.end();
+                        }
+                    }
+                    got
+                })
+            };
+            let waker = {
+                let (inbox, park, looper) = (inbox.clone(), park.clone(), looper.thread().clone());
+                thread::spawn(move || {
+                    inbox.push_runnable(1).unwrap();
+                    if park.notify() {
+                        looper.unpark();
+                    }
+                })
+            };
+            inbox.push_callback(2).unwrap();
+            if park.notify() {
+                looper.thread().unpark();
+            }
+            waker.join().unwrap();
+            // A lost wake-up leaves the loop parked forever: loom reports a deadlock.
+            let mut got = looper.join().unwrap();
+            got.sort_unstable();
+            assert_eq!(got, [1, 2]);
         });
     }
 }

@@ -3,7 +3,10 @@
 //! One `EventLoop` exists per call to `run`, on the calling thread, reachable through a
 //! thread-local while it runs. Tasks are `async_task` tasks whose schedule function pushes their
 //! `Runnable` onto the loop's ready queue when woken on the loop's thread, or into the loop's
-//! [`inbox`] (and unparks the loop) when woken from any other thread. A loop may also be one
+//! [`inbox`] (and unparks the loop) when woken from any other thread. An idle loop blocks in its
+//! I/O driver's poller (`crate::io`), with the next timer's deadline as the timeout; the unpark
+//! of a wake from another thread goes through the poller's waker, and costs a syscall only
+//! while the loop sits in the poller. A loop may also be one
 //! worker of a multi-threaded runtime (`crate::workers`): then it runs that runtime's `Send`
 //! tasks too, between its own.
 
@@ -17,10 +20,11 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Waker;
-use std::thread::{self, Thread};
+use std::thread;
 use std::time::Duration;
 
 use crate::blocking::BlockingPool;
+use crate::io::Driver;
 use crate::registry::Registry;
 use crate::task::current::{self, LoopHooks};
 use crate::task::error::{TaskError, contain_panic};
@@ -82,7 +86,8 @@ pub(crate) struct Shared {
     /// The pool `to_thread` runs closures on.
     blocking: Arc<BlockingPool>,
     inbox: Inbox<Runnable, Callback>,
-    thread: Thread,
+    /// The loop's I/O driver, as resources and other threads reach it: registration, unpark.
+    io: Arc<crate::io::Handle>,
     /// The id of the multi-threaded runtime this loop is a worker of (0: none): where work
     /// submitted from other threads through a `Handle` goes, to be spread over the workers.
     /// An id, not a reference, since the runtime holds this loop's `Shared`.
@@ -137,7 +142,7 @@ impl Shared {
             return Ok(());
         };
         self.inbox.push_callback(callback)?;
-        self.thread.unpark();
+        self.unpark();
         Ok(())
     }
 
@@ -154,7 +159,7 @@ impl Shared {
     /// Queues a runnable from another thread; gives it back if the loop has closed.
     fn try_inject(&self, runnable: Runnable) -> Result<(), Runnable> {
         self.inbox.push_runnable(runnable)?;
-        self.thread.unpark();
+        self.unpark();
         Ok(())
     }
 
@@ -182,7 +187,12 @@ impl Shared {
 
     /// Wakes the loop's thread if it is parked (or makes its next park return at once).
     pub(crate) fn unpark(&self) {
-        self.thread.unpark();
+        self.io.unpark();
+    }
+
+    /// The loop's I/O driver, for registering resources.
+    pub(crate) fn io(&self) -> &Arc<crate::io::Handle> {
+        &self.io
     }
 }
 
@@ -214,7 +224,18 @@ pub(crate) struct EventLoop {
     closing: Cell<bool>,
     /// This loop's place in a multi-threaded runtime, if it is a worker of one.
     worker: Option<Box<dyn Worker>>,
+    /// The poller the loop blocks in when idle.
+    driver: RefCell<Driver>,
+    /// The wakers of the resources a driver turn found ready, kept to reuse the allocation.
+    io_wakers: RefCell<Vec<Waker>>,
+    /// How many tasks have run since the driver was last polled: a busy loop polls it every
+    /// [`IO_INTERVAL`] tasks, so that sockets are not starved by tasks that keep waking.
+    since_io: Cell<usize>,
 }
+
+/// How many tasks a loop runs between two polls of its I/O driver when it never goes idle
+/// (tokio's `event_interval`).
+const IO_INTERVAL: usize = 61;
 
 /// The message of the panic raised by `run` inside a running loop.
 pub(crate) const NESTED_RUN: &str = "tether::run cannot be called from inside a running event loop; \
@@ -227,11 +248,14 @@ impl EventLoop {
         blocking: Arc<BlockingPool>,
     ) -> Rc<EventLoop> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let driver = Driver::new().unwrap_or_else(|error| {
+            panic!("tether could not create its I/O poller (epoll and eventfd): {error}")
+        });
         let lp = Rc::new_cyclic(|me| EventLoop {
             shared: Arc::new(Shared {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 inbox: Inbox::new(),
-                thread: thread::current(),
+                io: driver.handle().clone(),
                 blocking,
                 runtime: worker.as_ref().map_or(0, |worker| worker.runtime_id()),
             }),
@@ -246,6 +270,9 @@ impl EventLoop {
             debug: config.debug.clone(),
             closing: Cell::new(false),
             worker,
+            driver: RefCell::new(driver),
+            io_wakers: RefCell::new(Vec::new()),
+            since_io: Cell::new(0),
         });
         LOOPS.insert(lp.shared.id, &lp.shared);
         lp
@@ -340,9 +367,13 @@ impl EventLoop {
             // One batch: what is ready now. Tasks woken by this batch run in the next one,
             // after the timers and injected wake-ups that came due meanwhile (asyncio's order).
             let batch = self.ready.borrow().len();
-            self.run_ready(batch);
+            let mut ran = self.run_ready(batch);
             if let Some(worker) = &self.worker {
-                worker.run_batch();
+                ran += worker.run_batch();
+            }
+            self.since_io.set(self.since_io.get() + ran);
+            if self.since_io.get() >= IO_INTERVAL {
+                self.poll_io(|driver, wakers| driver.poll_now(wakers));
             }
             if done() {
                 return;
@@ -354,13 +385,29 @@ impl EventLoop {
     }
 
     /// Runs up to `max` tasks from the ready queue, first in first out (those they wake count
-    /// too), until it is empty.
-    fn run_ready(&self, max: usize) {
-        for _ in 0..max {
+    /// too), until it is empty. Returns how many ran.
+    fn run_ready(&self, max: usize) -> usize {
+        for ran in 0..max {
             let next = self.ready.borrow_mut().pop_front();
-            let Some(runnable) = next else { break };
+            let Some(runnable) = next else { return ran };
             runnable.run();
         }
+        max
+    }
+
+    /// Runs one turn of the I/O driver (`turn` says how long it may block) and wakes the tasks
+    /// of the resources it found ready. Returns how many resources were ready.
+    fn poll_io(&self, turn: impl FnOnce(&mut Driver, &mut Vec<Waker>) -> usize) -> usize {
+        self.since_io.set(0);
+        let mut wakers = self.io_wakers.take();
+        let ready = turn(&mut self.driver.borrow_mut(), &mut wakers);
+        // Outside the driver's borrow: a waker is anybody's code, and one that panics is
+        // reported while the others still fire.
+        for waker in wakers.drain(..) {
+            wake_contained(waker);
+        }
+        self.io_wakers.replace(wakers);
+        ready
     }
 
     fn take_injected(&self) {
@@ -400,7 +447,7 @@ impl EventLoop {
         self.due.replace(due);
     }
 
-    /// Waits for something to do: the next timer or a wake-up from another thread.
+    /// Waits for something to do: I/O, the next timer or a wake-up from another thread.
     fn park(&self) {
         if self.shared.inbox.has_pending() {
             return;
@@ -416,23 +463,36 @@ impl EventLoop {
         }
     }
 
+    /// Blocks in the I/O driver until the next timer is due (or I/O, or a wake-up comes).
+    ///
+    /// On the virtual clock, time jumps to the next timer only when nothing else can happen
+    /// first: the driver is polled without blocking, and only if no resource was ready does the
+    /// clock advance (tokio's auto-advance rule). So a read with a timeout on a paused clock
+    /// times out at once if its peer has not written yet.
     fn park_until_timer(&self) {
         let next = self.timers.borrow().next_deadline();
+        // Only a few workers look for work on their own every IDLE_RECHECK (see `rechecks`).
+        let idle = self
+            .worker
+            .as_ref()
+            .filter(|worker| worker.rechecks())
+            .map(|_| IDLE_RECHECK);
         match next {
-            None if self.worker.as_ref().is_some_and(|worker| worker.rechecks()) => {
-                thread::park_timeout(IDLE_RECHECK);
+            None => {
+                self.poll_io(|driver, wakers| driver.park(idle, wakers));
             }
-            None => thread::park(),
-            Some(deadline) if self.clock.is_paused() => self.clock.advance_to(deadline),
+            Some(deadline) if self.clock.is_paused() => {
+                if self.poll_io(|driver, wakers| driver.poll_now(wakers)) == 0 {
+                    self.clock.advance_to(deadline);
+                }
+            }
             Some(deadline) => {
                 let now = self.clock.now();
-                if deadline > now {
-                    let mut timeout = deadline - now;
-                    if self.worker.as_ref().is_some_and(|worker| worker.rechecks()) {
-                        timeout = timeout.min(IDLE_RECHECK);
-                    }
-                    thread::park_timeout(timeout);
+                let mut timeout = deadline.saturating_duration_since(now);
+                if let Some(idle) = idle {
+                    timeout = timeout.min(idle);
                 }
+                self.poll_io(|driver, wakers| driver.park(Some(timeout), wakers));
             }
         }
     }
@@ -462,7 +522,7 @@ impl EventLoop {
             }
             // A task is being woken by another thread right now: its runnable is on its way to
             // the injection queue. Wait for it.
-            thread::park_timeout(Duration::from_millis(1));
+            self.poll_io(|driver, wakers| driver.park(Some(Duration::from_millis(1)), wakers));
         }
         self.closing.set(true);
         let (runnables, callbacks) = self.shared.inbox.close();

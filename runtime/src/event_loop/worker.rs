@@ -17,8 +17,8 @@ pub(crate) trait Worker: Any {
     fn enter(&self, shared: &Arc<Shared>);
     /// This thread is no longer the worker.
     fn exit(&self);
-    /// Runs a bounded batch of the runtime's `Send` tasks.
-    fn run_batch(&self);
+    /// Runs a bounded batch of the runtime's `Send` tasks; returns how many ran.
+    fn run_batch(&self) -> usize;
     /// Runs every `Send` task queued for this worker, until none is left.
     fn drain(&self);
     /// The first half of parking; `false` if work turned up after all (then do not park).

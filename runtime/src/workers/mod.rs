@@ -389,8 +389,9 @@ impl Slot {
     /// Tasks are taken from the queues one at a time: a task taken out of a queue can no longer
     /// be stolen, and a task that blocks its worker (a long computation, a blocking call) must
     /// not hold the tasks behind it hostage. What a steal or the injection queue gives beyond
-    /// one task goes onto this worker's own queue, where others can still steal it.
-    pub(crate) fn run_batch(&self) {
+    /// one task goes onto this worker's own queue, where others can still steal it. Returns how
+    /// many ran.
+    pub(crate) fn run_batch(&self) -> usize {
         let own = &self.workers.queues[self.index];
         for turn in 0..BATCH {
             // The injection queue gets a turn now and then, so that work from outside the
@@ -407,9 +408,10 @@ impl Slot {
                 None if turn == 0 => self.steal(),
                 None => None,
             };
-            let Some(runnable) = next else { break };
+            let Some(runnable) = next else { return turn };
             runnable.run();
         }
+        BATCH
     }
 
     /// Takes a share of the injection queue: one task to run, the rest onto this worker's queue.
@@ -528,8 +530,8 @@ impl Worker for Slot {
     fn exit(&self) {
         Slot::exit(self);
     }
-    fn run_batch(&self) {
-        Slot::run_batch(self);
+    fn run_batch(&self) -> usize {
+        Slot::run_batch(self)
     }
     fn drain(&self) {
         Slot::drain(self);

@@ -1,0 +1,170 @@
+//! The poller a loop blocks in, and the handle its resources register through.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::task::Waker;
+use std::time::Duration;
+
+use mio::{Events, Poll, Token};
+
+use super::park::ParkState;
+use super::scheduled_io::{ScheduledIo, ready_bits};
+use crate::loom_facade::{Mutex, Ordering, lock};
+
+/// The token of the poller's waker; every other token is the address of a [`ScheduledIo`].
+const WAKE: Token = Token(usize::MAX);
+
+/// How many events one turn takes from the poller at most (the rest come next turn).
+const EVENTS: usize = 1024;
+
+/// A loop's poller. Only the loop's thread uses it; other threads use its [`Handle`].
+pub(crate) struct Driver {
+    poll: Poll,
+    events: Events,
+    handle: Arc<Handle>,
+    /// Counts turns: the readiness an event sets carries the turn's tick.
+    tick: u16,
+}
+
+/// What resources and other threads use of a driver: registration, and waking the loop.
+pub(crate) struct Handle {
+    registry: mio::Registry,
+    waker: mio::Waker,
+    park: ParkState,
+    /// The readiness of resources deregistered since the last turn: freed by the driver's
+    /// thread at the start of its next turn, since the turn before may still be dispatching an
+    /// event that carries its address.
+    released: Mutex<Vec<Arc<ScheduledIo>>>,
+    has_released: AtomicBool,
+    /// Set when the driver is dropped: its resources can never become ready again.
+    closed: AtomicBool,
+}
+
+impl Driver {
+    pub(crate) fn new() -> io::Result<Driver> {
+        let poll = Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = mio::Waker::new(poll.registry(), WAKE)?;
+        Ok(Driver {
+            poll,
+            events: Events::with_capacity(EVENTS),
+            handle: Arc::new(Handle {
+                registry,
+                waker,
+                park: ParkState::new(),
+                released: Mutex::new(Vec::new()),
+                has_released: AtomicBool::new(false),
+                closed: AtomicBool::new(false),
+            }),
+            tick: 0,
+        })
+    }
+
+    pub(crate) fn handle(&self) -> &Arc<Handle> {
+        &self.handle
+    }
+
+    /// Blocks in the poller for at most `timeout` (`None`: until woken), unless a wake from
+    /// another thread is pending; collects the wakers of the resources that became ready into
+    /// `wakers`. Returns how many resources became ready.
+    pub(crate) fn park(&mut self, timeout: Option<Duration>, wakers: &mut Vec<Waker>) -> usize {
+        if !self.handle.park.begin() {
+            return self.turn(Some(Duration::ZERO), wakers);
+        }
+        let ready = self.turn(timeout, wakers);
+        self.handle.park.end();
+        ready
+    }
+
+    /// Takes the events that are ready now, without blocking.
+    pub(crate) fn poll_now(&mut self, wakers: &mut Vec<Waker>) -> usize {
+        self.turn(Some(Duration::ZERO), wakers)
+    }
+
+    fn turn(&mut self, timeout: Option<Duration>, wakers: &mut Vec<Waker>) -> usize {
+        self.handle.free_released();
+        self.tick = self.tick.wrapping_add(1);
+        if let Err(error) = self.poll.poll(&mut self.events, timeout) {
+            if error.kind() == io::ErrorKind::Interrupted {
+                // A signal arrived: the loop looks at its work and comes back.
+                return 0;
+            }
+            panic!("tether's I/O driver could not wait for events (epoll_wait): {error}");
+        }
+        let mut ready = 0;
+        for event in &self.events {
+            if event.token() == WAKE {
+                continue;
+            }
+            // SAFETY: every other token is the address of the `ScheduledIo` of a registered
+            // resource (`Handle::register`). Its `Arc` is kept by the resource until it
+            // deregisters, and then by `released`, which only this thread frees, at the start
+            // of a turn: after the deregistration, so no later poll reports the token, and
+            // after this loop, so no event of an earlier poll is still being dispatched.
+            let io = unsafe { &*std::ptr::with_exposed_provenance::<ScheduledIo>(event.token().0) };
+            io.set_readiness(self.tick, ready_bits(event), wakers);
+            ready += 1;
+        }
+        ready
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.handle.closed.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Handle {
+    /// Wakes the loop if it sits in the poller; otherwise makes its next park return at once.
+    /// An atomic swap while the loop is awake: no syscall.
+    pub(crate) fn unpark(&self) {
+        if self.park.notify() {
+            // An `eventfd` write cannot fail short of the counter overflowing, which mio
+            // handles by draining it.
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// `true` once the driver is gone.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Registers `source` for both directions, edge-triggered; returns its readiness.
+    pub(crate) fn register(
+        &self,
+        source: &mut impl mio::event::Source,
+    ) -> io::Result<Arc<ScheduledIo>> {
+        let io = Arc::new(ScheduledIo::default());
+        // Exposed, so that the driver can turn the token back into the pointer.
+        let token = Token(Arc::as_ptr(&io).expose_provenance());
+        self.registry.register(
+            source,
+            token,
+            mio::Interest::READABLE | mio::Interest::WRITABLE,
+        )?;
+        Ok(io)
+    }
+
+    /// Deregisters `source` and hands its readiness to the driver to free.
+    pub(crate) fn deregister(&self, source: &mut impl mio::event::Source, io: Arc<ScheduledIo>) {
+        // Fails only if the source was never registered or the poller is gone: nothing to undo.
+        let _ = self.registry.deregister(source);
+        lock(&self.released).push(io);
+        self.has_released.store(true, Ordering::Release);
+    }
+
+    fn free_released(&self) {
+        if !self.has_released.load(Ordering::Acquire) {
+            return;
+        }
+        let released = {
+            let mut released = lock(&self.released);
+            self.has_released.store(false, Ordering::Relaxed);
+            std::mem::take(&mut *released)
+        };
+        drop(released);
+    }
+}
