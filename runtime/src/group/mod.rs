@@ -155,6 +155,7 @@ use crate::task::raw::{FreeSlot, Spawn, TaskSlots, create, running_id};
 use crate::task::table::TaskTable;
 use crate::task::{Builder, GroupId, Owner, Panic, Task, TaskError, TaskId};
 use queue::GroupQueue;
+use sealed::Token;
 
 /// How many children a group runs per poll before it lets the event loop run other tasks.
 pub(crate) const BATCH: usize = 128;
@@ -170,6 +171,10 @@ pub trait Mode: sealed::Sealed {
 }
 
 mod sealed {
+    /// Only tether can name it, so only tether implements [`Child`](super::Child).
+    #[derive(Debug, Clone, Copy)]
+    pub struct Token(pub(super) ());
+
     pub trait Sealed {
         /// A [`Sendable`](super::Sendable) group: every public entry point checks that it runs
         /// on the thread polling the group (see the module docs). A constant, so that the
@@ -217,6 +222,89 @@ impl Mode for Sendable<Plain> {
 
 impl<E> Mode for Sendable<Fallible<E>> {
     type Error = E;
+}
+
+/// What a child future must be in a group of mode `M`, and what its handle yields.
+///
+/// Implemented for every future that fits the mode; it cannot be implemented outside tether
+/// (a send group's soundness rests on its children being `Send`).
+///
+/// | mode | the future | its handle yields |
+/// |---|---|---|
+/// | [`Plain`] | any `Future + 'scope` | its output |
+/// | [`Fallible<E>`] | `Future<Output = Result<T, E>> + 'scope` | `T` (an `Err` fails the group) |
+/// | [`Sendable<Plain>`] | `Future + Send + 'scope`, `Send` output | its output |
+/// | [`Sendable<Fallible<E>>`] | `Future<Output = Result<T, E>> + Send + 'scope`, `T` and `E` `Send` | `T` |
+///
+/// # Examples
+///
+/// ```
+/// tether::run(async {
+///     tether::task_group!(try |tg| {
+///         // A fallible group's child returns `Result<T, E>`; the handle yields the `T`.
+///         let parsed = tg.create_task(async { "7".parse::<u8>() });
+///         assert_eq!(parsed.await.unwrap(), 7);
+///     })
+///     .unwrap();
+/// });
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a child of a `{M}` task group",
+    label = "not a child this group accepts",
+    note = "a `Fallible` group's children return `Result<T, E>` with the group's `E`; a \
+            `Sendable` group's children and their outputs must be `Send`"
+)]
+pub trait Child<'scope, M: Mode>: Future + 'scope {
+    /// What the child's handle yields: its output, or the `T` of its `Ok(T)`.
+    type Value;
+
+    /// Splits the child's output into what its handle yields and what fails the group.
+    #[doc(hidden)]
+    fn settle(output: Self::Output, _: sealed::Token) -> Result<Self::Value, M::Error>;
+}
+
+impl<'scope, F: Future + 'scope> Child<'scope, Plain> for F {
+    type Value = F::Output;
+
+    fn settle(output: F::Output, _: sealed::Token) -> Result<F::Output, Infallible> {
+        Ok(output)
+    }
+}
+
+impl<'scope, F, T, E> Child<'scope, Fallible<E>> for F
+where
+    F: Future<Output = Result<T, E>> + 'scope,
+{
+    type Value = T;
+
+    fn settle(output: Result<T, E>, _: sealed::Token) -> Result<T, E> {
+        output
+    }
+}
+
+impl<'scope, F> Child<'scope, Sendable<Plain>> for F
+where
+    F: Future + Send + 'scope,
+    F::Output: Send,
+{
+    type Value = F::Output;
+
+    fn settle(output: F::Output, _: sealed::Token) -> Result<F::Output, Infallible> {
+        Ok(output)
+    }
+}
+
+impl<'scope, F, T, E> Child<'scope, Sendable<Fallible<E>>> for F
+where
+    F: Future<Output = Result<T, E>> + Send + 'scope,
+    T: Send,
+    E: Send,
+{
+    type Value = T;
+
+    fn settle(output: Result<T, E>, _: sealed::Token) -> Result<T, E> {
+        output
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -710,17 +798,15 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     }
 
     /// Creates a child, or refuses and drops `future` unpolled.
-    fn create<F, T, Fin>(
+    fn create<F>(
         &'scope self,
         future: F,
-        finish: Fin,
         quiet_refusal: bool,
         builder: Builder,
         location: &'static std::panic::Location<'static>,
-    ) -> Result<TaskHandle<T>, CreateTaskError>
+    ) -> Result<TaskHandle<F::Value>, CreateTaskError>
     where
-        F: Future + 'scope,
-        Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError> + 'scope,
+        F: Child<'scope, M>,
     {
         let quiet = self.admit(quiet_refusal).quiet()?;
         let owner = Owner::Group {
@@ -753,30 +839,15 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
                 future,
                 &mut spawn,
                 move |runnable| queue.push(runnable),
-                finish,
+                move |header, outcome| {
+                    self.settle(header, outcome.map(|output| F::settle(output, Token(()))))
+                },
             )
         };
         Ok(TaskHandle::new(Task::from_raw(raw)))
     }
 
-    fn create_or_panic<F, T, Fin>(
-        &'scope self,
-        future: F,
-        finish: Fin,
-        builder: Builder,
-        location: &'static std::panic::Location<'static>,
-    ) -> TaskHandle<T>
-    where
-        F: Future + 'scope,
-        Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError> + 'scope,
-    {
-        match self.create(future, finish, true, builder, location) {
-            Ok(handle) => handle,
-            Err(refusal) => panic!("{refusal}"),
-        }
-    }
-
-    /// A fallible child's outcome: an `Err` fails the group.
+    /// A child's outcome: an `Err` it returned, or a panic, fails the group.
     fn settle<T>(
         &self,
         header: &Header,
@@ -792,7 +863,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
                 Err(TaskError::Failed)
             }
             Err(error) => {
-                self.record_panic(header, &Err::<(), _>(error.clone()));
+                self.record_panic(header, &error);
                 Err(error)
             }
         }
@@ -808,8 +879,8 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         }
     }
 
-    fn record_panic(&self, header: &Header, outcome: &Result<impl Sized, TaskError>) {
-        if let Err(TaskError::Panicked(panic)) = outcome {
+    fn record_panic(&self, header: &Header, error: &TaskError) {
+        if let TaskError::Panicked(panic) = error {
             self.fail(TaskFailure::Panicked {
                 task: header.name(),
                 panic: panic.clone(),
@@ -925,7 +996,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     }
 }
 
-impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
+impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     /// Starts `future` as a child of this group: asyncio's `tg.create_task(coro)`.
     ///
     /// The group owns the child and waits for it before its scope ends; the returned handle is
@@ -933,11 +1004,20 @@ impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
     /// anything that outlives the group, and may capture `tg` to create siblings. If it panics,
     /// the group cancels everything else and fails.
     ///
+    /// What a child must be depends on the group's mode ([`Child`]): in a fallible group
+    /// (`task_group!(try |tg| ...)`) it returns `Result<T, E>`, an `Err(e)` fails the group as a
+    /// panic does (`e` goes into the [`GroupError`], this handle reports
+    /// [`TaskError::Failed`]), and the handle yields the `T`; in a send group
+    /// (`task_group!(send |tg| ...)`) it must be `Send`, with a `Send` output, and what it
+    /// borrows must be `Sync`.
+    ///
     /// # Panics
     ///
     /// If the group is shutting down (a task failed) or closing: the future is dropped without
     /// running. Use [`TaskGroup::try_create_task`] to get the refusal as an error. A destructor
     /// run by the group's own clean-up is never panicked at: its new task is dropped quietly.
+    /// In a send group, if called from a thread that is not running the group (see
+    /// [`TaskGroup::scope_send`]).
     ///
     /// # Examples
     ///
@@ -956,10 +1036,26 @@ impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
     /// });
     /// assert_eq!(*log.borrow(), ["parent", "sibling"]);
     /// ```
+    ///
+    /// In a fallible group:
+    ///
+    /// ```
+    /// use tether::TaskFailure;
+    ///
+    /// let result = tether::run(async {
+    ///     tether::task_group!(try |tg| {
+    ///         let one = tg.create_task(async { Ok(1) });
+    ///         assert_eq!(one.await.unwrap(), 1);
+    ///         tg.create_task(async { Err::<i32, _>("no route to host") });
+    ///     })
+    /// });
+    /// let failures = result.unwrap_err().into_failures();
+    /// assert!(matches!(&failures[0], TaskFailure::Failed { error: "no route to host", .. }));
+    /// ```
     #[track_caller]
-    pub fn create_task<F>(&'scope self, future: F) -> TaskHandle<F::Output>
+    pub fn create_task<F>(&'scope self, future: F) -> TaskHandle<F::Value>
     where
-        F: Future + 'scope,
+        F: Child<'scope, M>,
     {
         self.create_task_with(Builder::new(), future)
     }
@@ -981,20 +1077,12 @@ impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
     /// });
     /// ```
     #[track_caller]
-    pub fn create_task_with<F>(&'scope self, builder: Builder, future: F) -> TaskHandle<F::Output>
+    pub fn create_task_with<F>(&'scope self, builder: Builder, future: F) -> TaskHandle<F::Value>
     where
-        F: Future + 'scope,
+        F: Child<'scope, M>,
     {
         let location = std::panic::Location::caller();
-        self.create_or_panic(
-            future,
-            move |header, outcome| {
-                self.record_panic(header, &outcome);
-                outcome
-            },
-            builder,
-            location,
-        )
+        or_panic(self.create(future, true, builder, location))
     }
 
     /// Like [`TaskGroup::create_task`], but a refusal is returned as an error (the future is
@@ -1015,176 +1103,50 @@ impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
     pub fn try_create_task<F>(
         &'scope self,
         future: F,
-    ) -> Result<TaskHandle<F::Output>, CreateTaskError>
+    ) -> Result<TaskHandle<F::Value>, CreateTaskError>
     where
-        F: Future + 'scope,
+        F: Child<'scope, M>,
     {
-        self.create(
-            future,
-            move |header, outcome| {
-                self.record_panic(header, &outcome);
-                outcome
-            },
-            false,
-            Builder::new(),
-            std::panic::Location::caller(),
-        )
+        self.try_create_task_with(Builder::new(), future)
     }
-}
 
-impl<'scope, 'env, E: 'scope> TaskGroup<'scope, 'env, Fallible<E>> {
-    /// Starts a fallible child. If it returns `Err(e)`, the group fails as if it had panicked:
-    /// `e` goes into the group's [`GroupError`], and this handle reports
-    /// [`TaskError::Failed`].
+    /// Like [`TaskGroup::try_create_task`], configured by a [`Builder`].
     ///
-    /// # Panics
+    /// # Examples
     ///
-    /// As [`TaskGroup::create_task`] for plain groups.
-    #[track_caller]
-    pub fn create_task<F, T>(&'scope self, future: F) -> TaskHandle<T>
-    where
-        F: Future<Output = Result<T, E>> + 'scope,
-    {
-        self.create_task_with(Builder::new(), future)
-    }
-
-    /// Like [`create_task`](TaskGroup::create_task), configured by a [`Builder`].
-    #[track_caller]
-    pub fn create_task_with<F, T>(&'scope self, builder: Builder, future: F) -> TaskHandle<T>
-    where
-        F: Future<Output = Result<T, E>> + 'scope,
-    {
-        let location = std::panic::Location::caller();
-        self.create_or_panic(
-            future,
-            move |header, outcome| self.settle(header, outcome),
-            builder,
-            location,
-        )
-    }
-
-    /// Like [`create_task`](TaskGroup::create_task), but a refusal is returned as an error.
-    #[track_caller]
-    pub fn try_create_task<F, T>(&'scope self, future: F) -> Result<TaskHandle<T>, CreateTaskError>
-    where
-        F: Future<Output = Result<T, E>> + 'scope,
-    {
-        self.create(
-            future,
-            move |header, outcome| self.settle(header, outcome),
-            false,
-            Builder::new(),
-            std::panic::Location::caller(),
-        )
-    }
-}
-
-impl<'scope, 'env> TaskGroup<'scope, 'env, Sendable<Plain>> {
-    /// [`TaskGroup::create_task`] for a `Send` group: the child must be `Send`, and so must its
-    /// output. It may borrow from outside the group, like any child: what it borrows must then
-    /// be `Sync`.
+    /// ```
+    /// use tether::task::Builder;
     ///
-    /// # Panics
-    ///
-    /// As [`TaskGroup::create_task`]; and if called from a thread that is not running the
-    /// group (see [`TaskGroup::scope_send`]).
+    /// tether::run(async {
+    ///     tether::task_group!(|tg| {
+    ///         let handle = tg
+    ///             .try_create_task_with(Builder::new().name("five"), async { 5 })
+    ///             .expect("the group is open");
+    ///         assert_eq!(handle.name(), "five");
+    ///         assert_eq!(handle.await.unwrap(), 5);
+    ///     })
+    ///     .unwrap();
+    /// });
+    /// ```
     #[track_caller]
-    pub fn create_task<F>(&'scope self, future: F) -> TaskHandle<F::Output>
-    where
-        F: Future + Send + 'scope,
-        F::Output: Send,
-    {
-        self.create_task_with(Builder::new(), future)
-    }
-
-    /// [`TaskGroup::create_task_with`] for a `Send` group.
-    #[track_caller]
-    pub fn create_task_with<F>(&'scope self, builder: Builder, future: F) -> TaskHandle<F::Output>
-    where
-        F: Future + Send + 'scope,
-        F::Output: Send,
-    {
-        let location = std::panic::Location::caller();
-        self.create_or_panic(
-            future,
-            move |header, outcome| {
-                self.record_panic(header, &outcome);
-                outcome
-            },
-            builder,
-            location,
-        )
-    }
-
-    /// [`TaskGroup::try_create_task`] for a `Send` group.
-    #[track_caller]
-    pub fn try_create_task<F>(
+    pub fn try_create_task_with<F>(
         &'scope self,
+        builder: Builder,
         future: F,
-    ) -> Result<TaskHandle<F::Output>, CreateTaskError>
+    ) -> Result<TaskHandle<F::Value>, CreateTaskError>
     where
-        F: Future + Send + 'scope,
-        F::Output: Send,
+        F: Child<'scope, M>,
     {
-        self.create(
-            future,
-            move |header, outcome| {
-                self.record_panic(header, &outcome);
-                outcome
-            },
-            false,
-            Builder::new(),
-            std::panic::Location::caller(),
-        )
+        self.create(future, false, builder, std::panic::Location::caller())
     }
 }
 
-impl<'scope, 'env, E: Send + 'scope> TaskGroup<'scope, 'env, Sendable<Fallible<E>>> {
-    /// The fallible [`TaskGroup::create_task`] for a `Send` group: the child must be `Send`,
-    /// and so must its output.
-    ///
-    /// # Panics
-    ///
-    /// As [`TaskGroup::create_task`] for plain `Send` groups.
-    #[track_caller]
-    pub fn create_task<F, T>(&'scope self, future: F) -> TaskHandle<T>
-    where
-        F: Future<Output = Result<T, E>> + Send + 'scope,
-        T: Send,
-    {
-        self.create_task_with(Builder::new(), future)
-    }
-
-    /// Like [`create_task`](TaskGroup::create_task), configured by a [`Builder`].
-    #[track_caller]
-    pub fn create_task_with<F, T>(&'scope self, builder: Builder, future: F) -> TaskHandle<T>
-    where
-        F: Future<Output = Result<T, E>> + Send + 'scope,
-        T: Send,
-    {
-        let location = std::panic::Location::caller();
-        self.create_or_panic(
-            future,
-            move |header, outcome| self.settle(header, outcome),
-            builder,
-            location,
-        )
-    }
-
-    /// Like [`create_task`](TaskGroup::create_task), but a refusal is returned as an error.
-    #[track_caller]
-    pub fn try_create_task<F, T>(&'scope self, future: F) -> Result<TaskHandle<T>, CreateTaskError>
-    where
-        F: Future<Output = Result<T, E>> + Send + 'scope,
-        T: Send,
-    {
-        self.create(
-            future,
-            move |header, outcome| self.settle(header, outcome),
-            false,
-            Builder::new(),
-            std::panic::Location::caller(),
-        )
+/// The handle of a child the caller asked for with a panicking method (`create_task`, `spawn`).
+#[track_caller]
+fn or_panic<T>(created: Result<TaskHandle<T>, CreateTaskError>) -> TaskHandle<T> {
+    match created {
+        Ok(handle) => handle,
+        Err(refusal) => panic!("{refusal}"),
     }
 }
 
