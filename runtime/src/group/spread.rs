@@ -25,9 +25,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
+use super::create::or_panic;
+use super::mode::sealed::Token;
 use super::queue::GroupQueue;
-use super::sealed::Token;
-use super::{Child, CreateTaskError, Mode, TaskFailure, TaskGroup, TaskHandle, or_panic};
+use super::{Child, CreateTaskError, Mode, TaskFailure, TaskGroup, TaskHandle};
 use crate::task::error::OwnerFailure;
 use crate::task::header::Header;
 use crate::task::raw::running_id;
