@@ -9,6 +9,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -65,6 +66,27 @@ impl Context {
             into: self,
         };
         f()
+    }
+
+    /// Drops this context, each value it holds the last reference to on its own under
+    /// `catch_unwind`, so that a value whose `Drop` panics cannot unwind into the caller, nor
+    /// abort the process by panicking again while the next value is dropped during the unwind.
+    /// Returns the first panic's payload; the payloads of later ones are dropped (contained).
+    pub(crate) fn drop_contained(self) -> Option<Box<dyn Any + Send>> {
+        // `into_inner` hands the values to exactly one of the contexts sharing them: the last.
+        let mut vars = Arc::into_inner(self.vars?)?;
+        let mut first = None;
+        while let Some((_, value)) = vars.pop() {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(value))) {
+                match first {
+                    None => first = Some(payload),
+                    Some(_) => {
+                        let _ = catch_unwind(AssertUnwindSafe(|| drop(payload)));
+                    }
+                }
+            }
+        }
+        first
     }
 
     fn lookup(&self, id: u64) -> Option<&Value> {

@@ -53,12 +53,18 @@ impl DebugConfig {
             .then(|| self.slow_poll.unwrap_or(DEFAULT_SLOW_POLL))
     }
 
+    /// Writes one report. The writer is user code: a panic in it is reported on stderr and
+    /// goes no further, since reports are written where nothing may unwind (after a task's
+    /// poll, in the middle of a group's teardown, while the loop shuts down).
     fn write(&self, report: &str) {
         match &self.output {
-            Some(output) => {
-                let mut output = crate::loom_facade::lock(&**output);
-                let _ = writeln!(output, "{report}");
-            }
+            Some(output) => crate::task::error::contain_panic(
+                || "the debug output's writer".to_owned(),
+                || {
+                    let mut output = crate::loom_facade::lock(&**output);
+                    let _ = writeln!(output, "{report}");
+                },
+            ),
             None => eprintln!("{report}"),
         }
     }

@@ -168,7 +168,7 @@ impl Handle {
             key: Arc::new(AtomicUsize::new(usize::MAX)),
         };
         let adopted = slots.key.clone();
-        let future = async move {
+        let adopt = move || {
             let shutting_down = EventLoop::with_current(|lp| {
                 crate::task::current::with_running(|header| {
                     let (key, shutting_down) = lp.adopt(header);
@@ -180,11 +180,13 @@ impl Handle {
                 })
                 .expect("a task is being polled")
             });
-            if shutting_down != Some(false) {
-                // Cancelled above (or not on a loop at all): wait to be dropped.
-                std::future::pending::<()>().await;
-            }
-            future.await
+            // Cancelled above (or not on a loop at all): wait to be dropped.
+            shutting_down == Some(false)
+        };
+        let future = AdoptThenPoll {
+            adopt: Some(adopt),
+            parked: false,
+            future,
         };
         let shared = self.shared.clone();
         let mut spawn = Spawn::new(Owner::Handle, std::panic::Location::caller());
@@ -300,5 +302,39 @@ impl fmt::Debug for Handle {
             .field("loop", &self.shared.id())
             .field("closed", &self.is_closed())
             .finish()
+    }
+}
+
+/// A thread-safe task's future: `adopt` runs at its first poll, on the loop, and says whether to
+/// go on (else the task waits to be dropped); then `future` is polled in place.
+///
+/// Not an `async` block awaiting `future`: rustc never drops the output of an `.await` whose
+/// future panics in its destructor after returning it. Here the user's future stays in place
+/// after returning, and the task's supervisor drops it under its panic guard.
+struct AdoptThenPoll<F, A> {
+    adopt: Option<A>,
+    parked: bool,
+    future: F,
+}
+
+impl<F: Future, A: FnOnce() -> bool> Future for AdoptThenPoll<F, A> {
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        // SAFETY: only `future` is pinned structurally: it is never moved out of `self` (there is
+        // no other access to it and no `Drop` impl), so it is dropped where it was pinned. The
+        // other fields are never pinned: `adopt` may be moved out.
+        let this = unsafe { self.get_unchecked_mut() };
+        if let Some(adopt) = this.adopt.take() {
+            this.parked = !adopt();
+        }
+        if this.parked {
+            return std::task::Poll::Pending;
+        }
+        // SAFETY: see above.
+        unsafe { std::pin::Pin::new_unchecked(&mut this.future) }.poll(cx)
     }
 }

@@ -109,6 +109,15 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// The most workers a runtime accepts: [`workers`](Builder::workers) panics above it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(tether::Builder::MAX_WORKERS, 16_384);
+    /// ```
+    pub const MAX_WORKERS: usize = 16_384;
+
     /// The default settings.
     pub fn new() -> Builder {
         Builder::default()
@@ -203,7 +212,12 @@ impl Builder {
     ///
     /// # Panics
     ///
-    /// If `workers` is 0: a runtime needs at least one worker.
+    /// If `workers` is 0 (a runtime needs at least one worker) or more than
+    /// [`Builder::MAX_WORKERS`] (16,384): each worker is an OS thread. tokio
+    /// sets no upper bound on `worker_threads` (only 0 is refused); tether's idle workers cost
+    /// a constant whatever their number (each looks at a few random queues, and only the first
+    /// few wake up on their own), so the bound is only there to turn a typo into a clear panic
+    /// rather than thousands of threads.
     ///
     /// # Examples
     ///
@@ -233,6 +247,13 @@ impl Builder {
             workers > 0,
             "a runtime needs at least one worker: use workers(1) (the default) for the \
              single-threaded loop, or 2 or more for several loops with work stealing"
+        );
+        assert!(
+            workers <= Builder::MAX_WORKERS,
+            "Builder::workers({workers}): a runtime takes at most Builder::MAX_WORKERS \
+             ({}) workers, each an OS thread; use about as many workers as CPU cores, and \
+             to_thread for blocking work",
+            Builder::MAX_WORKERS
         );
         self.config.workers = workers;
         self

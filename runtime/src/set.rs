@@ -166,6 +166,28 @@ impl<T> Drop for Discard<T> {
     }
 }
 
+/// A background member's future with its [`Discard`]: both dropped when the task's future ends.
+///
+/// Not an `async` block awaiting `future`: rustc never drops the output of an `.await` whose
+/// future panics in its destructor after returning it, so a member that did would leak its
+/// output. Here the user's future stays in place after returning, and the task's supervisor
+/// drops it under its panic guard, as for any task.
+struct Member<F, T> {
+    future: F,
+    _discard: Discard<T>,
+}
+
+impl<F: Future, T> Future for Member<F, T> {
+    type Output = F::Output;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is pinned structurally: `Member` never moves it out (there is no
+        // other access to it and no `Drop` impl), so it is dropped where it was pinned, with
+        // `Member`; `Member` is `Unpin` only if `F` is (auto trait, `Discard` is `Unpin`).
+        unsafe { self.map_unchecked_mut(|member| &mut member.future) }.poll(cx)
+    }
+}
+
 impl<T: 'static> TaskSet<T> {
     /// A set that keeps each outcome until [`join_next`](TaskSet::join_next) takes it.
     pub fn new() -> TaskSet<T> {
@@ -266,9 +288,9 @@ impl<T: 'static> TaskSet<T> {
                     key,
                 };
                 let task = spawn_task(
-                    async move {
-                        let _discard = discard;
-                        future.await
+                    Member {
+                        future,
+                        _discard: discard,
                     },
                     spawn,
                 );

@@ -62,8 +62,15 @@ where
     current_pool().submit(Box::new(move || {
         let outcome = catch_unwind(AssertUnwindSafe(f))
             .map_err(|payload| BlockingError::Panicked(Panic::new(payload)));
-        // The awaiting side may be gone (cancelled): then the result is simply dropped.
-        let _ = tx.send(outcome);
+        // The awaiting side may be gone (cancelled): then the result is simply dropped. Sending
+        // wakes the awaiting side's waker here, on the pool's thread: that waker is user code,
+        // and its panic must not unwind into the pool's loop, which would lose the thread.
+        crate::task::error::contain_panic(
+            || "a waker".to_owned(),
+            || {
+                let _ = tx.send(outcome);
+            },
+        );
     }));
     rx.await
         .unwrap_or_else(|_| unreachable!("a submitted job always runs and sends its outcome"))

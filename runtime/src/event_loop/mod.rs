@@ -419,14 +419,16 @@ impl EventLoop {
     fn park_until_timer(&self) {
         let next = self.timers.borrow().next_deadline();
         match next {
-            None if self.worker.is_some() => thread::park_timeout(IDLE_RECHECK),
+            None if self.worker.as_ref().is_some_and(|worker| worker.rechecks()) => {
+                thread::park_timeout(IDLE_RECHECK);
+            }
             None => thread::park(),
             Some(deadline) if self.clock.is_paused() => self.clock.advance_to(deadline),
             Some(deadline) => {
                 let now = self.clock.now();
                 if deadline > now {
                     let mut timeout = deadline - now;
-                    if self.worker.is_some() {
+                    if self.worker.as_ref().is_some_and(|worker| worker.rechecks()) {
                         timeout = timeout.min(IDLE_RECHECK);
                     }
                     thread::park_timeout(timeout);

@@ -27,6 +27,9 @@ pub(crate) trait Worker: Any {
     fn woke(&self);
     /// `true` once the runtime has told its workers to stop.
     fn is_stopped(&self) -> bool;
+    /// `true` if this worker looks for work every [`IDLE_RECHECK`] while idle, even when
+    /// nobody wakes it (only a few workers do, so idle workers cost the same however many).
+    fn rechecks(&self) -> bool;
     /// How many of the runtime's `Send` tasks are alive.
     fn live_tasks(&self) -> usize;
     /// Calls `f` with the header of every live `Send` task (and child of a `Send` group).

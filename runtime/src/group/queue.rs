@@ -19,7 +19,7 @@ pub(crate) struct GroupQueue {
 impl GroupQueue {
     pub(crate) fn push(&self, runnable: Runnable) {
         self.lock().push_back(runnable);
-        self.waker.wake();
+        self.wake();
     }
 
     pub(crate) fn pop(&self) -> Option<Runnable> {
@@ -31,8 +31,14 @@ impl GroupQueue {
     }
 
     /// Wakes the task polling the group's future (a spread child ended or failed).
+    ///
+    /// That waker is user code (whatever polls the group's future): its panic is reported, not
+    /// unwound into the child's schedule function, which may be running inside the group's
+    /// teardown, cancelling the other children.
     pub(crate) fn wake(&self) {
-        self.waker.wake();
+        if let Some(waker) = self.waker.take() {
+            crate::event_loop::wake_contained(waker);
+        }
     }
 
     pub(crate) fn register(&self, waker: &std::task::Waker) {
@@ -41,7 +47,9 @@ impl GroupQueue {
 
     /// Stops children woken from now on from waking the group's task (it is running them).
     pub(crate) fn unregister(&self) {
-        drop(self.waker.take());
+        if let Some(waker) = self.waker.take() {
+            crate::task::error::contain_panic(|| "a waker".to_owned(), || drop(waker));
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Runnable>> {

@@ -227,10 +227,19 @@ impl Core {
             let mut state = lock(&self.state);
             match state.waiters.grant_front(()) {
                 Ok(waker) => Some(waker),
-                Err(()) => {
-                    state.permits += 1;
-                    None
-                }
+                Err(()) => match state.permits.checked_add(1) {
+                    Some(permits) => {
+                        state.permits = permits;
+                        None
+                    }
+                    None => {
+                        // Checked in release builds too: a wrapped count would lose every
+                        // permit. Unlocked first, so the semaphore stays usable for whoever
+                        // catches the panic.
+                        drop(state);
+                        panic!("{TOO_MANY_PERMITS}");
+                    }
+                },
             }
         };
         if let Some(waker) = waker {
@@ -479,12 +488,36 @@ macro_rules! semaphore_methods {
 semaphore_methods!(Semaphore);
 semaphore_methods!(BoundedSemaphore);
 
+/// The message of a release past [`Semaphore::MAX_PERMITS`].
+const TOO_MANY_PERMITS: &str = "Semaphore::release: the semaphore already holds \
+    Semaphore::MAX_PERMITS (usize::MAX) free permits and cannot count another; release only \
+    permits taken with acquire().await.forget(), or use a BoundedSemaphore, which refuses \
+    releases past its initial count";
+
 impl Semaphore {
+    /// The most free permits a semaphore can count: [`new`](Semaphore::new) accepts any
+    /// `usize`, and [`release`](Semaphore::release) panics rather than go past this.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(Semaphore::MAX_PERMITS);
+    /// assert_eq!(sem.available_permits(), usize::MAX);
+    /// ```
+    pub const MAX_PERMITS: usize = usize::MAX;
+
     /// Adds a permit, waking the longest waiter if there is one: asyncio's `release()`.
     ///
     /// Pair it with [`SemaphorePermit::forget`] for asyncio's manual `acquire()`/`release()`.
     /// As in asyncio, releasing more than was acquired raises the count past its start; use a
     /// [`BoundedSemaphore`] to have that refused.
+    ///
+    /// # Panics
+    ///
+    /// If the semaphore already holds [`Semaphore::MAX_PERMITS`] free permits: its count has
+    /// no room for another (tokio's limit is lower, `usize::MAX >> 3`, checked the same way).
     ///
     /// # Examples
     ///

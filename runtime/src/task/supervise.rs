@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use super::current;
-use super::error::{Panic, TaskError};
+use super::error::{Panic, TaskError, contain_panic};
 use super::header::Header;
 use crate::context::Context;
 
@@ -104,14 +104,50 @@ where
         // future is dropped unfinished. The task's stored waker is dropped by `Header::finish`,
         // which `finish` calls (run_task's does), in the atomic step that marks the task
         // finished; `OnEnd`'s drop, right after, is the safety net (a plain load otherwise).
-        this.future = None;
-        drop(std::mem::take(&mut this.context));
+        // Both may run user destructors (a context value's `Drop`): a panic there is the task's
+        // panic, unless it already ended in one (the first panic is the one worth reporting); an
+        // output that was ready is dropped then, also under the guard.
+        let leftovers = drop_in_place(&mut this.future);
+        let context = std::mem::take(&mut this.context)
+            .drop_contained()
+            .map(Panic::from_payload);
+        let outcome = match (outcome, leftovers.or(context)) {
+            (Ok(output), Some(panic)) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| drop(output)));
+                Err(TaskError::Panicked(panic))
+            }
+            (Err(TaskError::Cancelled { .. }), Some(panic)) => Err(TaskError::Panicked(panic)),
+            (outcome, _) => outcome,
+        };
         this.end.run_hook();
         let finish = this
             .finish
             .take()
             .expect("a task ends once: async-task stops polling at Ready");
         Poll::Ready(finish(header, outcome))
+    }
+}
+
+impl<F, E: FnOnce(), Fin> Drop for Supervised<'_, F, E, Fin> {
+    /// A task dropped unfinished (its runnable dropped, never run again) has no outcome left to
+    /// carry a panic from its future's or its context's destructors: it is reported on stderr,
+    /// and never unwinds into async-task, which would abort.
+    fn drop(&mut self) {
+        if self.future.is_some() {
+            // Dropped in place, as the pinning contract of `future` requires.
+            contain_panic(
+                || "the destructor of a dropped task's future".to_owned(),
+                || {
+                    self.future = None;
+                },
+            );
+        }
+        if let Some(payload) = std::mem::take(&mut self.context).drop_contained() {
+            contain_panic(
+                || "a context value of a dropped task".to_owned(),
+                || std::panic::resume_unwind(payload),
+            );
+        }
     }
 }
 

@@ -99,8 +99,13 @@ impl Timers {
                 slot
             }
             None => {
-                let slot = u32::try_from(self.slots.len())
-                    .expect("fewer than 2^32 timers are armed at once");
+                let slot = u32::try_from(self.slots.len()).unwrap_or_else(|_| {
+                    panic!(
+                        "tether: 2^32 timers are armed at once on one event loop, the most \
+                             it can hold (sleeps and timeouts each arm one while pending); \
+                             drop the futures of those that are not needed"
+                    )
+                });
                 self.slots.push(Slot {
                     seq,
                     waker: Some(waker),

@@ -52,6 +52,20 @@ use sleepers::Sleepers;
 /// tasks, callbacks); also the most one steal takes.
 const BATCH: usize = 32;
 
+/// How many other workers' queues an idle worker looks at, at most, each time it looks for work
+/// (to steal, or before it parks): a few, picked at random, as tokio and async-executor pick a
+/// random starting victim. Scanning every queue made each idle look cost O(workers), and with
+/// every idle worker looking, a runtime of 1,000 workers spent seconds on one task. With up to
+/// `VICTIMS + 1` workers every queue is looked at, as before.
+const VICTIMS: usize = 4;
+
+/// How many workers (the first ones) also look for work every
+/// [`IDLE_RECHECK`](crate::event_loop::IDLE_RECHECK) when nobody
+/// wakes them; the others sleep until woken or their next timer. This bounds the cost of idle
+/// workers to a constant whatever their number; the few that look are enough to rescue a task
+/// queued behind a worker stuck in a long poll.
+const RECHECKERS: usize = 4;
+
 thread_local! {
     /// The runtime and index of the worker running on this thread: null on any other thread.
     /// Read on every schedule of a `Send` task, so it is a plain `Cell`. Set and cleared by the
@@ -276,12 +290,6 @@ impl Workers {
             .find(|shared| shared.id() == loop_id)
     }
 
-    /// `true` if a worker has a reason not to park: work in any queue (its own, the injection
-    /// queue, or one it can steal from).
-    fn has_work(&self) -> bool {
-        !self.injector.is_empty() || self.queues.iter().any(|queue| !queue.is_empty())
-    }
-
     /// Phase 1 of shutdown: cancels every `Send` task.
     pub(crate) fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
@@ -346,6 +354,8 @@ pub(crate) struct Slot {
     index: usize,
     /// The batch being run, kept to reuse its allocation.
     batch: RefCell<Vec<Runnable>>,
+    /// The state of the xorshift that picks steal victims.
+    rng: Cell<u64>,
 }
 
 impl Slot {
@@ -354,6 +364,8 @@ impl Slot {
             workers,
             index,
             batch: RefCell::new(Vec::with_capacity(BATCH)),
+            // Any non-zero seed, different on each worker so thieves spread over their victims.
+            rng: Cell::new((index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
         }
     }
 
@@ -415,13 +427,30 @@ impl Slot {
         first
     }
 
+    /// The other workers this look for work visits: [`VICTIMS`] at most, consecutive from a
+    /// random one (every other worker when there are no more than that).
+    fn victims(&self) -> impl Iterator<Item = &LocalQueue<Runnable>> {
+        let queues = &self.workers.queues;
+        let others = queues.len() - 1;
+        let start = if others > VICTIMS {
+            let mut x = self.rng.get();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.rng.set(x);
+            (x % others as u64) as usize
+        } else {
+            0
+        };
+        (0..others.min(VICTIMS))
+            .map(move |i| &queues[(self.index + 1 + (start + i) % others) % queues.len()])
+    }
+
     /// Steals half of another worker's queue: one task to run, the rest onto this worker's.
     fn steal(&self) -> Option<Runnable> {
-        let queues = &self.workers.queues;
         let mut batch = self.batch.take();
-        // Start at the next worker, so that thieves spread over their victims.
-        for offset in 1..queues.len() {
-            queues[(self.index + offset) % queues.len()].steal_half(&mut batch, BATCH);
+        for victim in self.victims() {
+            victim.steal_half(&mut batch, BATCH);
             if !batch.is_empty() {
                 break;
             }
@@ -457,9 +486,19 @@ impl Slot {
         }
     }
 
-    /// `true` if this worker should not park: there is work to take, or the runtime is stopping.
+    /// `true` if this worker should not park: there is work to take (on its own queue, the
+    /// injection queue, or the queues it would steal from now), or the runtime is stopping.
     pub(crate) fn has_work(&self) -> bool {
-        self.workers.has_work() || self.is_stopped()
+        !self.workers.queues[self.index].is_empty()
+            || !self.workers.injector.is_empty()
+            || self.victims().any(|queue| !queue.is_empty())
+            || self.is_stopped()
+    }
+
+    /// `true` if this worker looks for work every
+    /// [`IDLE_RECHECK`](crate::event_loop::IDLE_RECHECK) while idle.
+    pub(crate) fn rechecks(&self) -> bool {
+        self.index < RECHECKERS
     }
 
     pub(crate) fn is_stopped(&self) -> bool {
@@ -503,6 +542,9 @@ impl Worker for Slot {
     }
     fn is_stopped(&self) -> bool {
         Slot::is_stopped(self)
+    }
+    fn rechecks(&self) -> bool {
+        Slot::rechecks(self)
     }
     fn live_tasks(&self) -> usize {
         self.workers.live_tasks()
