@@ -172,18 +172,22 @@ impl<T> Drop for Discard<T> {
 /// future panics in its destructor after returning it, so a member that did would leak its
 /// output. Here the user's future stays in place after returning, and the task's supervisor
 /// drops it under its panic guard, as for any task.
-struct Member<F, T> {
+///
+/// `D` is the member's way out of the set: [`Discard`] (`create_task`) or [`DiscardSend`]
+/// (`spawn`).
+struct Member<F, D> {
     future: F,
-    _discard: Discard<T>,
+    _discard: D,
 }
 
-impl<F: Future, T> Future for Member<F, T> {
+impl<F: Future, D> Future for Member<F, D> {
     type Output = F::Output;
 
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
         // SAFETY: `future` is pinned structurally: `Member` never moves it out (there is no
         // other access to it and no `Drop` impl), so it is dropped where it was pinned, with
-        // `Member`; `Member` is `Unpin` only if `F` is (auto trait, `Discard` is `Unpin`).
+        // `Member`; `Member` is `Unpin` only if `F` is (auto trait; `Discard` and `DiscardSend`
+        // are `Unpin`).
         unsafe { self.map_unchecked_mut(|member| &mut member.future) }.poll(cx)
     }
 }
@@ -380,9 +384,9 @@ impl<T: 'static> TaskSet<T> {
                     key,
                 };
                 let task = spawn_send(
-                    async move {
-                        let _discard = discard;
-                        future.await
+                    Member {
+                        future,
+                        _discard: discard,
                     },
                     spawn,
                 );

@@ -253,3 +253,33 @@ async fn spawn_on_the_single_loop_is_create_task() {
     assert!(set.join_next().await.is_none());
     assert_eq!(start.elapsed(), ms(5));
 }
+
+/// Returns its output, then panics when dropped.
+struct ReturnsThenPanics(Option<std::sync::Arc<()>>);
+
+impl std::future::Future for ReturnsThenPanics {
+    type Output = std::sync::Arc<()>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::task::Poll::Ready(self.0.take().expect("polled once"))
+    }
+}
+
+impl Drop for ReturnsThenPanics {
+    fn drop(&mut self) {
+        panic!("a destructor that panics");
+    }
+}
+
+#[tether::test]
+async fn a_background_member_that_panics_in_its_destructor_does_not_leak_its_output() {
+    let output = std::sync::Arc::new(());
+    let mut set = TaskSet::background();
+    set.create_task(ReturnsThenPanics(Some(output.clone())));
+    set.spawn(ReturnsThenPanics(Some(output.clone())));
+    assert!(set.join_next().await.is_none());
+    assert_eq!(std::sync::Arc::strong_count(&output), 1);
+}
