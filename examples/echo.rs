@@ -76,7 +76,7 @@ pub async fn serve(
         };
         accepted += 1;
         let finished = finished.clone();
-        connections.spawn(async move {
+        connections.create_task(async move {
             let _permit = permit; // the slot is free again when this task ends, however
             let _ = echo(stream).await;
             finished.set(finished.get() + 1);

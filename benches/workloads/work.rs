@@ -197,7 +197,7 @@ pub async fn tether_group(n: usize) {
 pub async fn tether_task_set(n: usize) {
     let mut set = tether::TaskSet::new();
     for _ in 0..n {
-        set.spawn(async {});
+        set.create_task(async {});
     }
     while let Some(outcome) = set.join_next().await {
         outcome.expect("task");
@@ -471,7 +471,7 @@ pub async fn spawn_sleep0<R: Rt>(n: usize) {
 pub async fn tether_background(n: usize) {
     let mut set = tether::TaskSet::background();
     for _ in 0..n {
-        set.spawn(tether::sleep(Duration::ZERO));
+        set.create_task(tether::sleep(Duration::ZERO));
     }
     assert!(set.join_next().await.is_none());
 }

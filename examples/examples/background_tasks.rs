@@ -21,7 +21,7 @@ async fn main() {
     let mut background_tasks = TaskSet::background();
 
     for i in 0..10 {
-        background_tasks.spawn(some_coro(i));
+        background_tasks.create_task(some_coro(i));
     }
     println!("{} tasks running in the background", background_tasks.len());
 

@@ -65,7 +65,7 @@ async fn main() {
     // Create three worker tasks to process the queue concurrently.
     let mut workers = TaskSet::new();
     for i in 0..3 {
-        workers.spawn(worker(format!("worker-{i}"), queue.clone()));
+        workers.create_task(worker(format!("worker-{i}"), queue.clone()));
     }
 
     // Wait until the queue is fully processed.

@@ -20,7 +20,7 @@ async fn main() {
     });
 
     let mut background = tether::TaskSet::background();
-    background.spawn_with(Builder::new().name("metrics"), async {
+    background.create_task_with(Builder::new().name("metrics"), async {
         tether::sleep(Duration::from_millis(200)).await;
     });
 

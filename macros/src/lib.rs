@@ -198,7 +198,7 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 /// impl Server {
 ///     async fn accept(&self, background: &mut tether::TaskSet<()>) -> u32 {
 ///         let _keep = tether::create_task(async {}); // runs until `accept` returns
-///         background.spawn(async {}); // the set owns it
+///         background.create_task(async {}); // the set owns it
 ///         let early = tether::create_task(async {});
 ///         drop(early); // cancelled on purpose
 ///         let _ = "not a task".len(); // any other value may still be ignored

@@ -128,7 +128,8 @@
 //! (its future may be `!Send`; group children made this way may borrow), and **`spawn`** makes
 //! a `Send` task that any worker may run. So [`create_task`] and [`spawn`],
 //! [`task::Builder::create_task`] and [`task::Builder::spawn`], [`TaskGroup::create_task`] and
-//! [`TaskGroup::spawn`] (a `'static + Send` child on any worker). On the single-threaded loop
+//! [`TaskGroup::spawn`] (a `'static + Send` child on any worker), [`TaskSet::create_task`] and
+//! [`TaskSet::spawn`]. On the single-threaded loop
 //! the two make the same kind of task; `spawn` only adds the `Send` bound.
 //!
 //! ## I/O

@@ -4,7 +4,8 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::rc::{Rc, Weak};
-use std::task::{Poll, Waker};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -13,13 +14,19 @@ use futures::stream::FuturesUnordered;
 use crate::slab::Slab;
 use std::panic::Location;
 
-use crate::task::{Builder, Owner, Task, TaskError, TaskId, spawn_task};
+use crate::loom_facade::lock;
+use crate::task::{Builder, Owner, Task, TaskError, TaskId, spawn_send, spawn_task};
 
 /// A set of owned tasks: asyncio's `background_tasks` pattern, with ownership.
 ///
-/// The set owns each task it spawns until the task finishes or the set lets it go. Dropping the
+/// The set owns each task it starts until the task finishes or the set lets it go. Dropping the
 /// set cancels every task still in it. Unlike a task group, a set has no scope: its tasks are
 /// `'static` and the set can be stored, moved and returned.
+///
+/// As everywhere in tether, [`create_task`](TaskSet::create_task) starts a task that stays on
+/// the loop that made it (it may hold `!Send` data), and [`spawn`](TaskSet::spawn) a `Send`
+/// task that any worker of a [multi-threaded runtime](crate::Builder::workers) may run. On the
+/// single-threaded loop the two are the same.
 ///
 /// - [`TaskSet::new`] keeps each finished task's outcome until [`join_next`](TaskSet::join_next)
 ///   takes it, in completion order (tokio's `JoinSet`).
@@ -35,7 +42,7 @@ use crate::task::{Builder, Owner, Task, TaskError, TaskId, spawn_task};
 /// tether::run(async {
 ///     let mut set = TaskSet::new();
 ///     for i in 0..3 {
-///         set.spawn(async move { i * 2 });
+///         set.create_task(async move { i * 2 });
 ///     }
 ///     let mut outputs = set.join_all().await.into_iter().map(Result::unwrap).collect::<Vec<_>>();
 ///     outputs.sort();
@@ -49,7 +56,7 @@ use crate::task::{Builder, Owner, Task, TaskError, TaskId, spawn_task};
 /// tether::run(async {
 ///     let local = String::from("borrowed");
 ///     let mut set = tether::TaskSet::new();
-///     set.spawn(async { println!("{}", &local) });
+///     set.create_task(async { println!("{}", &local) });
 /// });
 /// ```
 pub struct TaskSet<T> {
@@ -65,6 +72,77 @@ struct Background<T> {
     tasks: RefCell<Slab<Task<T>>>,
     /// Whoever waits for the set to empty.
     waiter: Cell<Option<Waker>>,
+    /// Where `spawn`ed members, which may end on another worker, report that they ended.
+    ended: Arc<Ended>,
+}
+
+/// The keys of `spawn`ed background members whose future has ended, for the set to take their
+/// handles out on its own thread.
+///
+/// A `create_task` member takes its handle out itself ([`Discard`]): it ends on the set's
+/// thread, where the set's `Rc` lives. A `spawn`ed one may end on any worker, so it only
+/// records its key here (behind a lock) and wakes the set's waiter; the set removes the handles
+/// of ended members before it answers anything ([`Background::reap`]). Its slot is freed only
+/// then, so a key is never reused while it is still on this list.
+#[derive(Default)]
+struct Ended {
+    state: Mutex<EndedState>,
+}
+
+#[derive(Default)]
+struct EndedState {
+    keys: Vec<usize>,
+    waiter: Option<Waker>,
+}
+
+/// [`Discard`] for a `spawn`ed member: reports the end of its future to [`Ended`].
+struct DiscardSend {
+    ended: Arc<Ended>,
+    key: usize,
+}
+
+impl Drop for DiscardSend {
+    fn drop(&mut self) {
+        let waiter = {
+            let mut state = lock(&self.ended.state);
+            state.keys.push(self.key);
+            state.waiter.take()
+        };
+        if let Some(waiter) = waiter {
+            waiter.wake();
+        }
+    }
+}
+
+impl<T> Background<T> {
+    /// Takes the handles of `spawn`ed members that have ended out of the set.
+    fn reap(&self) {
+        let ended = std::mem::take(&mut lock(&self.ended.state).keys);
+        if ended.is_empty() {
+            return;
+        }
+        let gone: Vec<Task<T>> = {
+            let mut tasks = self.tasks.borrow_mut();
+            ended
+                .into_iter()
+                .filter_map(|key| tasks.remove(key))
+                .collect()
+        };
+        // Dropped outside the borrow: a handle's drop runs code, if only to let go of its task.
+        drop(gone);
+    }
+
+    /// Ready once the set holds no task (`join_next` of a background set).
+    fn poll_empty(&self, cx: &mut Context<'_>) -> Poll<()> {
+        // Registered before reaping: a member ending after the reap finds the waker.
+        lock(&self.ended.state).waiter = Some(cx.waker().clone());
+        self.reap();
+        if self.tasks.borrow().is_empty() {
+            return Poll::Ready(());
+        }
+        self.waiter.set(Some(cx.waker().clone()));
+        Poll::Pending
+    }
 }
 
 /// Takes a background task's own handle out of its set when the task's future ends.
@@ -94,18 +172,22 @@ impl<T> Drop for Discard<T> {
 /// future panics in its destructor after returning it, so a member that did would leak its
 /// output. Here the user's future stays in place after returning, and the task's supervisor
 /// drops it under its panic guard, as for any task.
-struct Member<F, T> {
+///
+/// `D` is the member's way out of the set: [`Discard`] (`create_task`) or [`DiscardSend`]
+/// (`spawn`).
+struct Member<F, D> {
     future: F,
-    _discard: Discard<T>,
+    _discard: D,
 }
 
-impl<F: Future, T> Future for Member<F, T> {
+impl<F: Future, D> Future for Member<F, D> {
     type Output = F::Output;
 
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
         // SAFETY: `future` is pinned structurally: `Member` never moves it out (there is no
         // other access to it and no `Drop` impl), so it is dropped where it was pinned, with
-        // `Member`; `Member` is `Unpin` only if `F` is (auto trait, `Discard` is `Unpin`).
+        // `Member`; `Member` is `Unpin` only if `F` is (auto trait; `Discard` and `DiscardSend`
+        // are `Unpin`).
         unsafe { self.map_unchecked_mut(|member| &mut member.future) }.poll(cx)
     }
 }
@@ -131,7 +213,7 @@ impl<T: 'static> TaskSet<T> {
     ///     let mut background = tether::TaskSet::background();
     ///     for _ in 0..10 {
     ///         let done = done.clone();
-    ///         background.spawn(async move { done.set(done.get() + 1) });
+    ///         background.create_task(async move { done.set(done.get() + 1) });
     ///     }
     ///     assert!(background.join_next().await.is_none());
     ///     assert_eq!(done.get(), 10);
@@ -143,24 +225,41 @@ impl<T: 'static> TaskSet<T> {
             members: Members::Background(Rc::new(Background {
                 tasks: RefCell::new(Slab::default()),
                 waiter: Cell::new(None),
+                ended: Arc::default(),
             })),
         }
     }
 
-    /// Starts `future` as a task owned by this set.
+    /// Starts `future` as a task owned by this set, on this loop: asyncio's
+    /// `background_tasks.add(asyncio.create_task(coro))`. The task stays on the loop (the
+    /// worker) that made it, so it may hold `!Send` data (`Rc`, `RefCell` guards across an
+    /// await); [`spawn`](TaskSet::spawn) makes a `Send` one that any worker may run.
     ///
     /// # Panics
     ///
     /// Outside a running event loop, as [`create_task`](crate::create_task) does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// tether::run(async {
+    ///     let mut set = tether::TaskSet::new();
+    ///     let shared = Rc::new(20);
+    ///     set.create_task(async move { *shared + 1 });
+    ///     assert_eq!(set.join_next().await.unwrap().unwrap(), 21);
+    /// });
+    /// ```
     #[track_caller]
-    pub fn spawn<F>(&mut self, future: F) -> TaskId
+    pub fn create_task<F>(&mut self, future: F) -> TaskId
     where
         F: Future<Output = T> + 'static,
     {
-        self.spawn_with(Builder::new(), future)
+        self.create_task_with(Builder::new(), future)
     }
 
-    /// Like [`TaskSet::spawn`], configured by a [`Builder`] (name, context, eager start).
+    /// Like [`TaskSet::create_task`], configured by a [`Builder`] (name, context, eager start).
     ///
     /// # Examples
     ///
@@ -169,12 +268,12 @@ impl<T: 'static> TaskSet<T> {
     ///
     /// tether::run(async {
     ///     let mut set = tether::TaskSet::new();
-    ///     set.spawn_with(Builder::new().name("indexer"), async { 1 });
+    ///     set.create_task_with(Builder::new().name("indexer"), async { 1 });
     ///     assert_eq!(set.join_next().await.unwrap().unwrap(), 1);
     /// });
     /// ```
     #[track_caller]
-    pub fn spawn_with<F>(&mut self, builder: Builder, future: F) -> TaskId
+    pub fn create_task_with<F>(&mut self, builder: Builder, future: F) -> TaskId
     where
         F: Future<Output = T> + 'static,
     {
@@ -209,12 +308,106 @@ impl<T: 'static> TaskSet<T> {
         }
     }
 
+    /// Starts `future` as a `Send` task owned by this set, that any worker of a
+    /// [multi-threaded runtime](crate::Builder::workers) may run, as
+    /// [`tether::spawn`](crate::spawn) does. On the single-threaded loop it is the same as
+    /// [`create_task`](TaskSet::create_task).
+    ///
+    /// # Panics
+    ///
+    /// Outside a running event loop, as [`tether::spawn`](crate::spawn) does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = tether::Runtime::builder().workers(2).build();
+    /// let total = runtime.run(async {
+    ///     let mut set = tether::TaskSet::new();
+    ///     for range in [0..500_000u64, 500_000..1_000_000u64] {
+    ///         set.spawn(async move { range.sum::<u64>() });
+    ///     }
+    ///     set.join_all().await.into_iter().map(Result::unwrap).sum::<u64>()
+    /// });
+    /// assert_eq!(total, 499_999_500_000);
+    /// ```
+    ///
+    /// A future that is not `Send` does not compile (use `create_task` for it):
+    ///
+    /// ```compile_fail
+    /// tether::run(async {
+    ///     let mut set = tether::TaskSet::new();
+    ///     let shared = std::rc::Rc::new(1);
+    ///     set.spawn(async move { *shared });
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&mut self, future: F) -> TaskId
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send,
+    {
+        self.spawn_with(Builder::new(), future)
+    }
+
+    /// Like [`TaskSet::spawn`], configured by a [`Builder`] (name, context, eager start).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::task::Builder;
+    ///
+    /// tether::Runtime::builder().workers(2).build().run(async {
+    ///     let mut set = tether::TaskSet::background();
+    ///     set.spawn_with(Builder::new().name("flush"), async {});
+    ///     assert!(set.join_next().await.is_none());
+    ///     assert!(set.is_empty());
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_with<F>(&mut self, builder: Builder, future: F) -> TaskId
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send,
+    {
+        let spawn = builder.into_spawn(Owner::Set, Location::caller());
+        match &mut self.members {
+            Members::Keep(tasks) => {
+                let task = spawn_send(future, spawn);
+                let id = task.id();
+                tasks.push(task);
+                id
+            }
+            Members::Background(set) => {
+                let key = set.tasks.borrow_mut().reserve();
+                let discard = DiscardSend {
+                    ended: set.ended.clone(),
+                    key,
+                };
+                let task = spawn_send(
+                    Member {
+                        future,
+                        _discard: discard,
+                    },
+                    spawn,
+                );
+                let id = task.id();
+                // Filled even if the task has ended already (eager, or on another worker): its
+                // key is on `ended`, and the next `reap` frees the slot.
+                set.tasks.borrow_mut().fill(key, task);
+                id
+            }
+        }
+    }
+
     /// How many tasks the set holds: running ones, and (for [`TaskSet::new`]) finished ones
     /// whose outcome has not been taken.
     pub fn len(&self) -> usize {
         match &self.members {
             Members::Keep(tasks) => tasks.len(),
-            Members::Background(set) => set.tasks.borrow().len(),
+            Members::Background(set) => {
+                set.reap();
+                set.tasks.borrow().len()
+            }
         }
     }
 
@@ -235,14 +428,8 @@ impl<T: 'static> TaskSet<T> {
         match &mut self.members {
             Members::Keep(tasks) => tasks.next().await,
             Members::Background(set) => {
-                poll_fn(|cx| {
-                    if set.tasks.borrow().is_empty() {
-                        return Poll::Ready(None);
-                    }
-                    set.waiter.set(Some(cx.waker().clone()));
-                    Poll::Pending
-                })
-                .await
+                poll_fn(|cx| set.poll_empty(cx)).await;
+                None
             }
         }
     }
@@ -313,7 +500,10 @@ impl<T: 'static> TaskSet<T> {
     fn for_each(&self, mut f: impl FnMut(&Task<T>)) {
         match &self.members {
             Members::Keep(tasks) => tasks.iter().for_each(f),
-            Members::Background(set) => set.tasks.borrow().iter().for_each(&mut f),
+            Members::Background(set) => {
+                set.reap();
+                set.tasks.borrow().iter().for_each(&mut f);
+            }
         }
     }
 }
@@ -328,7 +518,10 @@ impl<T> fmt::Debug for TaskSet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (mode, len) = match &self.members {
             Members::Keep(tasks) => ("keep", tasks.len()),
-            Members::Background(set) => ("background", set.tasks.borrow().len()),
+            Members::Background(set) => {
+                set.reap();
+                ("background", set.tasks.borrow().len())
+            }
         };
         f.debug_struct("TaskSet")
             .field("mode", &mode)

@@ -579,7 +579,7 @@ fn node(world: &W, rng: &mut XorShift, depth: u32) -> LocalBody {
                     TaskSet::background()
                 };
                 for _ in 0..width {
-                    let _ = set.spawn(task(world, rng, depth));
+                    let _ = set.create_task(task(world, rng, depth));
                 }
                 match rng.below(3) {
                     0 => {

@@ -229,7 +229,7 @@ fn destructors_panicking_in_task_set_shutdown_are_contained() {
         for i in 0..n {
             for set in [&mut keep, &mut background] {
                 let guard = tally.guard();
-                set.spawn(async move {
+                set.create_task(async move {
                     let _guard = guard;
                     let _bomb = (i % 2 == 0).then(|| PanicOnDrop("stress: member cleanup failed"));
                     tether::sleep(HOUR).await;
@@ -339,7 +339,7 @@ fn dropping_a_task_set_whose_member_panics_on_drop_is_contained() {
                 let bystanders = bystanders(&tally, 10);
                 let mut set = TaskSet::background();
                 let guard = tally.guard();
-                set.spawn(async move {
+                set.create_task(async move {
                     let _guard = guard;
                     let _bomb = PanicOnDrop("stress: dropped with its set");
                     tether::sleep(HOUR).await;
@@ -364,7 +364,7 @@ fn an_unawaited_output_that_panics_on_drop_is_contained() {
             tether::run(async {
                 let bystanders = bystanders(&Tally::new(), 10);
                 let mut set = TaskSet::background();
-                set.spawn(async { PanicOnDrop("stress: a discarded output failed") });
+                set.create_task(async { PanicOnDrop("stress: a discarded output failed") });
                 set.join_next().await;
                 check_bystanders(bystanders).await;
             });

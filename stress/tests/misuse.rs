@@ -75,14 +75,17 @@ fn a_task_builder_outside_a_loop_panics_naming_the_fix() {
 }
 
 #[test]
-fn task_set_spawn_outside_a_loop_panics_naming_the_fix_and_leaves_the_set_usable() {
+fn task_set_create_task_or_spawn_outside_a_loop_panics_naming_the_fix_and_leaves_the_set_usable() {
     for mut set in [TaskSet::<()>::new(), TaskSet::background()] {
+        let message = panic_message(AssertUnwindSafe(|| set.create_task(async {})));
+        assert_names(&message, &OUTSIDE);
+        assert!(set.is_empty(), "the refused task is not counted: {set:?}");
         let message = panic_message(AssertUnwindSafe(|| set.spawn(async {})));
         assert_names(&message, &OUTSIDE);
         assert!(set.is_empty(), "the refused task is not counted: {set:?}");
         // The same set works inside a loop afterwards.
         tether::run(async {
-            set.spawn(async {});
+            set.create_task(async {});
             set.join_all().await;
         });
         assert!(set.is_empty());

@@ -137,7 +137,7 @@ fn a_background_set_churning_a_million_tasks_stays_flat() {
                 let mut spawned = 0;
                 while spawned < per_chunk {
                     while set.len() < population && spawned < per_chunk {
-                        set.spawn(member(rng.fork()));
+                        set.create_task(member(rng.fork()));
                         spawned += 1;
                     }
                     // Let the set churn: some members finish, their slots are reused next round.

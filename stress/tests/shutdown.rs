@@ -175,7 +175,7 @@ impl Run<'_> {
                 };
                 for _ in 0..2 {
                     let guard = self.futures.guard();
-                    set.spawn(async move {
+                    set.create_task(async move {
                         let _guard = guard;
                         tether::sleep(HOUR).await;
                         None

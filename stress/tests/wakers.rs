@@ -129,7 +129,7 @@ fn wakers_fired_after_the_runtime_shut_down_are_harmless() {
         let pending = tether::create_task(register_and_wait(sink.clone(), tally.guard()));
         cancels.push(pending.cancel_handle());
         let mut set = TaskSet::new();
-        set.spawn(register_and_wait(sink.clone(), tally.guard()));
+        set.create_task(register_and_wait(sink.clone(), tally.guard()));
         let grouped = tether::create_task({
             let (sink, guard, child_guard) = (sink.clone(), tally.guard(), tally.guard());
             async move {
@@ -262,7 +262,7 @@ fn wakers_hammered_while_the_runtime_shuts_down() {
                         tally.guard(),
                     ))),
                     1 => {
-                        set.spawn(register_and_wait(sink.clone(), tally.guard()));
+                        set.create_task(register_and_wait(sink.clone(), tally.guard()));
                     }
                     _ => owned.push(tether::create_task({
                         let (sink, guard) = (sink.clone(), tally.guard());

@@ -53,7 +53,7 @@ async fn values_follow_nested_tasks_groups_and_sets() {
     assert_eq!(depths, (Some(2), Some(1)));
 
     let mut set = tether::TaskSet::new();
-    set.spawn(async { DEPTH.get() });
+    set.create_task(async { DEPTH.get() });
     assert_eq!(set.join_next().await.unwrap().unwrap(), Some(1));
 }
 

@@ -190,7 +190,7 @@ async fn group_children_borrow_and_await_spawned_tasks() {
 async fn a_task_set_collects_results() {
     let mut set = TaskSet::new();
     for n in 0..50u32 {
-        set.spawn(async move { tether::spawn(async move { n }).await.unwrap() });
+        set.create_task(async move { tether::spawn(async move { n }).await.unwrap() });
     }
     let mut results: Vec<u32> = set
         .join_all()

@@ -91,7 +91,7 @@ async fn a_request_reaches_what_the_task_created_and_nothing_above_or_beside() {
             "child stopped"
         });
         let mut set = TaskSet::new();
-        set.spawn(async {
+        set.create_task(async {
             tether::cancellation_requested().await;
             "set member stopped"
         });
@@ -183,13 +183,13 @@ async fn a_set_shuts_down_gracefully_and_drops_the_stubborn_once() {
     let mut set = TaskSet::new();
     for _ in 0..3 {
         let guard = drops.guard();
-        set.spawn(async move {
+        set.create_task(async move {
             let _guard = guard;
             tether::cancellation_requested().await;
         });
     }
     let guard = drops.guard();
-    set.spawn(async move {
+    set.create_task(async move {
         let _guard = guard;
         std::future::pending::<()>().await;
     });
@@ -201,7 +201,7 @@ async fn a_set_shuts_down_gracefully_and_drops_the_stubborn_once() {
 
     let mut background = TaskSet::background();
     let guard = drops.guard();
-    background.spawn(async move {
+    background.create_task(async move {
         let _guard = guard;
         tether::cancellation_requested().await;
     });
@@ -217,7 +217,7 @@ async fn a_set_shuts_down_gracefully_and_drops_the_stubborn_once() {
 
 async fn a_set_request_reaches_what_its_tasks_created() {
     let mut set = TaskSet::new();
-    set.spawn(async {
+    set.create_task(async {
         let inner = tether::create_task(async {
             tether::cancellation_requested().await;
             1

@@ -65,7 +65,7 @@ async fn all_tasks_lists_group_children_with_their_owner_and_parent() {
 #[tether::test]
 async fn dump_tasks_shows_the_tree_with_names_states_and_locations() {
     let mut set = tether::TaskSet::new();
-    set.spawn_with(Builder::new().name("indexer"), std::future::pending::<()>());
+    set.create_task_with(Builder::new().name("indexer"), std::future::pending::<()>());
     tether::task_group!(|tg| {
         tg.create_task_with(Builder::new().name("fetch"), async {
             tether::task_group!(|inner| {
@@ -163,7 +163,7 @@ async fn an_eager_task_that_finishes_at_once_is_done_before_create_task_returns(
     assert_eq!(task.await.unwrap(), 7);
 
     let mut set = tether::TaskSet::background();
-    set.spawn_with(Builder::new().eager(true), async {});
+    set.create_task_with(Builder::new().eager(true), async {});
     assert!(set.is_empty(), "finished before it was even stored");
 
     tether::task_group!(|tg| {

@@ -293,7 +293,7 @@ async fn task_set_workers_share_a_queue() {
     let mut workers = TaskSet::new();
     for _ in 0..3 {
         let queue = queue.clone();
-        workers.spawn(async move {
+        workers.create_task(async move {
             let mut sum = 0;
             while let Ok(n) = queue.get().await {
                 tether::sleep(ms(n)).await;

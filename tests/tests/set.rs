@@ -16,7 +16,7 @@ fn ms(n: u64) -> Duration {
 async fn join_next_returns_outcomes_in_completion_order() {
     let mut set = TaskSet::new();
     for delay in [30, 10, 20] {
-        set.spawn(async move {
+        set.create_task(async move {
             tether::sleep(ms(delay)).await;
             delay
         });
@@ -34,8 +34,8 @@ async fn join_next_returns_outcomes_in_completion_order() {
 #[tether::test]
 async fn a_panicking_member_is_reported_and_the_rest_go_on() {
     let mut set = TaskSet::new();
-    set.spawn(async { panic!("member failed") });
-    set.spawn(async { 1 });
+    set.create_task(async { panic!("member failed") });
+    set.create_task(async { 1 });
     let outcomes = set.join_all().await;
     assert_eq!(outcomes.len(), 2);
     assert!(outcomes.iter().any(|o| matches!(o, Ok(1))));
@@ -53,7 +53,7 @@ async fn dropping_the_set_cancels_its_tasks() {
     let mut set = TaskSet::new();
     for _ in 0..3 {
         let (guard, finished) = (drops.guard(), finished.clone());
-        set.spawn(async move {
+        set.create_task(async move {
             let _guard = guard;
             tether::sleep(Duration::from_secs(3600)).await;
             finished.set(true);
@@ -73,7 +73,7 @@ async fn shutdown_cancels_and_waits_until_every_future_is_dropped() {
     let mut set = TaskSet::new();
     for _ in 0..5 {
         let guard = drops.guard();
-        set.spawn(async move {
+        set.create_task(async move {
             let _guard = guard;
             tether::sleep(Duration::from_secs(3600)).await;
         });
@@ -90,7 +90,7 @@ async fn a_background_set_discards_outcomes_as_tasks_finish() {
     let mut set = TaskSet::background();
     for delay in 1..=10 {
         let done = done.clone();
-        set.spawn(async move {
+        set.create_task(async move {
             tether::sleep(ms(delay)).await;
             done.set(done.get() + 1);
             vec![0u8; 1024]
@@ -111,7 +111,7 @@ async fn a_background_set_cancels_its_tasks_when_dropped() {
     let mut set = TaskSet::background();
     for _ in 0..3 {
         let guard = drops.guard();
-        set.spawn(async move {
+        set.create_task(async move {
             let _guard = guard;
             std::future::pending::<()>().await;
         });
@@ -125,8 +125,8 @@ async fn a_background_set_cancels_its_tasks_when_dropped() {
 #[tether::test]
 async fn a_background_set_survives_panicking_members() {
     let mut set = TaskSet::background();
-    set.spawn(async { panic!("background failure") });
-    set.spawn(async {});
+    set.create_task(async { panic!("background failure") });
+    set.create_task(async {});
     assert!(set.join_next().await.is_none());
     assert!(set.is_empty());
 }
@@ -137,7 +137,7 @@ async fn a_background_set_shuts_down() {
     let mut set = TaskSet::background();
     for _ in 0..4 {
         let guard = drops.guard();
-        set.spawn(async move {
+        set.create_task(async move {
             let _guard = guard;
             std::future::pending::<()>().await;
         });
@@ -148,10 +148,138 @@ async fn a_background_set_shuts_down() {
 }
 
 #[tether::test]
-async fn spawn_returns_the_new_tasks_id() {
+async fn create_task_returns_the_new_tasks_id() {
     let mut set = TaskSet::new();
-    let a = set.spawn(async {});
-    let b = set.spawn(async {});
+    let a = set.create_task(async {});
+    let b = set.create_task(async {});
     assert!(a < b);
     set.join_all().await;
+}
+
+/// Waits, yielding to the loop, until `done` holds; panics after a generous wall-time bound
+/// (the members run on other workers, so there is no virtual clock to advance).
+async fn until(mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(30), "timed out");
+        tether::yield_now().await;
+    }
+}
+
+#[test]
+fn spawned_members_on_a_multi_worker_runtime_are_joined() {
+    let runtime = tether::Runtime::builder().workers(2).build();
+    let (total, left) = runtime.run(async {
+        let mut set = TaskSet::new();
+        for part in 0..8u64 {
+            set.spawn(async move {
+                tether::yield_now().await;
+                (part * 1_000..(part + 1) * 1_000).sum::<u64>()
+            });
+        }
+        assert_eq!(set.len(), 8);
+        let outputs = set.join_all().await;
+        let total: u64 = outputs.into_iter().map(Result::unwrap).sum();
+        (total, set.len())
+    });
+    assert_eq!(total, (0..8_000u64).sum::<u64>());
+    assert_eq!(left, 0);
+}
+
+#[test]
+fn a_background_set_lets_go_of_spawned_members_that_end_on_other_workers() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let runtime = tether::Runtime::builder().workers(2).build();
+    runtime.run(async {
+        let done = Arc::new(AtomicUsize::new(0));
+        let mut set = TaskSet::background();
+        for i in 0..200 {
+            let done = done.clone();
+            set.spawn(async move {
+                if i % 2 == 0 {
+                    tether::yield_now().await;
+                }
+                if i == 7 {
+                    panic!("one member fails");
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+            });
+        }
+        // Members of both kinds in one set.
+        let local = Rc::new(Cell::new(false));
+        let seen = local.clone();
+        set.create_task(async move { seen.set(true) });
+        assert!(set.join_next().await.is_none());
+        assert!(set.is_empty());
+        assert_eq!(done.load(Ordering::Relaxed), 199);
+        assert!(local.get());
+    });
+}
+
+#[test]
+fn dropping_a_set_cancels_its_spawned_members() {
+    use std::sync::Arc;
+
+    let runtime = tether::Runtime::builder().workers(2).build();
+    runtime.run(async {
+        for mut set in [TaskSet::new(), TaskSet::background()] {
+            let alive = Arc::new(());
+            for _ in 0..4 {
+                let alive = alive.clone();
+                set.spawn(async move {
+                    let _alive = alive;
+                    std::future::pending::<()>().await;
+                });
+            }
+            assert_eq!(set.len(), 4);
+            drop(set);
+            // Each member's future is dropped on the worker that runs it.
+            until(|| Arc::strong_count(&alive) == 1).await;
+        }
+    });
+}
+
+#[tether::test(start_paused)]
+async fn spawn_on_the_single_loop_is_create_task() {
+    let mut set = TaskSet::background();
+    set.spawn(tether::sleep(ms(10)));
+    set.create_task(tether::sleep(ms(20)));
+    assert_eq!(set.len(), 2);
+    tether::sleep(ms(15)).await;
+    assert_eq!(set.len(), 1);
+    let start = Instant::now();
+    assert!(set.join_next().await.is_none());
+    assert_eq!(start.elapsed(), ms(5));
+}
+
+/// Returns its output, then panics when dropped.
+struct ReturnsThenPanics(Option<std::sync::Arc<()>>);
+
+impl std::future::Future for ReturnsThenPanics {
+    type Output = std::sync::Arc<()>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::task::Poll::Ready(self.0.take().expect("polled once"))
+    }
+}
+
+impl Drop for ReturnsThenPanics {
+    fn drop(&mut self) {
+        panic!("a destructor that panics");
+    }
+}
+
+#[tether::test]
+async fn a_background_member_that_panics_in_its_destructor_does_not_leak_its_output() {
+    let output = std::sync::Arc::new(());
+    let mut set = TaskSet::background();
+    set.create_task(ReturnsThenPanics(Some(output.clone())));
+    set.spawn(ReturnsThenPanics(Some(output.clone())));
+    assert!(set.join_next().await.is_none());
+    assert_eq!(std::sync::Arc::strong_count(&output), 1);
 }

@@ -36,7 +36,7 @@ fn a_background_set_holds_no_memory_for_finished_tasks() {
         let mut in_use = Vec::with_capacity(waves);
         for _ in 0..waves {
             for i in 0..per_wave {
-                set.spawn(async move {
+                set.create_task(async move {
                     tether::yield_now().await;
                     vec![i as u8; 64]
                 });

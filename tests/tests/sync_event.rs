@@ -80,7 +80,7 @@ async fn task_set_members_wait_for_a_shared_event() {
     let mut set = TaskSet::new();
     for _ in 0..3 {
         let start = start.clone();
-        set.spawn(async move {
+        set.create_task(async move {
             start.wait().await;
             t0.elapsed()
         });

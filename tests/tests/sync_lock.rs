@@ -167,7 +167,7 @@ async fn task_set_members_share_a_lock() {
     let mut set = TaskSet::new();
     for i in 0..3 {
         let (lock, order) = (lock.clone(), order.clone());
-        set.spawn(async move {
+        set.create_task(async move {
             let _guard = lock.lock().await;
             order.push(format!("{i} in"));
             tether::sleep(ms(5)).await;

@@ -199,7 +199,7 @@ async fn owned_permits_move_into_task_set_members() {
     for _ in 0..6 {
         let permit = sem.clone().acquire_owned().await;
         let (running, most) = (running.clone(), most.clone());
-        set.spawn(async move {
+        set.create_task(async move {
             let _permit = permit;
             running.set(running.get() + 1);
             most.set(most.get().max(running.get()));

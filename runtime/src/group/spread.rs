@@ -25,8 +25,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
+use super::create::or_panic;
+use super::mode::sealed::Token;
 use super::queue::GroupQueue;
-use super::{CreateTaskError, Fallible, Mode, Plain, Sendable, TaskFailure, TaskGroup, TaskHandle};
+use super::{Child, CreateTaskError, Mode, TaskFailure, TaskGroup, TaskHandle};
 use crate::task::error::OwnerFailure;
 use crate::task::header::Header;
 use crate::task::raw::running_id;
@@ -278,17 +280,16 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     }
 
     /// Creates a spread child, or refuses and drops `future` unpolled.
-    fn create_spread<F, T>(
+    fn create_spread<F>(
         &self,
         future: F,
-        settle: fn(F::Output) -> Result<T, M::Error>,
         quiet_refusal: bool,
         builder: Builder,
         location: &'static std::panic::Location<'static>,
-    ) -> Result<TaskHandle<T>, CreateTaskError>
+    ) -> Result<TaskHandle<F::Value>, CreateTaskError>
     where
-        F: Future + Send + 'static,
-        T: Send + 'static,
+        F: Child<'scope, M> + Send + 'static,
+        F::Value: Send + 'static,
         M::Error: Send + 'static,
     {
         let quiet = self.admit(quiet_refusal).quiet()?;
@@ -301,7 +302,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         let key = spread.reserve();
         let wrapped = SpreadFuture {
             future: Some(future),
-            settle,
+            settle: |output| F::settle(output, Token(())),
             id: None,
             spread: spread.clone(),
             key,
@@ -316,27 +317,9 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         spread.start(key, &task);
         Ok(TaskHandle::new(task))
     }
-
-    fn create_spread_or_panic<F, T>(
-        &self,
-        future: F,
-        settle: fn(F::Output) -> Result<T, M::Error>,
-        builder: Builder,
-        location: &'static std::panic::Location<'static>,
-    ) -> TaskHandle<T>
-    where
-        F: Future + Send + 'static,
-        T: Send + 'static,
-        M::Error: Send + 'static,
-    {
-        match self.create_spread(future, settle, true, builder, location) {
-            Ok(handle) => handle,
-            Err(refusal) => panic!("{refusal}"),
-        }
-    }
 }
 
-impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
+impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     /// Starts `future` as a child of this group that may run on any worker, in parallel with
     /// the group and its other children.
     ///
@@ -344,10 +327,11 @@ impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
     /// group's worker: it may borrow, but never runs at the same time as the group. A `spawn`
     /// child is a `Send` task like those of [`tether::spawn`](crate::spawn): it must be
     /// `'static + Send` (it borrows nothing), and in return any idle worker may run it. It is
-    /// still the group's child in every other way: the group owns it, its panic fails the group
-    /// (cancelling the others, listed in the [`GroupError`](crate::GroupError)), a failure or
-    /// the end of the group cancels it, and the scope does not end until its future has been
-    /// dropped. The one exception is a scope future dropped before it finished: see
+    /// still the group's child in every other way: the group owns it, its panic (or, in a
+    /// fallible group, its `Err`) fails the group (cancelling the others, listed in the
+    /// [`GroupError`](crate::GroupError)), a failure or the end of the group cancels it, and
+    /// the scope does not end until its future has been dropped. The one exception is a scope
+    /// future dropped before it finished: see
     /// ["Spread children and a dropped scope"](crate::group#spread-children-and-a-dropped-scope).
     ///
     /// On the single-threaded loop it is a `'static` child like any other.
@@ -377,11 +361,27 @@ impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
     /// });
     /// assert_eq!(total.unwrap(), 499_999_500_000);
     /// ```
+    ///
+    /// In a fallible group:
+    ///
+    /// ```
+    /// use tether::TaskFailure;
+    ///
+    /// let result = tether::Runtime::builder().workers(2).build().run(async {
+    ///     tether::task_group!(try |tg| {
+    ///         tg.spawn(async { Ok(1) });
+    ///         tg.spawn(async { Err::<i32, _>("checksum mismatch") });
+    ///     })
+    /// });
+    /// let failures = result.unwrap_err().into_failures();
+    /// assert!(matches!(&failures[0], TaskFailure::Failed { error: "checksum mismatch", .. }));
+    /// ```
     #[track_caller]
-    pub fn spawn<F>(&self, future: F) -> TaskHandle<F::Output>
+    pub fn spawn<F>(&self, future: F) -> TaskHandle<F::Value>
     where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F: Child<'scope, M> + Send + 'static,
+        F::Value: Send + 'static,
+        M::Error: Send + 'static,
     {
         self.spawn_with(Builder::new(), future)
     }
@@ -403,13 +403,14 @@ impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
     /// });
     /// ```
     #[track_caller]
-    pub fn spawn_with<F>(&self, builder: Builder, future: F) -> TaskHandle<F::Output>
+    pub fn spawn_with<F>(&self, builder: Builder, future: F) -> TaskHandle<F::Value>
     where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F: Child<'scope, M> + Send + 'static,
+        F::Value: Send + 'static,
+        M::Error: Send + 'static,
     {
         let location = std::panic::Location::caller();
-        self.create_spread_or_panic(future, Ok, builder, location)
+        or_panic(self.create_spread(future, true, builder, location))
     }
 
     /// Like [`TaskGroup::spawn`], but a refusal is returned as an error (the future is dropped
@@ -427,56 +428,16 @@ impl<'scope, 'env> TaskGroup<'scope, 'env, Plain> {
     /// });
     /// ```
     #[track_caller]
-    pub fn try_spawn<F>(&self, future: F) -> Result<TaskHandle<F::Output>, CreateTaskError>
+    pub fn try_spawn<F>(&self, future: F) -> Result<TaskHandle<F::Value>, CreateTaskError>
     where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F: Child<'scope, M> + Send + 'static,
+        F::Value: Send + 'static,
+        M::Error: Send + 'static,
     {
-        self.create_spread(
-            future,
-            Ok,
-            false,
-            Builder::new(),
-            std::panic::Location::caller(),
-        )
-    }
-}
-
-impl<'scope, 'env, E: 'scope> TaskGroup<'scope, 'env, Fallible<E>> {
-    /// Starts a fallible child that may run on any worker: [`TaskGroup::spawn`] for a fallible
-    /// group. If it returns `Err(e)`, the group fails as if it had panicked: `e` goes into the
-    /// group's [`GroupError`](crate::GroupError), and this handle reports
-    /// [`TaskError::Failed`](crate::TaskError::Failed).
-    ///
-    /// # Panics
-    ///
-    /// As [`TaskGroup::spawn`] for plain groups.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use tether::TaskFailure;
-    ///
-    /// let result = tether::Runtime::builder().workers(2).build().run(async {
-    ///     tether::task_group!(try |tg| {
-    ///         tg.spawn(async { Ok(1) });
-    ///         tg.spawn(async { Err::<i32, _>("checksum mismatch") });
-    ///     })
-    /// });
-    /// let failures = result.unwrap_err().into_failures();
-    /// assert!(matches!(&failures[0], TaskFailure::Failed { error: "checksum mismatch", .. }));
-    /// ```
-    #[track_caller]
-    pub fn spawn<F, T>(&self, future: F) -> TaskHandle<T>
-    where
-        F: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: Send + 'static,
-    {
-        self.spawn_with(Builder::new(), future)
+        self.try_spawn_with(Builder::new(), future)
     }
 
-    /// Like [`spawn`](TaskGroup::spawn), configured by a [`Builder`].
+    /// Like [`TaskGroup::try_spawn`], configured by a [`Builder`].
     ///
     /// # Examples
     ///
@@ -486,131 +447,26 @@ impl<'scope, 'env, E: 'scope> TaskGroup<'scope, 'env, Fallible<E>> {
     /// tether::Runtime::builder().workers(2).build().run(async {
     ///     tether::task_group!(try |tg| {
     ///         let parse = async { "7".parse::<u8>() };
-    ///         let child = tg.spawn_with(Builder::new().name("parse"), parse);
-    ///         assert_eq!(child.name(), "parse");
-    ///         assert_eq!(child.await.unwrap(), 7);
+    ///         let handle = tg
+    ///             .try_spawn_with(Builder::new().name("parse"), parse)
+    ///             .expect("the group is open");
+    ///         assert_eq!(handle.name(), "parse");
+    ///         assert_eq!(handle.await.unwrap(), 7);
     ///     })
     ///     .unwrap();
     /// });
     /// ```
     #[track_caller]
-    pub fn spawn_with<F, T>(&self, builder: Builder, future: F) -> TaskHandle<T>
+    pub fn try_spawn_with<F>(
+        &self,
+        builder: Builder,
+        future: F,
+    ) -> Result<TaskHandle<F::Value>, CreateTaskError>
     where
-        F: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: Send + 'static,
+        F: Child<'scope, M> + Send + 'static,
+        F::Value: Send + 'static,
+        M::Error: Send + 'static,
     {
-        let location = std::panic::Location::caller();
-        self.create_spread_or_panic(future, std::convert::identity, builder, location)
-    }
-
-    /// Like [`spawn`](TaskGroup::spawn), but a refusal is returned as an error.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// tether::Runtime::builder().workers(2).build().run(async {
-    ///     tether::task_group!(try |tg| {
-    ///         let handle = tg.try_spawn(async { Ok::<_, String>(5) }).expect("the group is open");
-    ///         assert_eq!(handle.await.unwrap(), 5);
-    ///     })
-    ///     .unwrap();
-    /// });
-    /// ```
-    #[track_caller]
-    pub fn try_spawn<F, T>(&self, future: F) -> Result<TaskHandle<T>, CreateTaskError>
-    where
-        F: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: Send + 'static,
-    {
-        self.create_spread(
-            future,
-            std::convert::identity,
-            false,
-            Builder::new(),
-            std::panic::Location::caller(),
-        )
-    }
-}
-
-impl<'scope, 'env> TaskGroup<'scope, 'env, Sendable<Plain>> {
-    /// [`TaskGroup::spawn`] for a `Send` group.
-    #[track_caller]
-    pub fn spawn<F>(&self, future: F) -> TaskHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.spawn_with(Builder::new(), future)
-    }
-
-    /// [`TaskGroup::spawn_with`] for a `Send` group.
-    #[track_caller]
-    pub fn spawn_with<F>(&self, builder: Builder, future: F) -> TaskHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let location = std::panic::Location::caller();
-        self.create_spread_or_panic(future, Ok, builder, location)
-    }
-
-    /// [`TaskGroup::try_spawn`] for a `Send` group.
-    #[track_caller]
-    pub fn try_spawn<F>(&self, future: F) -> Result<TaskHandle<F::Output>, CreateTaskError>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.create_spread(
-            future,
-            Ok,
-            false,
-            Builder::new(),
-            std::panic::Location::caller(),
-        )
-    }
-}
-
-impl<'scope, 'env, E: Send + 'scope> TaskGroup<'scope, 'env, Sendable<Fallible<E>>> {
-    /// The fallible [`TaskGroup::spawn`] for a `Send` group.
-    #[track_caller]
-    pub fn spawn<F, T>(&self, future: F) -> TaskHandle<T>
-    where
-        F: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: 'static,
-    {
-        self.spawn_with(Builder::new(), future)
-    }
-
-    /// Like [`spawn`](TaskGroup::spawn), configured by a [`Builder`].
-    #[track_caller]
-    pub fn spawn_with<F, T>(&self, builder: Builder, future: F) -> TaskHandle<T>
-    where
-        F: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: 'static,
-    {
-        let location = std::panic::Location::caller();
-        self.create_spread_or_panic(future, std::convert::identity, builder, location)
-    }
-
-    /// Like [`spawn`](TaskGroup::spawn), but a refusal is returned as an error.
-    #[track_caller]
-    pub fn try_spawn<F, T>(&self, future: F) -> Result<TaskHandle<T>, CreateTaskError>
-    where
-        F: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: 'static,
-    {
-        self.create_spread(
-            future,
-            std::convert::identity,
-            false,
-            Builder::new(),
-            std::panic::Location::caller(),
-        )
+        self.create_spread(future, false, builder, std::panic::Location::caller())
     }
 }

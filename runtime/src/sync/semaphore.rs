@@ -365,7 +365,7 @@ macro_rules! semaphore_methods {
             ///     let mut set = tether::TaskSet::new();
             ///     for i in 0..4 {
             ///         let permit = sem.clone().acquire_owned().await;
-            ///         set.spawn(async move {
+            ///         set.create_task(async move {
             ///             let _permit = permit;
             ///             tether::yield_now().await;
             ///             i

@@ -9,7 +9,7 @@ use crate::context::Context;
 /// `eager_start`.
 ///
 /// Use it with [`Builder::create_task`], [`TaskGroup::create_task_with`](crate::TaskGroup) or
-/// [`TaskSet::spawn_with`](crate::TaskSet::spawn_with).
+/// [`TaskSet::create_task_with`](crate::TaskSet::create_task_with).
 ///
 /// # Examples
 ///

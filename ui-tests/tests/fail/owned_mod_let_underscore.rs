@@ -16,7 +16,7 @@ mod server {
         let _ = maybe_start(true);
         let _ = {
             let mut set = tether::TaskSet::new();
-            set.spawn(async { 2 });
+            set.create_task(async { 2 });
             set
         };
     }

@@ -4,7 +4,7 @@
 async fn main() {
     let local = String::from("borrowed");
     let mut set = tether::TaskSet::new();
-    set.spawn(async {
+    set.create_task(async {
         println!("{}", local);
     });
     set.join_all().await;

@@ -11,7 +11,7 @@ async fn allowed() -> u32 {
     let one = tether::spawn(async { 1 }).await.unwrap();
     // Held by a set.
     let mut set = tether::TaskSet::new();
-    set.spawn(async { 2 });
+    set.create_task(async { 2 });
     let two = set.join_next().await.unwrap().unwrap();
     // Cancelled on purpose.
     let task = tether::create_task(tether::sleep(Duration::from_secs(3600)));
