@@ -49,16 +49,16 @@ mod on_tether {
             let (stream, _) = listener.accept().await.unwrap();
             stream.set_nodelay(true).unwrap();
             match (workload.as_str(), multi) {
-                ("echo", false) => drop(connections.spawn(echo(stream))),
+                ("echo", false) => drop(connections.create_task(echo(stream))),
                 ("echo", true) => {
                     // Send tasks, so that both workers serve.
                     let task = tether::spawn(echo(stream));
-                    connections.spawn(async move { drop(task.await) });
+                    connections.create_task(async move { drop(task.await) });
                 }
-                (_, false) => drop(connections.spawn(http(stream))),
+                (_, false) => drop(connections.create_task(http(stream))),
                 (_, true) => {
                     let task = tether::spawn(http(stream));
-                    connections.spawn(async move { drop(task.await) });
+                    connections.create_task(async move { drop(task.await) });
                 }
             }
         }

@@ -117,7 +117,7 @@ async fn main() -> io::Result<()> {
                 let Ok((stream, _peer)) = next else { continue };
                 accepted += 1;
                 let (stop, finished) = (stop.clone(), finished.clone());
-                connections.spawn(async move {
+                connections.create_task(async move {
                     let _ = connection(stream, stop).await;
                     finished.set(finished.get() + 1);
                 });

@@ -219,7 +219,7 @@ where
     F: Future + 'static,
 {
     fn execute(&self, future: F) {
-        self.tasks.borrow_mut().spawn(async move {
+        self.tasks.borrow_mut().create_task(async move {
             future.await;
         });
     }

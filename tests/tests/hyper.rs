@@ -26,7 +26,7 @@ async fn serve(listener: TcpListener, connections: usize) -> Vec<Result<(), hype
     let mut set = tether::TaskSet::new();
     for _ in 0..connections {
         let (stream, _) = listener.accept().await.unwrap();
-        set.spawn(
+        set.create_task(
             hyper::server::conn::http1::Builder::new()
                 .timer(tether::hyper::Timer)
                 .serve_connection(stream, hyper::service::service_fn(hello)),

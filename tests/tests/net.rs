@@ -105,7 +105,7 @@ async fn a_thousand_connections_at_once() {
         let mut connections = tether::TaskSet::new();
         for _ in 0..CONNECTIONS {
             let (mut stream, _) = listener.accept().await.unwrap();
-            connections.spawn(async move {
+            connections.create_task(async move {
                 let mut buf = [0; 8];
                 stream.read_exact(&mut buf).await.unwrap();
                 stream.write_all(&buf).await.unwrap();

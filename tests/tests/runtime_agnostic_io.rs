@@ -16,7 +16,7 @@ async fn async_net_echoes_inside_tether() {
         let mut connections = tether::TaskSet::new();
         for _ in 0..3 {
             let (stream, _) = listener.accept().await.unwrap();
-            connections.spawn(async move {
+            connections.create_task(async move {
                 let (mut reader, mut writer) = (stream.clone(), stream);
                 futures::io::copy(&mut reader, &mut writer).await.unwrap()
             });
