@@ -193,10 +193,10 @@ mod handle;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 mod introspect;
-mod loom_facade;
-mod owning;
 mod io;
+mod loom_facade;
 pub mod net;
+mod owning;
 mod promise;
 pub mod queue;
 mod registry;

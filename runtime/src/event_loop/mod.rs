@@ -249,7 +249,11 @@ impl EventLoop {
     ) -> Rc<EventLoop> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let driver = Driver::new().unwrap_or_else(|error| {
-            panic!("tether could not create its I/O poller (epoll and eventfd): {error}")
+            panic!(
+                "tether could not create its I/O poller (epoll and eventfd): {error}; every loop, \
+                 and every worker of a multi-threaded runtime, holds three file descriptors: raise the \
+                 open-file limit (ulimit -n) or run fewer workers"
+            )
         });
         let lp = Rc::new_cyclic(|me| EventLoop {
             shared: Arc::new(Shared {
