@@ -226,6 +226,15 @@ const EXAMPLES: &[Expected] = &[
         // About 1.5 s in a debug build on two idle cores; generous for a busy machine.
         seconds: Some((0.1, 30.0)),
     },
+    Expected {
+        name: "oversold",
+        lines: &[
+            "FIFO order: sold 1 of 1 seat",
+            "seed #*: sold 2 of 1 seat: oversold",
+            "replayed seed #*: sold 2 of 1 seat",
+        ],
+        seconds: None,
+    },
 ];
 
 #[test]

@@ -9,6 +9,11 @@ const PAUSED_NEEDS_ONE_WORKER: &str = "start_paused (the virtual clock) needs th
      every task is idle, which one loop can tell and several cannot; use workers(1) (the default) \
      or a real clock";
 
+/// The message of the panic raised by a seeded schedule on several workers.
+const SCHEDULE_NEEDS_ONE_WORKER: &str = "a seeded schedule (shuffle, explore, Strategy::Random or Strategy::Pct) needs the \
+     single-threaded loop: with several workers, tasks run in parallel and their order is the \
+     operating system's, so no seed could replay it; use workers(1) (the default) for this runtime";
+
 /// Runs `future` to completion on a new event loop on this thread and returns its output:
 /// asyncio's `asyncio.run(main())`.
 ///
@@ -233,8 +238,53 @@ impl Builder {
         self
     }
 
+    /// Runs ready tasks in an order picked by a generator seeded with `seed`, instead of first
+    /// in, first out: the same as [`schedule`](Builder::schedule)`(Strategy::Random { seed })`.
+    /// See [`schedule`](crate::schedule) for what the order covers and how to replay it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = tether::Runtime::builder().shuffle(7).start_paused(true).build();
+    /// assert_eq!(runtime.run(async { tether::schedule::current_seed() }), Some(7));
+    /// ```
+    pub fn shuffle(self, seed: u64) -> Builder {
+        self.schedule(crate::schedule::Strategy::Random { seed })
+    }
+
+    /// The order the loop runs ready tasks and same-deadline timers in (default
+    /// [`Strategy::Fifo`](crate::schedule::Strategy::Fifo)); see [`schedule`](crate::schedule).
+    ///
+    /// # Panics
+    ///
+    /// [`build`](Builder::build) panics if a strategy other than FIFO is combined with
+    /// [`workers`](Builder::workers)`(n)` for `n >= 2`: only one loop's order can be steered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::schedule::Strategy;
+    ///
+    /// let runtime = tether::Runtime::builder().schedule(Strategy::pct(3)).build();
+    /// assert_eq!(runtime.run(async { 2 + 2 }), 4);
+    /// ```
+    pub fn schedule(mut self, strategy: crate::schedule::Strategy) -> Builder {
+        self.config.schedule = strategy;
+        self
+    }
+
     /// The configured runtime.
+    ///
+    /// # Panics
+    ///
+    /// If a seeded [`schedule`](Builder::schedule) is combined with several
+    /// [`workers`](Builder::workers).
+    #[track_caller]
     pub fn build(self) -> Runtime {
+        assert!(
+            self.config.workers <= 1 || self.config.schedule == crate::schedule::Strategy::Fifo,
+            "{SCHEDULE_NEEDS_ONE_WORKER}"
+        );
         Runtime {
             config: self.config,
         }

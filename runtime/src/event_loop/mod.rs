@@ -192,6 +192,8 @@ pub(crate) struct Config {
     /// How many worker threads: 0 or 1 is the single-threaded loop.
     pub(crate) workers: usize,
     pub(crate) debug: crate::debug::DebugConfig,
+    /// The order ready tasks run in (FIFO unless a seeded schedule is asked for).
+    pub(crate) schedule: crate::schedule::Strategy,
 }
 
 pub(crate) struct EventLoop {
@@ -210,6 +212,8 @@ pub(crate) struct EventLoop {
     closing: Cell<bool>,
     /// This loop's place in a multi-threaded runtime, if it is a worker of one.
     worker: Option<Slot>,
+    /// A seeded schedule (`crate::schedule`); `None` runs FIFO with no extra work.
+    order: Option<RefCell<crate::schedule::Order>>,
 }
 
 /// The message of the panic raised by `run` inside a running loop.
@@ -246,6 +250,7 @@ impl EventLoop {
             debug: config.debug.clone(),
             closing: Cell::new(false),
             worker,
+            order: crate::schedule::Order::new(config.schedule).map(RefCell::new),
         });
         LOOPS.insert(lp.shared.id, &lp.shared);
         lp
@@ -361,7 +366,10 @@ impl EventLoop {
             // One batch: what is ready now. Tasks woken by this batch run in the next one,
             // after the timers and injected wake-ups that came due meanwhile (asyncio's order).
             let batch = self.ready.borrow().len();
-            self.run_ready(batch);
+            match &self.order {
+                Some(order) => crate::schedule::run_batch(order, &self.ready, batch),
+                None => self.run_ready(batch),
+            }
             if let Some(slot) = &self.worker {
                 slot.run_batch();
             }
@@ -409,6 +417,9 @@ impl EventLoop {
             // iteration that only runs tasks.
             return;
         }
+        if let Some(order) = &self.order {
+            return self.fire_timers_ordered(order);
+        }
         let mut due = self.due.take();
         self.timers
             .borrow_mut()
@@ -419,6 +430,35 @@ impl EventLoop {
             wake_contained(waker);
         }
         self.due.replace(due);
+    }
+
+    /// `fire_timers` under a seeded schedule: timers due at the same deadline fire in an order
+    /// the seed picks.
+    fn fire_timers_ordered(&self, order: &RefCell<crate::schedule::Order>) {
+        let mut due = Vec::new();
+        self.timers
+            .borrow_mut()
+            .take_due_with(self.clock.now(), |deadline, waker| {
+                due.push((deadline, waker))
+            });
+        order.borrow_mut().permute_timers(&mut due);
+        for (_, waker) in due {
+            wake_contained(waker);
+        }
+    }
+
+    /// The loop's scheduling strategy.
+    pub(crate) fn schedule_strategy(&self) -> crate::schedule::Strategy {
+        self.order
+            .as_ref()
+            .map_or(crate::schedule::Strategy::Fifo, |order| {
+                order.borrow().strategy()
+            })
+    }
+
+    /// The seeded schedule, if the loop runs one (for group queues to pick from).
+    pub(crate) fn order(&self) -> Option<&RefCell<crate::schedule::Order>> {
+        self.order.as_ref()
     }
 
     /// Waits for something to do: the next timer or a wake-up from another thread.

@@ -898,8 +898,16 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
 
     /// Runs up to `limit` ready children.
     fn run_children(&self, limit: usize) {
+        // Under a seeded schedule, each child is picked among those queued when this batch
+        // began (see `crate::schedule`); FIFO otherwise.
+        let mut batch = crate::schedule::group_batch(limit, || self.queue.len());
         for _ in 0..limit {
-            let Some(runnable) = self.queue.pop() else {
+            let next = match &mut batch {
+                None => self.queue.pop(),
+                Some(batch) if batch.is_done() => None,
+                Some(batch) => self.queue.pop_chosen(|queue| batch.choose(queue)),
+            };
+            let Some(runnable) = next else {
                 break;
             };
             let cancelled = runnable.metadata().is_cancel_requested();
