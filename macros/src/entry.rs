@@ -21,7 +21,8 @@
 //! fn name() {
 //!     #[deny(unused_must_use)]
 //!     async fn __tether_test() { body }
-//!     my_tether::Runtime::builder().start_paused(true).build().run(__tether_test())
+//!     my_tether::Runtime::builder().start_paused(true).detect_deadlocks(true).build()
+//!         .run(__tether_test())
 //! }
 //! ```
 //!
@@ -618,11 +619,17 @@ fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
         Kind::Test => quote!(#[::core::prelude::v1::test]),
     };
 
+    // A test that deadlocks fails with the wait-for report instead of hanging.
+    let deadlocks = match kind {
+        Kind::Main => TokenStream::new(),
+        Kind::Test => quote!(.detect_deadlocks(true)),
+    };
     let builder = quote! {
         #krate::Runtime::builder()
             #workers
             .start_paused(#paused)
             #debug
+            #deadlocks
     };
     let run = if options.shuffle.is_some() || options.explore.is_some() {
         let strategy = options.shuffle.map_or("random", |(strategy, _)| strategy);
@@ -700,6 +707,7 @@ mod tests {
                 async fn __tether_test() { body }
                 my_tether::Runtime::builder()
                     .start_paused(true)
+                    .detect_deadlocks(true)
                     .build()
                     .run(__tether_test())
             }
@@ -744,6 +752,7 @@ mod tests {
                 my_tether::Runtime::builder()
                     .workers(4)
                     .start_paused(false)
+                    .detect_deadlocks(true)
                     .build()
                     .run(__tether_test())
             }

@@ -52,7 +52,7 @@ impl DebugConfig {
             .then(|| self.slow_poll.unwrap_or(DEFAULT_SLOW_POLL))
     }
 
-    fn write(&self, report: &str) {
+    pub(crate) fn write(&self, report: &str) {
         match &self.output {
             Some(output) => {
                 let mut output = output.lock().unwrap_or_else(|p| p.into_inner());

@@ -124,8 +124,10 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
+mod awaiting;
 mod blocking;
 pub mod context;
+mod deadlock;
 mod debug;
 mod event_loop;
 mod gather;

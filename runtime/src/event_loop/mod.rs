@@ -194,6 +194,10 @@ pub(crate) struct Config {
     pub(crate) debug: crate::debug::DebugConfig,
     /// The order ready tasks run in (FIFO unless a seeded schedule is asked for).
     pub(crate) schedule: crate::schedule::Strategy,
+    /// Record what each task waits for (`crate::awaiting`); debug mode does too.
+    pub(crate) track_waits: bool,
+    /// Panic with the wait-for report when the loop is deadlocked (`crate::deadlock`).
+    pub(crate) detect_deadlocks: bool,
 }
 
 pub(crate) struct EventLoop {
@@ -214,6 +218,12 @@ pub(crate) struct EventLoop {
     worker: Option<Slot>,
     /// A seeded schedule (`crate::schedule`); `None` runs FIFO with no extra work.
     order: Option<RefCell<crate::schedule::Order>>,
+    /// Keeps wait recording on while the loop lives, if it was asked for.
+    tracking: Option<crate::awaiting::Tracking>,
+    /// Panic on a deadlock (tests) instead of only reporting it (debug mode).
+    detect_deadlocks: bool,
+    /// Debug mode has reported this idle spell already.
+    idle_reported: Cell<bool>,
 }
 
 /// The message of the panic raised by `run` inside a running loop.
@@ -251,6 +261,10 @@ impl EventLoop {
             closing: Cell::new(false),
             worker,
             order: crate::schedule::Order::new(config.schedule).map(RefCell::new),
+            tracking: (config.track_waits || config.debug.enabled || config.detect_deadlocks)
+                .then(crate::awaiting::Tracking::start),
+            detect_deadlocks: config.detect_deadlocks,
+            idle_reported: Cell::new(false),
         });
         LOOPS.insert(lp.shared.id, &lp.shared);
         lp
@@ -456,6 +470,11 @@ impl EventLoop {
             })
     }
 
+    /// Whether this loop records what its tasks wait for.
+    pub(crate) fn tracks_waits(&self) -> bool {
+        self.tracking.is_some()
+    }
+
     /// The seeded schedule, if the loop runs one (for group queues to pick from).
     pub(crate) fn order(&self) -> Option<&RefCell<crate::schedule::Order>> {
         self.order.as_ref()
@@ -481,6 +500,7 @@ impl EventLoop {
         let next = self.timers.borrow().next_deadline();
         match next {
             None if self.worker.is_some() => thread::park_timeout(crate::workers::IDLE_RECHECK),
+            None if self.tracking.is_some() => self.park_idle(),
             None => thread::park(),
             Some(deadline) if self.clock.is_paused() => self.clock.advance_to(deadline),
             Some(deadline) => {
@@ -493,6 +513,43 @@ impl EventLoop {
                     thread::park_timeout(timeout);
                 }
             }
+        }
+    }
+
+    /// Parks with no timer armed while waits are recorded: first asks whether this is a
+    /// deadlock (`crate::deadlock`), which fails a test or is reported in debug mode; if the
+    /// loop cannot tell, debug mode reports the stall after a while and parks on.
+    fn park_idle(&self) {
+        let infos = crate::introspect::infos(self);
+        let idle = crate::deadlock::Idle {
+            tasks: &infos,
+            blocking_idle: self.shared.blocking.is_idle(),
+            // This loop's own reference is the only one: no `Handle`, no `Promise`.
+            no_outside_wakers: Arc::strong_count(&self.shared) == 1
+                && !self.shared.inbox.has_pending(),
+        };
+        if let Some(report) = crate::deadlock::check(&idle) {
+            if self.detect_deadlocks {
+                panic!("{report}");
+            }
+            if self.debug.enabled && !self.idle_reported.replace(true) {
+                self.debug.write(&report);
+            }
+            thread::park();
+            return;
+        }
+        if !self.debug.enabled || self.idle_reported.get() {
+            thread::park();
+            return;
+        }
+        thread::park_timeout(crate::deadlock::STALL_REPORT_AFTER);
+        let still_idle = self.ready.borrow().is_empty()
+            && self.soon.borrow().is_empty()
+            && !self.shared.inbox.has_pending();
+        if still_idle && !self.idle_reported.replace(true) {
+            let infos = crate::introspect::infos(self);
+            self.debug
+                .write(&crate::deadlock::report(&infos, crate::deadlock::STALLED));
         }
     }
 

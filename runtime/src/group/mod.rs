@@ -562,7 +562,16 @@ where
 {
     let mut body = pin!(Some(body));
     let mut output = None;
-    poll_fn(|cx| group.poll_scope(cx, body.as_mut(), &mut output)).await;
+    let mut record = crate::awaiting::WaitRecord::new();
+    poll_fn(|cx| {
+        let poll = group.poll_scope(cx, body.as_mut(), &mut output);
+        // Once the body has returned, the task only waits for the children.
+        if output.is_some() {
+            return record.track(poll, || crate::task::Awaiting::Group { id: group.id });
+        }
+        poll
+    })
+    .await;
     group.state.set(State::Closed);
     let failures = group.failures.take();
     if failures.is_empty() {

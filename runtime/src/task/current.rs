@@ -35,6 +35,13 @@ pub(crate) fn running() -> Option<NonNull<Header>> {
     RUNNING.try_with(|r| r.task.get()).ok().flatten()
 }
 
+/// The id of the task being polled on this thread.
+pub(crate) fn running_id() -> Option<super::TaskId> {
+    // SAFETY: `running` is only set while that task is being polled, and its header outlives
+    // the poll (see `running`); the id is copied out before this returns.
+    running().map(|header| unsafe { header.as_ref() }.id)
+}
+
 /// Sets debug mode's slow-poll threshold for this thread (`None`: off).
 pub(crate) fn set_slow_poll(threshold: Option<Duration>) {
     let _ = RUNNING.try_with(|r| r.slow_poll.set(threshold));

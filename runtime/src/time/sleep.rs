@@ -61,6 +61,8 @@ pub struct Sleep {
     deadline: Instant,
     armed: Option<Armed>,
     yielded: bool,
+    /// The sleeping task's record of this wait (see `crate::awaiting`).
+    record: crate::awaiting::WaitRecord,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +92,7 @@ impl Sleep {
             deadline,
             armed: None,
             yielded: false,
+            record: crate::awaiting::WaitRecord::new(),
         }
     }
 
@@ -157,7 +160,10 @@ impl Future for Sleep {
         })
         .unwrap_or_else(|| panic!("{NO_LOOP}"));
         if !ready {
-            return Poll::Pending;
+            let deadline = this.deadline;
+            return this
+                .record
+                .track(Poll::Pending, || crate::task::Awaiting::Timer { deadline });
         }
         if this.armed.is_none() && !this.yielded {
             // Due at the first poll: yield once anyway, as asyncio.sleep(0) does.
@@ -166,7 +172,8 @@ impl Future for Sleep {
             return Poll::Pending;
         }
         this.disarm();
-        Poll::Ready(())
+        this.record
+            .track(Poll::Ready(()), || unreachable!("only ends a wait"))
     }
 }
 
