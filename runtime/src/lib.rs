@@ -145,6 +145,7 @@ mod slab;
 pub mod sync;
 pub mod task;
 pub mod time;
+mod trace;
 mod wait;
 mod workers;
 

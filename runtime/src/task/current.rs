@@ -54,16 +54,17 @@ pub(crate) struct Entered<'a> {
     context: &'a mut Context,
     started: Option<(Instant, Duration)>,
     header: &'a Header,
+    /// The task's span, entered for the poll (the `tracing` feature).
+    #[cfg(feature = "tracing")]
+    _span: tracing::span::Entered<'a>,
 }
 
 pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered<'a> {
     let (outer_task, started) = RUNNING
         .try_with(|r| {
             let outer = r.task.replace(Some(NonNull::from(header)));
-            let started = r
-                .slow_poll
-                .get()
-                .map(|_| (Instant::now(), r.nested.replace(Duration::ZERO)));
+            let started =
+                slow_poll_threshold(r).map(|_| (Instant::now(), r.nested.replace(Duration::ZERO)));
             (outer, started)
         })
         .unwrap_or((None, None));
@@ -74,7 +75,19 @@ pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered
         context,
         started,
         header,
+        #[cfg(feature = "tracing")]
+        _span: header.span.enter(),
     }
+}
+
+/// The threshold polls are timed against: debug mode's, or with the `tracing` feature the
+/// default one (slow polls are then `tracing` events).
+fn slow_poll_threshold(r: &Running) -> Option<Duration> {
+    let debug = r.slow_poll.get();
+    if cfg!(feature = "tracing") {
+        return debug.or(Some(crate::debug::DEFAULT_SLOW_POLL));
+    }
+    debug
 }
 
 impl Drop for Entered<'_> {
@@ -87,7 +100,7 @@ impl Drop for Entered<'_> {
             .try_with(|r| {
                 r.task.set(outer_task);
                 let (started, outer_nested) = self.started?;
-                let threshold = r.slow_poll.get()?;
+                let threshold = slow_poll_threshold(r)?;
                 let took = started.elapsed();
                 let own = took.saturating_sub(r.nested.get());
                 r.nested.set(outer_nested + took);
@@ -96,7 +109,13 @@ impl Drop for Entered<'_> {
             .ok()
             .flatten();
         if let Some((took, threshold)) = slow {
-            crate::debug::report_slow_poll(self.header, took, threshold);
+            crate::trace::slow_poll(took, threshold);
+            if RUNNING
+                .try_with(|r| r.slow_poll.get().is_some())
+                .unwrap_or(false)
+            {
+                crate::debug::report_slow_poll(self.header, took, threshold);
+            }
         }
     }
 }
