@@ -1,5 +1,9 @@
 //! The `tracing` feature: a span per task, entered around each poll, nested as the tasks are,
 //! and events for cancellation and panics. A small subscriber records what it is told.
+//!
+//! Run with `cargo test -p tether-tests --features tracing --test tracing_spans` (.ci/run does).
+
+#![cfg(feature = "tracing")]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
