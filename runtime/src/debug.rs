@@ -56,7 +56,7 @@ impl DebugConfig {
     /// Writes one report. The writer is user code: a panic in it is reported on stderr and
     /// goes no further, since reports are written where nothing may unwind (after a task's
     /// poll, in the middle of a group's teardown, while the loop shuts down).
-    fn write(&self, report: &str) {
+    pub(crate) fn write(&self, report: &str) {
         match &self.output {
             Some(output) => crate::task::error::contain_panic(
                 || "the debug output's writer".to_owned(),

@@ -45,6 +45,7 @@
 //! | `get_running_loop()` | [`Handle::current()`](Handle::current), [`Handle::try_current()`](Handle::try_current) |
 //! | `asyncio.Runner` | [`Runtime`], configured by [`Builder`] |
 //! | (no asyncio twin) several loops with work stealing | [`Builder::workers`], `#[tether::main(workers = N)]`, [`spawn`] for `Send` tasks |
+//! | (no asyncio twin; tokio's `rng_seed` only steers `select!`) order-dependent bugs | [`schedule`]: `#[tether::test(shuffle)]`, `#[tether::test(explore = N)]`, [`Builder::shuffle`], [`Builder::schedule`], replayed with `TETHER_SEED` |
 //! | (no asyncio twin) a group on several workers | [`TaskGroup::spawn`] (`'static + Send` children on any worker), `task_group!(send \|tg\| ...)` (a `Send` group) |
 //!
 //! ## Example
@@ -141,8 +142,10 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
+mod awaiting;
 mod blocking;
 pub mod context;
+mod deadlock;
 mod debug;
 mod event_loop;
 mod first_ok;
@@ -157,12 +160,14 @@ mod promise;
 pub mod queue;
 mod registry;
 mod runtime;
+pub mod schedule;
 mod set;
 mod slab;
 pub mod sync;
 pub mod task;
 pub mod time;
 mod to_thread;
+mod trace;
 mod wait;
 mod workers;
 

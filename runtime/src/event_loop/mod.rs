@@ -196,6 +196,12 @@ pub(crate) struct Config {
     /// [`Builder::workers`](crate::Builder::workers) sets it (which refuses 0).
     pub(crate) workers: usize,
     pub(crate) debug: crate::debug::DebugConfig,
+    /// The order ready tasks run in (FIFO unless a seeded schedule is asked for).
+    pub(crate) schedule: crate::schedule::Strategy,
+    /// Record what each task waits for (`crate::awaiting`); debug mode does too.
+    pub(crate) track_waits: bool,
+    /// Panic with the wait-for report when the loop is deadlocked (`crate::deadlock`).
+    pub(crate) detect_deadlocks: bool,
 }
 
 pub(crate) struct EventLoop {
@@ -214,6 +220,14 @@ pub(crate) struct EventLoop {
     closing: Cell<bool>,
     /// This loop's place in a multi-threaded runtime, if it is a worker of one.
     worker: Option<Box<dyn Worker>>,
+    /// A seeded schedule (`crate::schedule`); `None` runs FIFO with no extra work.
+    order: Option<RefCell<crate::schedule::Order>>,
+    /// Keeps wait recording on while the loop lives, if it was asked for.
+    tracking: Option<crate::awaiting::Tracking>,
+    /// Panic on a deadlock (tests) instead of only reporting it (debug mode).
+    detect_deadlocks: bool,
+    /// Debug mode has reported this idle spell already.
+    idle_reported: Cell<bool>,
 }
 
 /// The message of the panic raised by `run` inside a running loop.
@@ -246,6 +260,11 @@ impl EventLoop {
             debug: config.debug.clone(),
             closing: Cell::new(false),
             worker,
+            order: crate::schedule::Order::new(config.schedule).map(RefCell::new),
+            tracking: (config.track_waits || config.debug.enabled || config.detect_deadlocks)
+                .then(crate::awaiting::Tracking::start),
+            detect_deadlocks: config.detect_deadlocks,
+            idle_reported: Cell::new(false),
         });
         LOOPS.insert(lp.shared.id, &lp.shared);
         lp
@@ -331,6 +350,16 @@ impl EventLoop {
         }
     }
 
+    /// Snapshots of every live task (`for_each_task`), oldest first, with what each awaits when
+    /// this loop records waits.
+    pub(crate) fn task_infos(&self) -> Vec<crate::task::TaskInfo> {
+        let mut infos = crate::task::listing::infos(|f| self.for_each_task(f));
+        if self.tracks_waits() {
+            crate::task::listing::fill_awaiting(&mut infos);
+        }
+        infos
+    }
+
     /// Runs the loop until `done` says so (it is asked after each batch).
     fn run_until(&self, done: impl Fn() -> bool) {
         loop {
@@ -340,7 +369,10 @@ impl EventLoop {
             // One batch: what is ready now. Tasks woken by this batch run in the next one,
             // after the timers and injected wake-ups that came due meanwhile (asyncio's order).
             let batch = self.ready.borrow().len();
-            self.run_ready(batch);
+            match &self.order {
+                Some(order) => crate::schedule::run_batch(order, &self.ready, batch),
+                None => self.run_ready(batch),
+            }
             if let Some(worker) = &self.worker {
                 worker.run_batch();
             }
@@ -388,6 +420,9 @@ impl EventLoop {
             // iteration that only runs tasks.
             return;
         }
+        if let Some(order) = &self.order {
+            return self.fire_timers_ordered(order);
+        }
         let mut due = self.due.take();
         self.timers
             .borrow_mut()
@@ -398,6 +433,40 @@ impl EventLoop {
             wake_contained(waker);
         }
         self.due.replace(due);
+    }
+
+    /// `fire_timers` under a seeded schedule: timers due at the same deadline fire in an order
+    /// the seed picks.
+    fn fire_timers_ordered(&self, order: &RefCell<crate::schedule::Order>) {
+        let mut due = Vec::new();
+        self.timers
+            .borrow_mut()
+            .take_due_with(self.clock.now(), |deadline, waker| {
+                due.push((deadline, waker))
+            });
+        order.borrow_mut().permute_timers(&mut due);
+        for (_, waker) in due {
+            wake_contained(waker);
+        }
+    }
+
+    /// The loop's scheduling strategy.
+    pub(crate) fn schedule_strategy(&self) -> crate::schedule::Strategy {
+        self.order
+            .as_ref()
+            .map_or(crate::schedule::Strategy::Fifo, |order| {
+                order.borrow().strategy()
+            })
+    }
+
+    /// Whether this loop records what its tasks wait for.
+    pub(crate) fn tracks_waits(&self) -> bool {
+        self.tracking.is_some()
+    }
+
+    /// The seeded schedule, if the loop runs one (for group queues to pick from).
+    pub(crate) fn order(&self) -> Option<&RefCell<crate::schedule::Order>> {
+        self.order.as_ref()
     }
 
     /// Waits for something to do: the next timer or a wake-up from another thread.
@@ -422,6 +491,7 @@ impl EventLoop {
             None if self.worker.as_ref().is_some_and(|worker| worker.rechecks()) => {
                 thread::park_timeout(IDLE_RECHECK);
             }
+            None if self.tracking.is_some() => self.park_idle(),
             None => thread::park(),
             Some(deadline) if self.clock.is_paused() => self.clock.advance_to(deadline),
             Some(deadline) => {
@@ -437,13 +507,50 @@ impl EventLoop {
         }
     }
 
+    /// Parks with no timer armed while waits are recorded: first asks whether this is a
+    /// deadlock (`crate::deadlock`), which fails a test or is reported in debug mode; if the
+    /// loop cannot tell, debug mode reports the stall after a while and parks on.
+    fn park_idle(&self) {
+        let infos = self.task_infos();
+        let idle = crate::deadlock::Idle {
+            tasks: &infos,
+            blocking_idle: self.shared.blocking.is_idle(),
+            // This loop's own reference is the only one: no `Handle`, no `Promise`.
+            no_outside_wakers: Arc::strong_count(&self.shared) == 1
+                && !self.shared.inbox.has_pending(),
+        };
+        if let Some(report) = crate::deadlock::check(&idle) {
+            if self.detect_deadlocks {
+                panic!("{report}");
+            }
+            if self.debug.enabled && !self.idle_reported.replace(true) {
+                self.debug.write(&report);
+            }
+            thread::park();
+            return;
+        }
+        if !self.debug.enabled || self.idle_reported.get() {
+            thread::park();
+            return;
+        }
+        thread::park_timeout(crate::deadlock::STALL_REPORT_AFTER);
+        let still_idle = self.ready.borrow().is_empty()
+            && self.soon.borrow().is_empty()
+            && !self.shared.inbox.has_pending();
+        if still_idle && !self.idle_reported.replace(true) {
+            let infos = self.task_infos();
+            self.debug
+                .write(&crate::deadlock::report(&infos, crate::deadlock::STALLED));
+        }
+    }
+
     /// Cancels every task still alive and runs each one last time, so that its future is dropped
     /// (and its destructors run) here, before `run` returns. Destructors may create tasks or
     /// wake others; the loop goes on until the table is empty.
     fn shutdown(&self) {
         self.shutting_down.set(true);
         if self.debug.enabled && self.tasks.borrow().owned_len() > 0 {
-            let infos = crate::task::listing::infos(|f| self.for_each_task(f));
+            let infos = self.task_infos();
             crate::debug::report_unfinished(&self.debug, &infos);
         }
         loop {

@@ -23,6 +23,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use futures::task::AtomicWaker;
 
+pub use crate::awaiting::{Awaiting, SyncKind};
 pub use builder::Builder;
 pub use cancel_handle::CancelHandle;
 pub use error::{Panic, TaskError};
@@ -174,6 +175,8 @@ pub struct Task<T> {
     output: Option<Result<T, TaskError>>,
     /// `.await` has returned the outcome.
     taken: bool,
+    /// The awaiting task's record of this wait (see `crate::awaiting`).
+    record: crate::awaiting::WaitRecord,
 }
 
 impl<T> Task<T> {
@@ -183,6 +186,7 @@ impl<T> Task<T> {
             forward: None,
             output: None,
             taken: false,
+            record: crate::awaiting::WaitRecord::new(),
         }
     }
 
@@ -382,7 +386,12 @@ impl<T> Future for Task<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        match this.poll_finished(cx) {
+        let poll = this.poll_finished(cx);
+        let id = this.id();
+        match this
+            .record
+            .track(poll, || crate::task::Awaiting::Task { id })
+        {
             Poll::Ready(()) => {
                 this.taken = true;
                 Poll::Ready(this.output.take().expect("poll_finished keeps the outcome"))
