@@ -21,9 +21,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use crate::awaiting::{Awaiting, SyncKind, describe};
+use crate::task::awaiting::{Awaiting, SyncKind, describe};
+use crate::task::header::TaskId;
+use crate::task::info::TaskInfo;
 use crate::task::listing::task_label;
-use crate::task::{TaskId, TaskInfo};
 
 /// How long debug mode lets a loop sit idle on waits it cannot judge before reporting them.
 pub(crate) const STALL_REPORT_AFTER: std::time::Duration = std::time::Duration::from_secs(10);

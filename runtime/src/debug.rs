@@ -15,12 +15,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::task::current::DEFAULT_SLOW_POLL;
 use crate::task::header::Header;
 use crate::task::info::TaskInfo;
 use crate::task::listing::render;
-
-/// The default slow-poll threshold, as asyncio's `slow_callback_duration`.
-pub(crate) const DEFAULT_SLOW_POLL: Duration = Duration::from_millis(100);
 
 /// Where debug reports go.
 pub(crate) type Output = Arc<Mutex<dyn Write + Send>>;

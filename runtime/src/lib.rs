@@ -142,7 +142,6 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
-mod awaiting;
 mod blocking;
 pub mod context;
 mod deadlock;
@@ -167,7 +166,6 @@ pub mod sync;
 pub mod task;
 pub mod time;
 mod to_thread;
-mod trace;
 mod wait;
 mod workers;
 

@@ -145,8 +145,8 @@ impl<T, E> Inner<T, E> {
 /// ```
 pub struct Promise<T, E = Box<dyn Error + Send + Sync>> {
     inner: Arc<Inner<T, E>>,
-    /// The awaiting task's record of this wait (see `crate::awaiting`).
-    record: crate::awaiting::WaitRecord,
+    /// The awaiting task's record of this wait (see `crate::task::awaiting`).
+    record: crate::task::awaiting::WaitRecord,
 }
 
 /// Settles a [`Promise`], from any thread.
@@ -170,7 +170,7 @@ impl<T, E> Promise<T, E> {
                 }),
                 home: EventLoop::with_current(|lp| lp.shared().clone()),
             }),
-            record: crate::awaiting::WaitRecord::new(),
+            record: crate::task::awaiting::WaitRecord::new(),
         }
     }
 

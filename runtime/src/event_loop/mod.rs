@@ -197,8 +197,8 @@ pub(crate) struct Config {
     pub(crate) workers: usize,
     pub(crate) debug: crate::debug::DebugConfig,
     /// The order ready tasks run in (FIFO unless a seeded schedule is asked for).
-    pub(crate) schedule: crate::schedule::Strategy,
-    /// Record what each task waits for (`crate::awaiting`); debug mode does too.
+    pub(crate) schedule: crate::schedule::order::Strategy,
+    /// Record what each task waits for (`crate::task::awaiting`); debug mode does too.
     pub(crate) track_waits: bool,
     /// Panic with the wait-for report when the loop is deadlocked (`crate::deadlock`).
     pub(crate) detect_deadlocks: bool,
@@ -221,9 +221,9 @@ pub(crate) struct EventLoop {
     /// This loop's place in a multi-threaded runtime, if it is a worker of one.
     worker: Option<Box<dyn Worker>>,
     /// A seeded schedule (`crate::schedule`); `None` runs FIFO with no extra work.
-    order: Option<RefCell<crate::schedule::Order>>,
+    order: Option<RefCell<crate::schedule::order::Order>>,
     /// Keeps wait recording on while the loop lives, if it was asked for.
-    tracking: Option<crate::awaiting::Tracking>,
+    tracking: Option<crate::task::awaiting::Tracking>,
     /// Panic on a deadlock (tests) instead of only reporting it (debug mode).
     detect_deadlocks: bool,
     /// Debug mode has reported this idle spell already.
@@ -260,9 +260,9 @@ impl EventLoop {
             debug: config.debug.clone(),
             closing: Cell::new(false),
             worker,
-            order: crate::schedule::Order::new(config.schedule).map(RefCell::new),
+            order: crate::schedule::order::Order::new(config.schedule).map(RefCell::new),
             tracking: (config.track_waits || config.debug.enabled || config.detect_deadlocks)
-                .then(crate::awaiting::Tracking::start),
+                .then(crate::task::awaiting::Tracking::start),
             detect_deadlocks: config.detect_deadlocks,
             idle_reported: Cell::new(false),
         });
@@ -352,7 +352,7 @@ impl EventLoop {
 
     /// Snapshots of every live task (`for_each_task`), oldest first, with what each awaits when
     /// this loop records waits.
-    pub(crate) fn task_infos(&self) -> Vec<crate::task::TaskInfo> {
+    pub(crate) fn task_infos(&self) -> Vec<crate::task::info::TaskInfo> {
         let mut infos = crate::task::listing::infos(|f| self.for_each_task(f));
         if self.tracks_waits() {
             crate::task::listing::fill_awaiting(&mut infos);
@@ -370,7 +370,7 @@ impl EventLoop {
             // after the timers and injected wake-ups that came due meanwhile (asyncio's order).
             let batch = self.ready.borrow().len();
             match &self.order {
-                Some(order) => crate::schedule::run_batch(order, &self.ready, batch),
+                Some(order) => crate::schedule::order::run_batch(order, &self.ready, batch),
                 None => self.run_ready(batch),
             }
             if let Some(worker) = &self.worker {
@@ -437,7 +437,7 @@ impl EventLoop {
 
     /// `fire_timers` under a seeded schedule: timers due at the same deadline fire in an order
     /// the seed picks.
-    fn fire_timers_ordered(&self, order: &RefCell<crate::schedule::Order>) {
+    fn fire_timers_ordered(&self, order: &RefCell<crate::schedule::order::Order>) {
         let mut due = Vec::new();
         self.timers
             .borrow_mut()
@@ -451,10 +451,10 @@ impl EventLoop {
     }
 
     /// The loop's scheduling strategy.
-    pub(crate) fn schedule_strategy(&self) -> crate::schedule::Strategy {
+    pub(crate) fn schedule_strategy(&self) -> crate::schedule::order::Strategy {
         self.order
             .as_ref()
-            .map_or(crate::schedule::Strategy::Fifo, |order| {
+            .map_or(crate::schedule::order::Strategy::Fifo, |order| {
                 order.borrow().strategy()
             })
     }
@@ -465,7 +465,7 @@ impl EventLoop {
     }
 
     /// The seeded schedule, if the loop runs one (for group queues to pick from).
-    pub(crate) fn order(&self) -> Option<&RefCell<crate::schedule::Order>> {
+    pub(crate) fn order(&self) -> Option<&RefCell<crate::schedule::order::Order>> {
         self.order.as_ref()
     }
 

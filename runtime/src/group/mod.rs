@@ -133,6 +133,7 @@
 mod error;
 mod handle;
 mod queue;
+mod seeded;
 mod spread;
 
 use std::cell::{Cell, OnceCell, RefCell};
@@ -561,7 +562,7 @@ where
 {
     let mut body = pin!(Some(body));
     let mut output = None;
-    let mut record = crate::awaiting::WaitRecord::new();
+    let mut record = crate::task::awaiting::WaitRecord::new();
     poll_fn(|cx| {
         let poll = group.poll_scope(cx, body.as_mut(), &mut output);
         // Once the body has returned, the task only waits for the children.
@@ -895,7 +896,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     fn run_children(&self, limit: usize) {
         // Under a seeded schedule, each child is picked among those queued when this batch
         // began (see `crate::schedule`); FIFO otherwise.
-        let mut batch = crate::schedule::group_batch(limit, || self.queue.len());
+        let mut batch = seeded::group_batch(limit, || self.queue.len());
         for _ in 0..limit {
             let next = match &mut batch {
                 None => self.queue.pop(),

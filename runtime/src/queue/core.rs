@@ -159,7 +159,7 @@ impl<T, S: Store<T>> Core<T, S> {
         let mut item = Some(item);
         let mut wakers = Vec::new();
         let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Queue, None, self);
-        let result = crate::awaiting::tracked(
+        let result = crate::task::awaiting::tracked(
             poll_fn(|cx| {
                 let mut state = lock(&self.state);
                 let stale = match wait.key {
@@ -228,7 +228,7 @@ impl<T, S: Store<T>> Core<T, S> {
         };
         let mut wakers = Vec::new();
         let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Queue, None, self);
-        let item = crate::awaiting::tracked(
+        let item = crate::task::awaiting::tracked(
             poll_fn(|cx| {
                 let mut state = lock(&self.state);
                 let stale = match wait.key {

@@ -187,7 +187,8 @@ impl Event {
                 |state| state.set.then_some(()),
             )
         });
-        crate::awaiting::tracked(parked, || Awaiting::sync(SyncKind::Event, self.name, self)).await
+        crate::task::awaiting::tracked(parked, || Awaiting::sync(SyncKind::Event, self.name, self))
+            .await
     }
 }
 

@@ -3,7 +3,7 @@ use std::future::poll_fn;
 use std::sync::Mutex;
 
 use super::waiters::{Cancelled, WaitList, lock, poll_waiter};
-use crate::awaiting::{WaitRecord, holder_acquired, holder_released};
+use crate::task::awaiting::{WaitRecord, holder_acquired, holder_released};
 
 /// A mutual-exclusion lock for tasks: asyncio's `Lock`.
 ///

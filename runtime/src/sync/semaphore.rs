@@ -210,7 +210,7 @@ impl Core {
             )
         });
         let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Semaphore, None, self);
-        crate::awaiting::tracked(parked, what).await
+        crate::task::awaiting::tracked(parked, what).await
     }
 
     fn try_acquire(&self) -> bool {

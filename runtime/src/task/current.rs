@@ -37,6 +37,10 @@ pub(crate) struct LoopHooks {
     pub(crate) call_soon: fn(Callback) -> Result<(), Callback>,
 }
 
+/// The default slow-poll threshold, as asyncio's `slow_callback_duration`: debug mode's unless
+/// set, and the `tracing` feature's.
+pub(crate) const DEFAULT_SLOW_POLL: Duration = Duration::from_millis(100);
+
 thread_local! {
     static RUNNING: Running = const {
         Running {
@@ -171,7 +175,7 @@ pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered
 fn slow_poll_threshold(r: &Running) -> Option<Duration> {
     let debug = r.slow_poll.get();
     if cfg!(feature = "tracing") {
-        return debug.or(Some(crate::debug::DEFAULT_SLOW_POLL));
+        return debug.or(Some(DEFAULT_SLOW_POLL));
     }
     debug
 }
@@ -197,7 +201,7 @@ impl Drop for Entered<'_> {
             .ok()
             .flatten();
         if let Some((took, threshold)) = slow {
-            crate::trace::slow_poll(took, threshold);
+            crate::task::trace::slow_poll(took, threshold);
             // With only the `tracing` feature timing polls, debug mode's report stays off.
             let hooks = RUNNING.try_with(|r| r.hooks.get()).ok().flatten();
             if let Some(hooks) = hooks.filter(|hooks| hooks.slow_poll.is_some()) {

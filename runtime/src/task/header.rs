@@ -197,7 +197,16 @@ impl Header {
     pub(crate) fn new(origin: Origin) -> Header {
         let id = TaskId::next();
         #[cfg(feature = "tracing")]
-        let span = crate::trace::task_span(&origin, id);
+        let span = {
+            let owner = match origin.owner {
+                Owner::Handle => "handle",
+                Owner::Group { .. } => "group",
+                Owner::Set => "set",
+            };
+            let name = origin.name.clone().unwrap_or_else(|| format!("Task-{id}"));
+            let parent = origin.parent.map_or(0, TaskId::as_u64);
+            super::trace::task_span(&name, id.as_u64(), parent, owner, origin.location)
+        };
         let Origin {
             name,
             parent,

@@ -104,5 +104,5 @@ pub struct TaskInfo {
     /// What it is waiting for, when it is parked on something tether knows (a task, a group,
     /// a primitive, a promise, a timer) and its runtime records waits
     /// ([`Builder::track_waits`](crate::Builder::track_waits)); `None` otherwise.
-    pub awaiting: Option<crate::task::Awaiting>,
+    pub awaiting: Option<super::awaiting::Awaiting>,
 }

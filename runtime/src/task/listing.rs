@@ -137,7 +137,10 @@ fn line(
     };
     let awaiting = match &task.awaiting {
         Some(what) if task.state == TaskState::Waiting => {
-            format!(", awaiting {}", crate::awaiting::describe(what, names))
+            format!(
+                ", awaiting {}",
+                crate::task::awaiting::describe(what, names)
+            )
         }
         _ => String::new(),
     };
@@ -160,7 +163,7 @@ pub(crate) fn task_label(name: Option<&str>, id: TaskId) -> String {
 /// Fills in what each of `infos` (sorted by id) awaits, from the waits recorded.
 pub(crate) fn fill_awaiting(infos: &mut [TaskInfo]) {
     let ids: Vec<TaskId> = infos.iter().map(|t| t.id).collect();
-    let mut waits = crate::awaiting::snapshot(&ids);
+    let mut waits = crate::task::awaiting::snapshot(&ids);
     for info in infos {
         info.awaiting = waits.remove(&info.id);
     }

@@ -1,5 +1,6 @@
 //! Tasks: `create_task`, the owning [`Task`] handle, and what they are made of.
 
+pub(crate) mod awaiting;
 mod builder;
 pub(crate) mod callbacks;
 mod cancel_handle;
@@ -13,6 +14,7 @@ mod spawn;
 pub(crate) mod stop;
 pub(crate) mod supervise;
 pub(crate) mod table;
+pub(crate) mod trace;
 mod yield_now;
 
 use std::fmt;
@@ -23,7 +25,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use futures::task::AtomicWaker;
 
-pub use crate::awaiting::{Awaiting, SyncKind};
+pub use awaiting::{Awaiting, SyncKind};
 pub use builder::Builder;
 pub use cancel_handle::CancelHandle;
 pub use error::{Panic, TaskError};
@@ -175,8 +177,8 @@ pub struct Task<T> {
     output: Option<Result<T, TaskError>>,
     /// `.await` has returned the outcome.
     taken: bool,
-    /// The awaiting task's record of this wait (see `crate::awaiting`).
-    record: crate::awaiting::WaitRecord,
+    /// The awaiting task's record of this wait (see `crate::task::awaiting`).
+    record: crate::task::awaiting::WaitRecord,
 }
 
 impl<T> Task<T> {
@@ -186,7 +188,7 @@ impl<T> Task<T> {
             forward: None,
             output: None,
             taken: false,
-            record: crate::awaiting::WaitRecord::new(),
+            record: crate::task::awaiting::WaitRecord::new(),
         }
     }
 

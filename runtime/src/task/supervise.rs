@@ -73,7 +73,7 @@ where
         let outcome = {
             let _entered = current::enter(header, &mut this.context);
             if header.is_cancel_requested() {
-                crate::trace::cancelled();
+                crate::task::trace::cancelled();
                 match drop_in_place(&mut this.future) {
                     Some(panic) => Err(TaskError::Panicked(panic)),
                     None => Err(TaskError::cancelled(header.cancel_message())),
@@ -97,7 +97,7 @@ where
                         let _ = drop_in_place(&mut this.future);
                         let error = TaskError::from_payload(payload);
                         if let TaskError::Panicked(panic) = &error {
-                            crate::trace::panicked(panic.message());
+                            crate::task::trace::panicked(panic.message());
                         }
                         Err(error)
                     }

@@ -66,8 +66,8 @@ pub struct Sleep {
     deadline: When,
     armed: Option<Armed>,
     yielded: bool,
-    /// The sleeping task's record of this wait (see `crate::awaiting`).
-    record: crate::awaiting::WaitRecord,
+    /// The sleeping task's record of this wait (see `crate::task::awaiting`).
+    record: crate::task::awaiting::WaitRecord,
 }
 
 /// When a [`Sleep`] is due.
@@ -106,7 +106,7 @@ impl Sleep {
             deadline,
             armed: None,
             yielded: false,
-            record: crate::awaiting::WaitRecord::new(),
+            record: crate::task::awaiting::WaitRecord::new(),
         }
     }
 

@@ -20,7 +20,8 @@ pub(crate) use record::{
     Tracking, WaitRecord, holder_acquired, holder_released, snapshot, tracked,
 };
 
-use crate::task::{GroupId, TaskId};
+use super::header::TaskId;
+use super::info::GroupId;
 use crate::time::Instant;
 
 /// What a waiting task is waiting for.

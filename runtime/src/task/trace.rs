@@ -18,25 +18,24 @@
 mod on {
     use std::time::Duration;
 
-    use crate::task::Owner;
-    use crate::task::header::Origin;
-
-    /// The span of a task being created.
-    pub(crate) fn task_span(origin: &Origin, id: crate::task::TaskId) -> tracing::Span {
-        let owner = match origin.owner {
-            Owner::Handle => "handle",
-            Owner::Group { .. } => "group",
-            Owner::Set => "set",
-        };
-        let name = origin.name.clone().unwrap_or_else(|| format!("Task-{id}"));
+    /// The span of a task being created: its name, id, parent's id (0: none), owner kind
+    /// (`handle`, `group` or `set`) and creation site. Plain values, so that this module needs
+    /// nothing of the header that calls it.
+    pub(crate) fn task_span(
+        name: &str,
+        id: u64,
+        parent: u64,
+        owner: &'static str,
+        location: &std::panic::Location<'static>,
+    ) -> tracing::Span {
         tracing::trace_span!(
             target: "tether::task",
             "task",
             task.name = %name,
-            task.id = id.as_u64(),
-            task.parent = origin.parent.map_or(0, crate::task::TaskId::as_u64),
+            task.id = id,
+            task.parent = parent,
             task.owner = owner,
-            task.location = %origin.location,
+            task.location = %location,
         )
     }
 

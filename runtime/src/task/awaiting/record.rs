@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use super::Awaiting;
-use crate::task::TaskId;
+use crate::task::header::TaskId;
 
 /// How many live loops record waits. Zero: every wait skips recording after one load.
 static TRACKING: AtomicUsize = AtomicUsize::new(0);
