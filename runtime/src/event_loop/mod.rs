@@ -491,7 +491,9 @@ impl EventLoop {
             None if self.worker.as_ref().is_some_and(|worker| worker.rechecks()) => {
                 thread::park_timeout(IDLE_RECHECK);
             }
-            None if self.tracking.is_some() => self.park_idle(),
+            // The deadlock check sees one loop's tasks: the single loop only (an idle worker's
+            // tasks may be waiting on another worker's).
+            None if self.tracking.is_some() && self.worker.is_none() => self.park_idle(),
             None => thread::park(),
             Some(deadline) if self.clock.is_paused() => self.clock.advance_to(deadline),
             Some(deadline) => {
