@@ -2,9 +2,16 @@
 //! program (`crawler`). Run one with `cargo run --example hello`.
 //!
 //! This library holds what the examples share: [`clock`], the stand-in for Python's
-//! `time.strftime('%X')`.
+//! `time.strftime('%X')`, and [`booking`], a seat-booking service with an order-dependent bug
+//! (the `oversold` example and its tests find it with seeded schedules), and [`ledger`], a
+//! lock-order deadlock (the `deadlock_report` example).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[path = "booking.rs"]
+pub mod booking;
+#[path = "ledger.rs"]
+pub mod ledger;
 
 /// The current wall-clock time as `HH:MM:SS`, like Python's `time.strftime('%X')`.
 ///

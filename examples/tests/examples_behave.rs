@@ -226,6 +226,30 @@ const EXAMPLES: &[Expected] = &[
         // About 1.5 s in a debug build on two idle cores; generous for a busy machine.
         seconds: Some((0.1, 30.0)),
     },
+    Expected {
+        name: "oversold",
+        lines: &[
+            "FIFO order: sold 1 of 1 seat",
+            "seed #*: sold 2 of 1 seat: oversold",
+            "replayed seed #*: sold 2 of 1 seat",
+        ],
+        seconds: None,
+    },
+    Expected {
+        name: "deadlock_report",
+        lines: &[
+            "Task-# [running] created at examples/examples/deadlock_report.rs:##:##, owned by its Task handle",
+            "Task-# [waiting] created at *, awaiting task audit (Task-#)",
+            "transfer (Task-#) [waiting] created at *, awaiting Lock \"accounts\" held by audit (Task-#)",
+            "audit (Task-#) [waiting] created at *, awaiting Lock \"ledger\" held by transfer (Task-#)",
+            "tether: deadlock: every task is waiting, and nothing can wake any of them*",
+            "  Task-# (created at *) awaits task audit (Task-#)",
+            "  transfer (Task-#) (created at *) awaits Lock \"accounts\" held by audit (Task-#)",
+            "  audit (Task-#) (created at *) awaits Lock \"ledger\" held by transfer (Task-#)",
+            "cycle: audit (Task-#) -> Lock \"ledger\" -> transfer (Task-#) -> Lock \"accounts\" -> audit (Task-#)",
+        ],
+        seconds: None,
+    },
 ];
 
 #[test]

@@ -21,7 +21,8 @@
 //! fn name() {
 //!     #[deny(unused_must_use)]
 //!     async fn __tether_test() { body }
-//!     my_tether::Runtime::builder().start_paused(true).build().run(__tether_test())
+//!     my_tether::Runtime::builder().start_paused(true).detect_deadlocks(true).build()
+//!         .run(__tether_test())
 //! }
 //! ```
 //!
@@ -31,6 +32,15 @@
 //! `Task` dropped by `let _ =` does not compile either.
 //!
 //! `workers = N` adds `.workers(N)` right after `builder()`; without it the chain is as above.
+//!
+//! `shuffle`, `shuffle = "pct"` and `explore = N` (tests only, refused with `workers >= 2`) hand
+//! the builder and the inner function to the seeded-schedule runner instead of calling `run`:
+//!
+//! ```text
+//! tether::schedule::run_test(tether::Runtime::builder().start_paused(false),
+//!     tether::schedule::TestPlan { strategy: "random", runs: N, path: "<module>::name" },
+//!     __tether_test)
+//! ```
 //!
 //! On error the user's function is still emitted next to the `compile_error!`s, so the rest of
 //! the crate (and an IDE) keeps seeing it. When only the options are wrong, the function is
@@ -103,6 +113,10 @@ struct Options {
     workers: Option<(usize, Span)>,
     /// `crate = "path"`: the path to use instead of `::tether`.
     krate: Option<Path>,
+    /// `shuffle` or `shuffle = "random" | "pct"`: the strategy, and where it was written.
+    shuffle: Option<(&'static str, Span)>,
+    /// `explore = N`: how many seeds, and where the literal was written.
+    explore: Option<(usize, Span)>,
 }
 
 /// Collects errors so that every mistake is reported in one compilation.
@@ -208,7 +222,7 @@ fn parse_function(kind: Kind, item: TokenStream) -> Result<ItemFn> {
 // ---------------------------------------------------------------------------------------------
 
 /// The list of valid options, for messages.
-const VALID_OPTIONS: &str = "`start_paused`, `debug`, `workers = N` and `crate = \"path\"`";
+const VALID_OPTIONS: &str = "`start_paused`, `debug`, `workers = N`, `shuffle`, `explore = N` (tests) and `crate = \"path\"`";
 
 fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options {
     let mut options = Options::default();
@@ -247,6 +261,8 @@ fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options 
             "workers" => workers(kind, meta).map(|count| options.workers = Some(count)),
             "crate" => crate_path(&kind.with_args("crate = \"my_tether\""), meta)
                 .map(|path| options.krate = Some(path)),
+            "shuffle" => shuffle(kind, meta).map(|strategy| options.shuffle = Some(strategy)),
+            "explore" => explore(kind, meta).map(|runs| options.explore = Some(runs)),
             _ => Err(unknown_option(kind, meta, &name)),
         };
         if let Err(error) = parsed {
@@ -256,7 +272,90 @@ fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options 
     if let Err(error) = check_clock_and_workers(&mut options) {
         errors.push(error);
     }
+    if let Err(error) = check_schedule_and_workers(&mut options) {
+        errors.push(error);
+    }
     options
+}
+
+/// `shuffle` and `explore` are test options: a program's order is steered with the builder.
+fn test_only(kind: Kind, meta: &Meta, name: &str) -> Result<()> {
+    if kind == Kind::Test {
+        return Ok(());
+    }
+    Err(Error::new_spanned(
+        meta,
+        format!(
+            "`{name}` is an option of #[tether::test], to find order-dependent bugs in tests; \
+             a program picks its schedule with `tether::Runtime::builder().schedule(..)`"
+        ),
+    ))
+}
+
+/// `shuffle` (random order) or `shuffle = "random" | "pct"`.
+fn shuffle(kind: Kind, meta: &Meta) -> Result<(&'static str, Span)> {
+    test_only(kind, meta, "shuffle")?;
+    let message = "`shuffle` takes no value (random order) or a strategy: \
+                   `#[tether::test(shuffle = \"random\")]` or `#[tether::test(shuffle = \"pct\")]`";
+    match meta {
+        Meta::Path(path) => Ok(("random", syn::spanned::Spanned::span(path))),
+        Meta::NameValue(name_value) => match &name_value.value {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(literal),
+                ..
+            }) => match literal.value().as_str() {
+                "random" => Ok(("random", literal.span())),
+                "pct" => Ok(("pct", literal.span())),
+                other => Err(Error::new_spanned(
+                    literal,
+                    format!("unknown schedule strategy `{other}`; {message}"),
+                )),
+            },
+            value => Err(Error::new_spanned(value, message)),
+        },
+        Meta::List(_) => Err(Error::new_spanned(meta, message)),
+    }
+}
+
+/// `explore = N`: a positive integer literal.
+fn explore(kind: Kind, meta: &Meta) -> Result<(usize, Span)> {
+    test_only(kind, meta, "explore")?;
+    let message = "`explore` takes how many seeds to try as an integer literal: \
+                   `#[tether::test(explore = 100)]`";
+    let literal = int_literal(meta, message)?;
+    match literal.base10_parse::<usize>() {
+        Ok(runs) if runs > 0 => Ok((runs, literal.span())),
+        _ => Err(Error::new_spanned(
+            literal,
+            format!("`explore` needs at least one run; {message}"),
+        )),
+    }
+}
+
+/// `shuffle`/`explore` with `workers = N >= 2`: only one loop's order can be steered. Both
+/// schedule options are dropped from `options`, so the expansion adds no error of its own.
+fn check_schedule_and_workers(options: &mut Options) -> Result<()> {
+    let Some((count, _)) = options.workers else {
+        return Ok(());
+    };
+    if count < 2 {
+        return Ok(());
+    }
+    let span = match (options.shuffle, options.explore) {
+        (Some((_, span)), _) | (None, Some((_, span))) => span,
+        (None, None) => return Ok(()),
+    };
+    options.shuffle = None;
+    options.explore = None;
+    Err(Error::new(
+        span,
+        format!(
+            "seeded schedules (`shuffle`, `explore`) cannot be combined with `workers = {count}`: \
+             only the single-threaded loop's order can be chosen and replayed, several workers \
+             run tasks in parallel in the operating system's order; remove `workers = {count}` \
+             to test the order on one loop"
+        ),
+    ))
 }
 
 /// The option's name as written: `start_paused`, `crate`, or a longer path for messages.
@@ -282,22 +381,27 @@ fn flag(meta: &Meta, otherwise: &str) -> Result<Span> {
     }
 }
 
+/// The integer literal of `name = N`; `message` says what to write instead.
+fn int_literal<'a>(meta: &'a Meta, message: &str) -> Result<&'a syn::LitInt> {
+    let Meta::NameValue(name_value) = meta else {
+        return Err(Error::new_spanned(meta, message));
+    };
+    match &name_value.value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(literal),
+            ..
+        }) => Ok(literal),
+        value => Err(Error::new_spanned(value, message)),
+    }
+}
+
 /// `workers = N`: a positive integer literal.
 fn workers(kind: Kind, meta: &Meta) -> Result<(usize, Span)> {
     let message = format!(
         "`workers` takes the number of worker threads as an integer literal: `{}`",
         kind.with_args("workers = 2")
     );
-    let Meta::NameValue(name_value) = meta else {
-        return Err(Error::new_spanned(meta, message));
-    };
-    let Expr::Lit(ExprLit {
-        lit: Lit::Int(literal),
-        ..
-    }) = &name_value.value
-    else {
-        return Err(Error::new_spanned(&name_value.value, message));
-    };
+    let literal = int_literal(meta, &message)?;
     let count: usize = literal.base10_parse().map_err(|_| {
         Error::new_spanned(
             literal,
@@ -520,18 +624,44 @@ fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
         Kind::Test => quote!(#[::core::prelude::v1::test]),
     };
 
+    // A test that deadlocks fails with the wait-for report instead of hanging.
+    let deadlocks = match kind {
+        Kind::Main => TokenStream::new(),
+        Kind::Test => quote!(.detect_deadlocks(true)),
+    };
+    let builder = quote! {
+        #krate::Runtime::builder()
+            #workers
+            .start_paused(#paused)
+            #debug
+            #deadlocks
+    };
+    let run = if options.shuffle.is_some() || options.explore.is_some() {
+        let strategy = options.shuffle.map_or("random", |(strategy, _)| strategy);
+        let runs = proc_macro2::Literal::usize_unsuffixed(options.explore.map_or(1, |(n, _)| n));
+        let name = &sig.ident;
+        quote! {
+            #krate::schedule::run_test(
+                #builder,
+                #krate::schedule::TestPlan {
+                    strategy: #strategy,
+                    runs: #runs,
+                    path: ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
+                },
+                #inner,
+            )
+        }
+    } else {
+        quote! { #builder.build().run(#inner()) }
+    };
+
     quote! {
         #test_attr
         #(#attrs)*
         #vis #sig {
             #[deny(unused_must_use)]
             async fn #inner() #output #block
-            #krate::Runtime::builder()
-                #workers
-                .start_paused(#paused)
-                #debug
-                .build()
-                .run(#inner())
+            #run
         }
     }
 }
@@ -582,6 +712,7 @@ mod tests {
                 async fn __tether_test() { body }
                 my_tether::Runtime::builder()
                     .start_paused(true)
+                    .detect_deadlocks(true)
                     .build()
                     .run(__tether_test())
             }
@@ -626,6 +757,7 @@ mod tests {
                 my_tether::Runtime::builder()
                     .workers(4)
                     .start_paused(false)
+                    .detect_deadlocks(true)
                     .build()
                     .run(__tether_test())
             }
@@ -761,7 +893,8 @@ mod tests {
         let output = option_error(quote!(flavor = "multi_thread"));
         assert!(
             output.contains(
-                "accepts `start_paused`, `debug`, `workers = N` and `crate = \\\"path\\\"`"
+                "accepts `start_paused`, `debug`, `workers = N`, `shuffle`, `explore = N` (tests) \
+                 and `crate = \\\"path\\\"`"
             ),
             "{output}"
         );
@@ -805,5 +938,64 @@ mod tests {
         ] {
             assert!(output.contains(message), "missing {message:?} in {output}");
         }
+    }
+
+    #[test]
+    fn explore_expands_to_the_seeded_runner() {
+        let output = expand_to_string(
+            Kind::Test,
+            quote!(explore = 50, shuffle = "pct", start_paused),
+            quote! { async fn name() { body } },
+        );
+        assert!(!output.contains("compile_error"), "{output}");
+        assert!(
+            output.contains(":: tether :: schedule :: run_test"),
+            "{output}"
+        );
+        assert!(output.contains("strategy : \"pct\""), "{output}");
+        assert!(output.contains("runs : 50"), "{output}");
+        assert!(output.contains(". start_paused (true)"), "{output}");
+    }
+
+    #[test]
+    fn schedules_refuse_several_workers() {
+        for args in [
+            quote!(shuffle, workers = 2),
+            quote!(workers = 4, explore = 10),
+        ] {
+            let output = expand_to_string(Kind::Test, args, quote! { async fn name() {} });
+            assert!(
+                output.contains("cannot be combined with `workers = "),
+                "{output}"
+            );
+            assert!(!output.contains("run_test"), "{output}");
+        }
+    }
+
+    #[test]
+    fn schedule_options_are_for_tests() {
+        let output = option_error(quote!(shuffle));
+        assert!(
+            output.contains("is an option of #[tether::test]"),
+            "{output}"
+        );
+        let output = option_error(quote!(explore = 0));
+        assert!(
+            output.contains("is an option of #[tether::test]"),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn shuffle_rejects_unknown_strategies() {
+        let output = expand_to_string(
+            Kind::Test,
+            quote!(shuffle = "lifo"),
+            quote! { async fn name() {} },
+        );
+        assert!(
+            output.contains("unknown schedule strategy `lifo`"),
+            "{output}"
+        );
     }
 }

@@ -90,6 +90,12 @@ impl BlockingPool {
         }
     }
 
+    /// No job queued and none running: nothing from this pool will wake a task.
+    pub(crate) fn is_idle(&self) -> bool {
+        let state = self.lock();
+        state.jobs.is_empty() && state.idle == state.threads
+    }
+
     #[cfg(test)]
     fn threads(&self) -> usize {
         self.lock().threads

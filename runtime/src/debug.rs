@@ -15,12 +15,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::task::current::DEFAULT_SLOW_POLL;
 use crate::task::header::Header;
 use crate::task::info::TaskInfo;
 use crate::task::listing::render;
-
-/// The default slow-poll threshold, as asyncio's `slow_callback_duration`.
-pub(crate) const DEFAULT_SLOW_POLL: Duration = Duration::from_millis(100);
 
 /// Where debug reports go.
 pub(crate) type Output = Arc<Mutex<dyn Write + Send>>;
@@ -56,7 +54,7 @@ impl DebugConfig {
     /// Writes one report. The writer is user code: a panic in it is reported on stderr and
     /// goes no further, since reports are written where nothing may unwind (after a task's
     /// poll, in the middle of a group's teardown, while the loop shuts down).
-    fn write(&self, report: &str) {
+    pub(crate) fn write(&self, report: &str) {
         match &self.output {
             Some(output) => crate::task::error::contain_panic(
                 || "the debug output's writer".to_owned(),

@@ -3,7 +3,7 @@
 use crate::event_loop::EventLoop;
 use crate::task::TaskInfo;
 use crate::task::current;
-use crate::task::listing::{infos, render, snapshot};
+use crate::task::listing::{render, snapshot};
 
 /// The task being polled on this thread: asyncio's `asyncio.current_task()`.
 ///
@@ -43,7 +43,7 @@ pub fn current_task() -> Option<TaskInfo> {
 /// });
 /// ```
 pub fn all_tasks() -> Vec<TaskInfo> {
-    EventLoop::with_current(|lp| infos(|f| lp.for_each_task(f))).unwrap_or_default()
+    EventLoop::with_current(EventLoop::task_infos).unwrap_or_default()
 }
 
 /// The live task tree of the loop running on this thread, as text: asyncio's
@@ -71,6 +71,6 @@ pub fn all_tasks() -> Vec<TaskInfo> {
 /// });
 /// ```
 pub fn dump_tasks() -> String {
-    EventLoop::with_current(|lp| render(&infos(|f| lp.for_each_task(f))))
+    EventLoop::with_current(|lp| render(&lp.task_infos()))
         .unwrap_or_else(|| "no tether event loop is running on this thread\n".to_owned())
 }

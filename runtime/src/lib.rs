@@ -50,6 +50,7 @@
 //! | `loop.add_signal_handler(SIGINT, ...)` | [`signal::ctrl_c`], [`signal::unix::signal`] |
 //! | `asyncio.wait(..., FIRST_COMPLETED)` on two awaitables | [`select!`], [`select_biased!`] |
 //! | (no asyncio twin) several loops with work stealing | [`Builder::workers`], `#[tether::main(workers = N)]`, [`spawn`] for `Send` tasks |
+//! | (no asyncio twin; tokio's `rng_seed` only steers `select!`) order-dependent bugs | [`schedule`]: `#[tether::test(shuffle)]`, `#[tether::test(explore = N)]`, [`Builder::shuffle`], [`Builder::schedule`], replayed with `TETHER_SEED` |
 //! | (no asyncio twin) a group on several workers | [`TaskGroup::spawn`] (`'static + Send` children on any worker), `task_group!(send \|tg\| ...)` (a `Send` group) |
 //!
 //! ## Example
@@ -183,6 +184,7 @@
 
 mod blocking;
 pub mod context;
+mod deadlock;
 mod debug;
 mod event_loop;
 mod first_ok;
@@ -201,6 +203,7 @@ mod promise;
 pub mod queue;
 mod registry;
 mod runtime;
+pub mod schedule;
 mod set;
 #[cfg(unix)]
 pub mod signal;

@@ -145,6 +145,8 @@ impl<T, E> Inner<T, E> {
 /// ```
 pub struct Promise<T, E = Box<dyn Error + Send + Sync>> {
     inner: Arc<Inner<T, E>>,
+    /// The awaiting task's record of this wait (see `crate::task::awaiting`).
+    record: crate::task::awaiting::WaitRecord,
 }
 
 /// Settles a [`Promise`], from any thread.
@@ -168,6 +170,7 @@ impl<T, E> Promise<T, E> {
                 }),
                 home: EventLoop::with_current(|lp| lp.shared().clone()),
             }),
+            record: crate::task::awaiting::WaitRecord::new(),
         }
     }
 
@@ -227,7 +230,11 @@ impl<T, E> Future for Promise<T, E> {
         let mut state = self.inner.lock();
         if let Some(outcome) = state.outcome.take() {
             state.taken = true;
-            return Poll::Ready(outcome);
+            drop(state);
+            return self
+                .get_mut()
+                .record
+                .track(Poll::Ready(outcome), || crate::task::Awaiting::Promise);
         }
         assert!(
             !state.taken,
@@ -237,7 +244,10 @@ impl<T, E> Future for Promise<T, E> {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             slot => *slot = Some(cx.waker().clone()),
         }
-        Poll::Pending
+        drop(state);
+        self.get_mut()
+            .record
+            .track(Poll::Pending, || crate::task::Awaiting::Promise)
     }
 }
 

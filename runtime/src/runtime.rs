@@ -9,6 +9,11 @@ const PAUSED_NEEDS_ONE_WORKER: &str = "start_paused (the virtual clock) needs th
      every task is idle, which one loop can tell and several cannot; use workers(1) (the default) \
      or a real clock";
 
+/// The message of the panic raised by a seeded schedule on several workers.
+const SCHEDULE_NEEDS_ONE_WORKER: &str = "a seeded schedule (shuffle, explore, Strategy::Random or Strategy::Pct) needs the \
+     single-threaded loop: with several workers, tasks run in parallel and their order is the \
+     operating system's, so no seed could replay it; use workers(1) (the default) for this runtime";
+
 /// Runs `future` to completion on a new event loop on this thread and returns its output:
 /// asyncio's `asyncio.run(main())`.
 ///
@@ -265,8 +270,124 @@ impl Builder {
         self
     }
 
+    /// Records what each waiting task awaits (a task, a group, a lock and who holds it, an
+    /// event, a semaphore, a queue, a promise, a timer), for [`dump_tasks`](crate::dump_tasks)
+    /// and [`TaskInfo::awaiting`](crate::TaskInfo::awaiting). Off by default (then a wait
+    /// costs one atomic load more); debug mode and `#[tether::test]` turn it on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::sync::Event;
+    ///
+    /// let runtime = tether::Runtime::builder().track_waits(true).build();
+    /// runtime.run(async {
+    ///     static STARTED: Event = Event::named("started");
+    ///     let waiter = tether::task::Builder::new()
+    ///         .name("waiter")
+    ///         .create_task(STARTED.wait());
+    ///     tether::yield_now().await;
+    ///     let tree = tether::dump_tasks();
+    ///     assert!(tree.contains("waiter (Task-"), "{tree}");
+    ///     assert!(tree.contains("awaiting Event \"started\""), "{tree}");
+    ///     STARTED.set();
+    ///     waiter.await.unwrap();
+    /// });
+    /// ```
+    pub fn track_waits(mut self, enabled: bool) -> Builder {
+        self.config.track_waits = enabled;
+        self
+    }
+
+    /// Fails instead of hanging when the loop is deadlocked: if every task waits on something
+    /// only another of its tasks could end (a task, a group, a lock, an event, a semaphore, a
+    /// queue), no timer is armed, no blocking job runs and no other thread holds a way to wake
+    /// the loop, [`Runtime::run`] panics with the wait-for report: which task waits on what,
+    /// who holds each lock, and the cycle if there is one. `#[tether::test]` turns it on;
+    /// debug mode prints the same report instead. Turns on [`track_waits`](Builder::track_waits).
+    ///
+    /// What the loop cannot see, it does not judge: a task parked on a future that hands its
+    /// waker to another thread (a foreign reactor, a `Resolver` sent away) keeps the loop
+    /// waiting, and debug mode reports the stall after 10 s instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::sync::Lock;
+    ///
+    /// static A: Lock = Lock::named("a");
+    /// static B: Lock = Lock::named("b");
+    ///
+    /// let runtime = tether::Runtime::builder().detect_deadlocks(true).build();
+    /// let outcome = std::panic::catch_unwind(|| {
+    ///     runtime.run(async {
+    ///         let _a = A.lock().await;
+    ///         let other = tether::create_task(async {
+    ///             let _b = B.lock().await;
+    ///             tether::yield_now().await;
+    ///             let _a = A.lock().await;
+    ///         });
+    ///         tether::yield_now().await;
+    ///         let _b = B.lock().await; // each holds what the other wants
+    ///         other.await.unwrap();
+    ///     })
+    /// });
+    /// let report = *outcome.unwrap_err().downcast::<String>().unwrap();
+    /// assert!(report.contains("deadlock"), "{report}");
+    /// assert!(report.contains("cycle: "), "{report}");
+    /// ```
+    pub fn detect_deadlocks(mut self, enabled: bool) -> Builder {
+        self.config.detect_deadlocks = enabled;
+        self
+    }
+
+    /// Runs ready tasks in an order picked by a generator seeded with `seed`, instead of first
+    /// in, first out: the same as [`schedule`](Builder::schedule)`(Strategy::Random { seed })`.
+    /// See [`schedule`](crate::schedule) for what the order covers and how to replay it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = tether::Runtime::builder().shuffle(7).start_paused(true).build();
+    /// assert_eq!(runtime.run(async { tether::schedule::current_seed() }), Some(7));
+    /// ```
+    pub fn shuffle(self, seed: u64) -> Builder {
+        self.schedule(crate::schedule::Strategy::Random { seed })
+    }
+
+    /// The order the loop runs ready tasks and same-deadline timers in (default
+    /// [`Strategy::Fifo`](crate::schedule::Strategy::Fifo)); see [`schedule`](crate::schedule).
+    ///
+    /// # Panics
+    ///
+    /// [`build`](Builder::build) panics if a strategy other than FIFO is combined with
+    /// [`workers`](Builder::workers)`(n)` for `n >= 2`: only one loop's order can be steered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::schedule::Strategy;
+    ///
+    /// let runtime = tether::Runtime::builder().schedule(Strategy::pct(3)).build();
+    /// assert_eq!(runtime.run(async { 2 + 2 }), 4);
+    /// ```
+    pub fn schedule(mut self, strategy: crate::schedule::Strategy) -> Builder {
+        self.config.schedule = strategy;
+        self
+    }
+
     /// The configured runtime.
+    ///
+    /// # Panics
+    ///
+    /// If a seeded [`schedule`](Builder::schedule) is combined with several
+    /// [`workers`](Builder::workers).
+    #[track_caller]
     pub fn build(self) -> Runtime {
+        assert!(
+            self.config.workers <= 1 || self.config.schedule == crate::schedule::Strategy::Fifo,
+            "{SCHEDULE_NEEDS_ONE_WORKER}"
+        );
         Runtime {
             config: self.config,
         }

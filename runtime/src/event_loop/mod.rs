@@ -206,6 +206,12 @@ pub(crate) struct Config {
     /// [`Builder::workers`](crate::Builder::workers) sets it (which refuses 0).
     pub(crate) workers: usize,
     pub(crate) debug: crate::debug::DebugConfig,
+    /// The order ready tasks run in (FIFO unless a seeded schedule is asked for).
+    pub(crate) schedule: crate::schedule::order::Strategy,
+    /// Record what each task waits for (`crate::task::awaiting`); debug mode does too.
+    pub(crate) track_waits: bool,
+    /// Panic with the wait-for report when the loop is deadlocked (`crate::deadlock`).
+    pub(crate) detect_deadlocks: bool,
 }
 
 pub(crate) struct EventLoop {
@@ -231,6 +237,14 @@ pub(crate) struct EventLoop {
     /// How many tasks have run since the driver was last polled: a busy loop polls it every
     /// [`IO_INTERVAL`] tasks, so that sockets are not starved by tasks that keep waking.
     since_io: Cell<usize>,
+    /// A seeded schedule (`crate::schedule`); `None` runs FIFO with no extra work.
+    order: Option<RefCell<crate::schedule::order::Order>>,
+    /// Keeps wait recording on while the loop lives, if it was asked for.
+    tracking: Option<crate::task::awaiting::Tracking>,
+    /// Panic on a deadlock (tests) instead of only reporting it (debug mode).
+    detect_deadlocks: bool,
+    /// Debug mode has reported this idle spell already.
+    idle_reported: Cell<bool>,
 }
 
 /// How many tasks a loop runs between two polls of its I/O driver when it never goes idle
@@ -277,6 +291,11 @@ impl EventLoop {
             driver: RefCell::new(driver),
             io_wakers: RefCell::new(Vec::new()),
             since_io: Cell::new(0),
+            order: crate::schedule::order::Order::new(config.schedule).map(RefCell::new),
+            tracking: (config.track_waits || config.debug.enabled || config.detect_deadlocks)
+                .then(crate::task::awaiting::Tracking::start),
+            detect_deadlocks: config.detect_deadlocks,
+            idle_reported: Cell::new(false),
         });
         LOOPS.insert(lp.shared.id, &lp.shared);
         lp
@@ -362,6 +381,16 @@ impl EventLoop {
         }
     }
 
+    /// Snapshots of every live task (`for_each_task`), oldest first, with what each awaits when
+    /// this loop records waits.
+    pub(crate) fn task_infos(&self) -> Vec<crate::task::info::TaskInfo> {
+        let mut infos = crate::task::listing::infos(|f| self.for_each_task(f));
+        if self.tracks_waits() {
+            crate::task::listing::fill_awaiting(&mut infos);
+        }
+        infos
+    }
+
     /// Runs the loop until `done` says so (it is asked after each batch).
     fn run_until(&self, done: impl Fn() -> bool) {
         loop {
@@ -371,7 +400,13 @@ impl EventLoop {
             // One batch: what is ready now. Tasks woken by this batch run in the next one,
             // after the timers and injected wake-ups that came due meanwhile (asyncio's order).
             let batch = self.ready.borrow().len();
-            let mut ran = self.run_ready(batch);
+            let mut ran = match &self.order {
+                Some(order) => {
+                    crate::schedule::order::run_batch(order, &self.ready, batch);
+                    batch
+                }
+                None => self.run_ready(batch),
+            };
             if let Some(worker) = &self.worker {
                 ran += worker.run_batch();
             }
@@ -439,6 +474,9 @@ impl EventLoop {
             // iteration that only runs tasks.
             return;
         }
+        if let Some(order) = &self.order {
+            return self.fire_timers_ordered(order);
+        }
         let mut due = self.due.take();
         self.timers
             .borrow_mut()
@@ -449,6 +487,40 @@ impl EventLoop {
             wake_contained(waker);
         }
         self.due.replace(due);
+    }
+
+    /// `fire_timers` under a seeded schedule: timers due at the same deadline fire in an order
+    /// the seed picks.
+    fn fire_timers_ordered(&self, order: &RefCell<crate::schedule::order::Order>) {
+        let mut due = Vec::new();
+        self.timers
+            .borrow_mut()
+            .take_due_with(self.clock.now(), |deadline, waker| {
+                due.push((deadline, waker))
+            });
+        order.borrow_mut().permute_timers(&mut due);
+        for (_, waker) in due {
+            wake_contained(waker);
+        }
+    }
+
+    /// The loop's scheduling strategy.
+    pub(crate) fn schedule_strategy(&self) -> crate::schedule::order::Strategy {
+        self.order
+            .as_ref()
+            .map_or(crate::schedule::order::Strategy::Fifo, |order| {
+                order.borrow().strategy()
+            })
+    }
+
+    /// Whether this loop records what its tasks wait for.
+    pub(crate) fn tracks_waits(&self) -> bool {
+        self.tracking.is_some()
+    }
+
+    /// The seeded schedule, if the loop runs one (for group queues to pick from).
+    pub(crate) fn order(&self) -> Option<&RefCell<crate::schedule::order::Order>> {
+        self.order.as_ref()
     }
 
     /// Waits for something to do: I/O, the next timer or a wake-up from another thread.
@@ -482,6 +554,9 @@ impl EventLoop {
             .filter(|worker| worker.rechecks())
             .map(|_| IDLE_RECHECK);
         match next {
+            // The deadlock check sees one loop's tasks: the single loop only (an idle worker's
+            // tasks may be waiting on another worker's).
+            None if self.tracking.is_some() && self.worker.is_none() => self.park_idle(),
             None => {
                 self.poll_io(|driver, wakers| driver.park(idle, wakers));
             }
@@ -501,13 +576,54 @@ impl EventLoop {
         }
     }
 
+    /// Parks with no timer armed while waits are recorded: first asks whether this is a
+    /// deadlock (`crate::deadlock`), which fails a test or is reported in debug mode; if the
+    /// loop cannot tell, debug mode reports the stall after a while and parks on.
+    fn park_idle(&self) {
+        let infos = self.task_infos();
+        let idle = crate::deadlock::Idle {
+            tasks: &infos,
+            blocking_idle: self.shared.blocking.is_idle(),
+            // This loop's own reference is the only one: no `Handle`, no `Promise`; and no
+            // socket or signal is registered with its driver.
+            no_outside_wakers: Arc::strong_count(&self.shared) == 1
+                && !self.shared.inbox.has_pending()
+                && !self.shared.io.has_registrations(),
+        };
+        if let Some(report) = crate::deadlock::check(&idle) {
+            if self.detect_deadlocks {
+                panic!("{report}");
+            }
+            if self.debug.enabled && !self.idle_reported.replace(true) {
+                self.debug.write(&report);
+            }
+            self.poll_io(|driver, wakers| driver.park(None, wakers));
+            return;
+        }
+        if !self.debug.enabled || self.idle_reported.get() {
+            self.poll_io(|driver, wakers| driver.park(None, wakers));
+            return;
+        }
+        self.poll_io(|driver, wakers| {
+            driver.park(Some(crate::deadlock::STALL_REPORT_AFTER), wakers)
+        });
+        let still_idle = self.ready.borrow().is_empty()
+            && self.soon.borrow().is_empty()
+            && !self.shared.inbox.has_pending();
+        if still_idle && !self.idle_reported.replace(true) {
+            let infos = self.task_infos();
+            self.debug
+                .write(&crate::deadlock::report(&infos, crate::deadlock::STALLED));
+        }
+    }
+
     /// Cancels every task still alive and runs each one last time, so that its future is dropped
     /// (and its destructors run) here, before `run` returns. Destructors may create tasks or
     /// wake others; the loop goes on until the table is empty.
     fn shutdown(&self) {
         self.shutting_down.set(true);
         if self.debug.enabled && self.tasks.borrow().owned_len() > 0 {
-            let infos = crate::task::listing::infos(|f| self.for_each_task(f));
+            let infos = self.task_infos();
             crate::debug::report_unfinished(&self.debug, &infos);
         }
         loop {

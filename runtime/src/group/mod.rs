@@ -85,6 +85,7 @@ mod mode;
 mod owner;
 mod queue;
 mod scope;
+mod seeded;
 mod spread;
 
 use std::cell::{Cell, OnceCell, RefCell};

@@ -26,6 +26,23 @@ impl GroupQueue {
         self.lock().pop_front()
     }
 
+    /// Pops the runnable `choose` picks among those queued (given the queue; returns an index).
+    pub(crate) fn pop_chosen(
+        &self,
+        choose: impl FnOnce(&VecDeque<Runnable>) -> usize,
+    ) -> Option<Runnable> {
+        let mut queue = self.lock();
+        if queue.is_empty() {
+            return None;
+        }
+        let at = choose(&queue);
+        queue.remove(at)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.lock().is_empty()
     }

@@ -210,7 +210,16 @@ where
 {
     let mut body = pin!(Some(body));
     let mut output = None;
-    poll_fn(|cx| group.poll_scope(cx, body.as_mut(), &mut output)).await;
+    let mut record = crate::task::awaiting::WaitRecord::new();
+    poll_fn(|cx| {
+        let poll = group.poll_scope(cx, body.as_mut(), &mut output);
+        // Once the body has returned, the task only waits for the children.
+        if output.is_some() {
+            return record.track(poll, || crate::task::Awaiting::Group { id: group.id });
+        }
+        poll
+    })
+    .await;
     group.state.set(State::Closed);
     let failures = group.failures.take();
     if failures.is_empty() {
@@ -324,8 +333,16 @@ impl<M: Mode> TaskGroup<'_, '_, M> {
 
     /// Runs up to `limit` ready children.
     fn run_children(&self, limit: usize) {
+        // Under a seeded schedule, each child is picked among those queued when this batch
+        // began (see `crate::schedule`); FIFO otherwise.
+        let mut batch = super::seeded::group_batch(limit, || self.queue.len());
         for _ in 0..limit {
-            let Some(runnable) = self.queue.pop() else {
+            let next = match &mut batch {
+                None => self.queue.pop(),
+                Some(batch) if batch.is_done() => None,
+                Some(batch) => self.queue.pop_chosen(|queue| batch.choose(queue)),
+            };
+            let Some(runnable) = next else {
                 break;
             };
             let cancelled = runnable.metadata().is_cancel_requested();

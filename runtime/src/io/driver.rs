@@ -2,7 +2,7 @@
 
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::task::Waker;
 use std::time::Duration;
 
@@ -39,6 +39,9 @@ pub(crate) struct Handle {
     has_released: AtomicBool,
     /// Set when the driver is dropped: its resources can never become ready again.
     closed: AtomicBool,
+    /// Resources registered and not yet deregistered: while there is one, readiness may still
+    /// wake the loop (what the deadlock check must know).
+    registered: AtomicUsize,
 }
 
 impl Driver {
@@ -56,6 +59,7 @@ impl Driver {
                 released: Mutex::new(Vec::new()),
                 has_released: AtomicBool::new(false),
                 closed: AtomicBool::new(false),
+                registered: AtomicUsize::new(0),
             }),
             tick: 0,
         })
@@ -145,13 +149,20 @@ impl Handle {
             token,
             mio::Interest::READABLE | mio::Interest::WRITABLE,
         )?;
+        self.registered.fetch_add(1, Ordering::Relaxed);
         Ok(io)
+    }
+
+    /// `true` while a resource is registered: I/O may still wake the loop.
+    pub(crate) fn has_registrations(&self) -> bool {
+        self.registered.load(Ordering::Relaxed) > 0
     }
 
     /// Deregisters `source` and hands its readiness to the driver to free.
     pub(crate) fn deregister(&self, source: &mut impl mio::event::Source, io: Arc<ScheduledIo>) {
         // Fails only if the source was never registered or the poller is gone: nothing to undo.
         let _ = self.registry.deregister(source);
+        self.registered.fetch_sub(1, Ordering::Relaxed);
         lock(&self.released).push(io);
         self.has_released.store(true, Ordering::Release);
     }

@@ -158,43 +158,47 @@ impl<T, S: Store<T>> Core<T, S> {
         };
         let mut item = Some(item);
         let mut wakers = Vec::new();
-        let result = poll_fn(|cx| {
-            let mut state = lock(&self.state);
-            let stale = match wait.key {
-                None if state.shut => return Poll::Ready(Err(())),
-                None if !state.is_full(self.maxsize) => {
-                    state.insert(
-                        item.take().expect("put polled after completion"),
-                        &mut wakers,
-                    );
-                    return Poll::Ready(Ok(()));
-                }
-                None => {
-                    wait.key = Some(state.putters.push(cx.waker().clone()));
-                    None
-                }
-                Some(key) => match state.putters.poll(key, cx.waker()) {
-                    Polled::Granted(grant) => {
-                        wait.key = None;
-                        if grant == Grant::Go {
-                            state.reserved -= 1;
-                        }
-                        if state.shut {
-                            return Poll::Ready(Err(()));
-                        }
+        let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Queue, None, self);
+        let result = crate::task::awaiting::tracked(
+            poll_fn(|cx| {
+                let mut state = lock(&self.state);
+                let stale = match wait.key {
+                    None if state.shut => return Poll::Ready(Err(())),
+                    None if !state.is_full(self.maxsize) => {
                         state.insert(
                             item.take().expect("put polled after completion"),
                             &mut wakers,
                         );
                         return Poll::Ready(Ok(()));
                     }
-                    Polled::Waiting(stale) => stale,
-                },
-            };
-            drop(state);
-            drop(stale);
-            Poll::Pending
-        })
+                    None => {
+                        wait.key = Some(state.putters.push(cx.waker().clone()));
+                        None
+                    }
+                    Some(key) => match state.putters.poll(key, cx.waker()) {
+                        Polled::Granted(grant) => {
+                            wait.key = None;
+                            if grant == Grant::Go {
+                                state.reserved -= 1;
+                            }
+                            if state.shut {
+                                return Poll::Ready(Err(()));
+                            }
+                            state.insert(
+                                item.take().expect("put polled after completion"),
+                                &mut wakers,
+                            );
+                            return Poll::Ready(Ok(()));
+                        }
+                        Polled::Waiting(stale) => stale,
+                    },
+                };
+                drop(state);
+                drop(stale);
+                Poll::Pending
+            }),
+            what,
+        )
         .await;
         wake_all(wakers);
         result.map_err(|()| QueueShutDown(item.take().expect("a refused item is still here")))
@@ -223,35 +227,39 @@ impl<T, S: Store<T>> Core<T, S> {
             key: None,
         };
         let mut wakers = Vec::new();
-        let item = poll_fn(|cx| {
-            let mut state = lock(&self.state);
-            let stale = match wait.key {
-                None if state.unclaimed() > 0 => {
-                    return Poll::Ready(state.take(self.maxsize, &mut wakers));
-                }
-                None if state.shut => return Poll::Ready(None),
-                None => {
-                    wait.key = Some(state.getters.push(cx.waker().clone()));
-                    None
-                }
-                Some(key) => match state.getters.poll(key, cx.waker()) {
-                    Polled::Granted(Grant::Go) => {
-                        wait.key = None;
-                        state.claimed -= 1;
-                        // Only an immediate shutdown takes a claimed item away.
+        let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Queue, None, self);
+        let item = crate::task::awaiting::tracked(
+            poll_fn(|cx| {
+                let mut state = lock(&self.state);
+                let stale = match wait.key {
+                    None if state.unclaimed() > 0 => {
                         return Poll::Ready(state.take(self.maxsize, &mut wakers));
                     }
-                    Polled::Granted(Grant::ShutDown) => {
-                        wait.key = None;
-                        return Poll::Ready(None);
+                    None if state.shut => return Poll::Ready(None),
+                    None => {
+                        wait.key = Some(state.getters.push(cx.waker().clone()));
+                        None
                     }
-                    Polled::Waiting(stale) => stale,
-                },
-            };
-            drop(state);
-            drop(stale);
-            Poll::Pending
-        })
+                    Some(key) => match state.getters.poll(key, cx.waker()) {
+                        Polled::Granted(Grant::Go) => {
+                            wait.key = None;
+                            state.claimed -= 1;
+                            // Only an immediate shutdown takes a claimed item away.
+                            return Poll::Ready(state.take(self.maxsize, &mut wakers));
+                        }
+                        Polled::Granted(Grant::ShutDown) => {
+                            wait.key = None;
+                            return Poll::Ready(None);
+                        }
+                        Polled::Waiting(stale) => stale,
+                    },
+                };
+                drop(state);
+                drop(stale);
+                Poll::Pending
+            }),
+            what,
+        )
         .await;
         wake_all(wakers);
         item.ok_or(QueueShutDown(()))

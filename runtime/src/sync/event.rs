@@ -3,6 +3,7 @@ use std::future::poll_fn;
 use std::sync::Mutex;
 
 use super::waiters::{Cancelled, WaitList, lock, poll_waiter, wake_all};
+use crate::task::{Awaiting, SyncKind};
 
 /// A flag that tasks can wait for: asyncio's `Event`.
 ///
@@ -38,6 +39,8 @@ use super::waiters::{Cancelled, WaitList, lock, poll_waiter, wake_all};
 /// ```
 pub struct Event {
     state: Mutex<State>,
+    /// The name given at construction, for `dump_tasks` and deadlock reports.
+    name: Option<&'static str>,
 }
 
 struct State {
@@ -62,7 +65,30 @@ impl Event {
                 set: false,
                 waiters: WaitList::new(),
             }),
+            name: None,
         }
+    }
+
+    /// A new event, not set, with a name that [`dump_tasks`](crate::dump_tasks) and deadlock
+    /// reports show for the tasks waiting on it. `const`, so it can be a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::sync::Event;
+    ///
+    /// static READY: Event = Event::named("ready");
+    /// assert_eq!(READY.name(), Some("ready"));
+    /// ```
+    pub const fn named(name: &'static str) -> Event {
+        let mut event = Event::new();
+        event.name = Some(name);
+        event
+    }
+
+    /// The name given to [`Event::named`], if any.
+    pub fn name(&self) -> Option<&'static str> {
+        self.name
     }
 
     /// Sets the event and wakes every task waiting for it.
@@ -152,7 +178,7 @@ impl Event {
             event: self,
             key: None,
         };
-        poll_fn(|cx| {
+        let parked = poll_fn(|cx| {
             poll_waiter(
                 &wait.event.state,
                 &mut wait.key,
@@ -160,8 +186,9 @@ impl Event {
                 |state| &mut state.waiters,
                 |state| state.set.then_some(()),
             )
-        })
-        .await
+        });
+        crate::task::awaiting::tracked(parked, || Awaiting::sync(SyncKind::Event, self.name, self))
+            .await
     }
 }
 

@@ -3,6 +3,7 @@ use std::future::poll_fn;
 use std::sync::Mutex;
 
 use super::waiters::{Cancelled, WaitList, lock, poll_waiter};
+use crate::task::awaiting::{WaitRecord, holder_acquired, holder_released};
 
 /// A mutual-exclusion lock for tasks: asyncio's `Lock`.
 ///
@@ -48,6 +49,8 @@ use super::waiters::{Cancelled, WaitList, lock, poll_waiter};
 /// ```
 pub struct Lock {
     state: Mutex<State>,
+    /// The name given at construction, for `dump_tasks` and deadlock reports.
+    name: Option<&'static str>,
 }
 
 struct State {
@@ -94,7 +97,45 @@ impl Lock {
                 locked: false,
                 waiters: WaitList::new(),
             }),
+            name: None,
         }
+    }
+
+    /// A new, unlocked lock with a name, which [`dump_tasks`](crate::dump_tasks),
+    /// [`TaskInfo::awaiting`](crate::TaskInfo::awaiting) and deadlock reports show for the
+    /// tasks waiting on it. `const`, so a named lock can be a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::sync::Lock;
+    ///
+    /// static ACCOUNTS: Lock = Lock::named("accounts");
+    /// assert_eq!(ACCOUNTS.name(), Some("accounts"));
+    /// ```
+    pub const fn named(name: &'static str) -> Lock {
+        let mut lock = Lock::new();
+        lock.name = Some(name);
+        lock
+    }
+
+    /// The name given to [`Lock::named`], if any.
+    pub fn name(&self) -> Option<&'static str> {
+        self.name
+    }
+
+    /// What a task parked in [`lock`](Lock::lock) awaits.
+    fn awaited(&self) -> crate::task::Awaiting {
+        crate::task::Awaiting::Sync {
+            kind: crate::task::SyncKind::Lock,
+            name: self.name,
+            object: self.address(),
+            held_by: None,
+        }
+    }
+
+    fn address(&self) -> usize {
+        std::ptr::from_ref(self).addr()
     }
 
     /// Waits until the lock is free, takes it, and returns the guard that releases it.
@@ -124,16 +165,19 @@ impl Lock {
             lock: self,
             key: None,
         };
+        let mut record = WaitRecord::new();
         poll_fn(|cx| {
-            poll_waiter(
+            let poll = poll_waiter(
                 &self.state,
                 &mut wait.key,
                 cx.waker(),
                 |state| &mut state.waiters,
                 |state| (!state.locked).then(|| state.locked = true),
-            )
+            );
+            record.track(poll, || self.awaited())
         })
         .await;
+        holder_acquired(self.address());
         LockGuard { lock: self }
     }
 
@@ -156,6 +200,8 @@ impl Lock {
             return None;
         }
         state.locked = true;
+        drop(state);
+        holder_acquired(self.address());
         Some(LockGuard { lock: self })
     }
 
@@ -175,6 +221,7 @@ impl Lock {
 
     /// Gives the lock to the longest waiter, or marks it free.
     fn unlock(&self) {
+        holder_released(self.address());
         let waker = {
             let mut state = lock(&self.state);
             match state.waiters.grant_front(()) {
@@ -231,8 +278,11 @@ impl Default for Lock {
 impl fmt::Debug for Lock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = lock(&self.state);
-        f.debug_struct("Lock")
-            .field("locked", &state.locked)
+        let mut out = f.debug_struct("Lock");
+        if let Some(name) = self.name {
+            out.field("name", &name);
+        }
+        out.field("locked", &state.locked)
             .field("waiters", &state.waiters.len())
             .finish()
     }

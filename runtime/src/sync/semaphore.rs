@@ -200,7 +200,7 @@ impl Core {
             core: self,
             key: None,
         };
-        poll_fn(|cx| {
+        let parked = poll_fn(|cx| {
             poll_waiter(
                 &self.state,
                 &mut wait.key,
@@ -208,8 +208,9 @@ impl Core {
                 |state| &mut state.waiters,
                 |state| (state.permits > 0).then(|| state.permits -= 1),
             )
-        })
-        .await
+        });
+        let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Semaphore, None, self);
+        crate::task::awaiting::tracked(parked, what).await
     }
 
     fn try_acquire(&self) -> bool {

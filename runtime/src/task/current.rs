@@ -37,6 +37,10 @@ pub(crate) struct LoopHooks {
     pub(crate) call_soon: fn(Callback) -> Result<(), Callback>,
 }
 
+/// The default slow-poll threshold, as asyncio's `slow_callback_duration`: debug mode's unless
+/// set, and the `tracing` feature's.
+pub(crate) const DEFAULT_SLOW_POLL: Duration = Duration::from_millis(100);
+
 thread_local! {
     static RUNNING: Running = const {
         Running {
@@ -130,6 +134,9 @@ pub(crate) struct Entered<'a> {
     context: &'a mut Context,
     started: Option<(Instant, Duration)>,
     header: &'a Header,
+    /// The task's span, entered for the poll (the `tracing` feature).
+    #[cfg(feature = "tracing")]
+    _span: tracing::span::Entered<'a>,
 }
 
 pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered<'a> {
@@ -145,10 +152,8 @@ pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered
             } else {
                 r.deadline.replace(None)
             };
-            let started = r
-                .slow_poll
-                .get()
-                .map(|_| (Instant::now(), r.nested.replace(Duration::ZERO)));
+            let started =
+                slow_poll_threshold(r).map(|_| (Instant::now(), r.nested.replace(Duration::ZERO)));
             (outer, started, outer_deadline)
         })
         .unwrap_or((None, None, None));
@@ -160,7 +165,19 @@ pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered
         context,
         started,
         header,
+        #[cfg(feature = "tracing")]
+        _span: header.span.enter(),
     }
+}
+
+/// The threshold polls are timed against: debug mode's, or with the `tracing` feature the
+/// default one (slow polls are then `tracing` events).
+fn slow_poll_threshold(r: &Running) -> Option<Duration> {
+    let debug = r.slow_poll.get();
+    if cfg!(feature = "tracing") {
+        return debug.or(Some(DEFAULT_SLOW_POLL));
+    }
+    debug
 }
 
 impl Drop for Entered<'_> {
@@ -175,7 +192,7 @@ impl Drop for Entered<'_> {
                 r.task.set(outer_task);
                 r.deadline.set(outer_deadline);
                 let (started, outer_nested) = self.started?;
-                let threshold = r.slow_poll.get()?;
+                let threshold = slow_poll_threshold(r)?;
                 let took = started.elapsed();
                 let own = took.saturating_sub(r.nested.get());
                 r.nested.set(outer_nested + took);
@@ -184,8 +201,10 @@ impl Drop for Entered<'_> {
             .ok()
             .flatten();
         if let Some((took, threshold)) = slow {
+            crate::task::trace::slow_poll(took, threshold);
+            // With only the `tracing` feature timing polls, debug mode's report stays off.
             let hooks = RUNNING.try_with(|r| r.hooks.get()).ok().flatten();
-            if let Some(hooks) = hooks {
+            if let Some(hooks) = hooks.filter(|hooks| hooks.slow_poll.is_some()) {
                 (hooks.report_slow_poll)(self.header, took, threshold);
             }
         }

@@ -97,6 +97,9 @@ pub(crate) struct Header {
     /// their queue through it instead of capturing a reference: async-task clones and drops a
     /// task's waker around every call of a schedule function that captures anything.
     pub(crate) home: u64,
+    /// The task's `tracing` span, entered around each poll (the `tracing` feature).
+    #[cfg(feature = "tracing")]
+    pub(crate) span: tracing::Span,
     /// `CANCEL_REQUESTED`, `FINISHED` and the outcome bits.
     state: AtomicU8,
     /// The task's own waker while its future is alive (what a cancellation request wakes).
@@ -192,6 +195,18 @@ pub(crate) struct Origin {
 
 impl Header {
     pub(crate) fn new(origin: Origin) -> Header {
+        let id = TaskId::next();
+        #[cfg(feature = "tracing")]
+        let span = {
+            let owner = match origin.owner {
+                Owner::Handle => "handle",
+                Owner::Group { .. } => "group",
+                Owner::Set => "set",
+            };
+            let name = origin.name.clone().unwrap_or_else(|| format!("Task-{id}"));
+            let parent = origin.parent.map_or(0, TaskId::as_u64);
+            super::trace::task_span(&name, id.as_u64(), parent, owner, origin.location)
+        };
         let Origin {
             name,
             parent,
@@ -201,7 +216,9 @@ impl Header {
             stop_parent,
         } = origin;
         Header {
-            id: TaskId::next(),
+            id,
+            #[cfg(feature = "tracing")]
+            span,
             parent,
             owner,
             location,

@@ -101,4 +101,8 @@ pub struct TaskInfo {
     pub parent: Option<TaskId>,
     /// Where it was created.
     pub location: &'static std::panic::Location<'static>,
+    /// What it is waiting for, when it is parked on something tether knows (a task, a group,
+    /// a primitive, a promise, a timer) and its runtime records waits
+    /// ([`Builder::track_waits`](crate::Builder::track_waits)); `None` otherwise.
+    pub awaiting: Option<super::awaiting::Awaiting>,
 }

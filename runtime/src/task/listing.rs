@@ -22,6 +22,7 @@ pub(crate) fn snapshot(header: &Header) -> TaskInfo {
         owner: header.owner,
         parent: header.parent,
         location: header.location,
+        awaiting: None,
     }
 }
 
@@ -68,10 +69,11 @@ pub(crate) fn render(infos: &[TaskInfo]) -> String {
             _ => roots.push(task),
         }
     }
+    let names = |id: TaskId| task_label(live.get(&id).map(|t| t.name.as_str()), id);
     let mut out = String::new();
     for root in roots {
-        line(&mut out, "", root, true);
-        render_groups(&mut out, "", root.id, &groups);
+        line(&mut out, "", root, true, &names);
+        render_groups(&mut out, "", root.id, &groups, &names);
     }
     if out.is_empty() {
         out.push_str("(no live tasks)\n");
@@ -84,6 +86,7 @@ fn render_groups(
     prefix: &str,
     runner: TaskId,
     groups: &HashMap<TaskId, BTreeMap<GroupId, Vec<&TaskInfo>>>,
+    names: &dyn Fn(TaskId) -> String,
 ) {
     let Some(owned) = groups.get(&runner) else {
         return;
@@ -107,20 +110,21 @@ fn render_groups(
         for (c, child) in children.iter().enumerate() {
             let last = c + 1 == children.len();
             let branch = format!("{inner}{}", if last { "└── " } else { "├── " });
-            line(out, &branch, child, false);
+            line(out, &branch, child, false, names);
             let below = format!("{inner}{}", if last { "    " } else { "│   " });
-            render_groups(out, &below, child.id, groups);
+            render_groups(out, &below, child.id, groups, names);
         }
     }
 }
 
-fn line(out: &mut String, prefix: &str, task: &TaskInfo, root: bool) {
-    let default_name = format!("Task-{}", task.id);
-    let name = if task.name == default_name {
-        default_name
-    } else {
-        format!("{} (Task-{})", task.name, task.id)
-    };
+fn line(
+    out: &mut String,
+    prefix: &str,
+    task: &TaskInfo,
+    root: bool,
+    names: &dyn Fn(TaskId) -> String,
+) {
+    let name = task_label(Some(&task.name), task.id);
     let state = match task.state {
         TaskState::Running => "running",
         _ => "waiting",
@@ -131,9 +135,36 @@ fn line(out: &mut String, prefix: &str, task: &TaskInfo, root: bool) {
         (true, Owner::Group { .. }) => ", owned by a group",
         (true, _) => ", owned by its Task handle",
     };
+    let awaiting = match &task.awaiting {
+        Some(what) if task.state == TaskState::Waiting => {
+            format!(
+                ", awaiting {}",
+                crate::task::awaiting::describe(what, names)
+            )
+        }
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
-        "{prefix}{name} [{state}] created at {}{owner}",
+        "{prefix}{name} [{state}] created at {}{owner}{awaiting}",
         task.location
     );
+}
+
+/// `name (Task-<id>)`, or `Task-<id>` for a task with its default name (or none known).
+pub(crate) fn task_label(name: Option<&str>, id: TaskId) -> String {
+    let default_name = format!("Task-{id}");
+    match name {
+        Some(name) if name != default_name => format!("{name} ({default_name})"),
+        _ => default_name,
+    }
+}
+
+/// Fills in what each of `infos` (sorted by id) awaits, from the waits recorded.
+pub(crate) fn fill_awaiting(infos: &mut [TaskInfo]) {
+    let ids: Vec<TaskId> = infos.iter().map(|t| t.id).collect();
+    let mut waits = crate::task::awaiting::snapshot(&ids);
+    for info in infos {
+        info.awaiting = waits.remove(&info.id);
+    }
 }

@@ -1,5 +1,6 @@
 //! Tasks: `create_task`, the owning [`Task`] handle, and what they are made of.
 
+pub(crate) mod awaiting;
 mod builder;
 pub(crate) mod callbacks;
 mod cancel_handle;
@@ -13,6 +14,7 @@ mod spawn;
 pub(crate) mod stop;
 pub(crate) mod supervise;
 pub(crate) mod table;
+pub(crate) mod trace;
 mod yield_now;
 
 use std::fmt;
@@ -23,6 +25,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use futures::task::AtomicWaker;
 
+pub use awaiting::{Awaiting, SyncKind};
 pub use builder::Builder;
 pub use cancel_handle::CancelHandle;
 pub use error::{Panic, TaskError};
@@ -174,6 +177,8 @@ pub struct Task<T> {
     output: Option<Result<T, TaskError>>,
     /// `.await` has returned the outcome.
     taken: bool,
+    /// The awaiting task's record of this wait (see `crate::task::awaiting`).
+    record: crate::task::awaiting::WaitRecord,
 }
 
 impl<T> Task<T> {
@@ -183,6 +188,7 @@ impl<T> Task<T> {
             forward: None,
             output: None,
             taken: false,
+            record: crate::task::awaiting::WaitRecord::new(),
         }
     }
 
@@ -382,7 +388,12 @@ impl<T> Future for Task<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        match this.poll_finished(cx) {
+        let poll = this.poll_finished(cx);
+        let id = this.id();
+        match this
+            .record
+            .track(poll, || crate::task::Awaiting::Task { id })
+        {
             Poll::Ready(()) => {
                 this.taken = true;
                 Poll::Ready(this.output.take().expect("poll_finished keeps the outcome"))

@@ -73,6 +73,7 @@ where
         let outcome = {
             let _entered = current::enter(header, &mut this.context);
             if header.is_cancel_requested() {
+                crate::task::trace::cancelled();
                 match drop_in_place(&mut this.future) {
                     Some(panic) => Err(TaskError::Panicked(panic)),
                     None => Err(TaskError::cancelled(header.cancel_message())),
@@ -94,7 +95,11 @@ where
                         // from them is dropped in favour of the first, which is the one worth
                         // reporting.
                         let _ = drop_in_place(&mut this.future);
-                        Err(TaskError::from_payload(payload))
+                        let error = TaskError::from_payload(payload);
+                        if let TaskError::Panicked(panic) = &error {
+                            crate::task::trace::panicked(panic.message());
+                        }
+                        Err(error)
                     }
                 }
             }

@@ -66,6 +66,8 @@ pub struct Sleep {
     deadline: When,
     armed: Option<Armed>,
     yielded: bool,
+    /// The sleeping task's record of this wait (see `crate::task::awaiting`).
+    record: crate::task::awaiting::WaitRecord,
 }
 
 /// When a [`Sleep`] is due.
@@ -104,6 +106,7 @@ impl Sleep {
             deadline,
             armed: None,
             yielded: false,
+            record: crate::task::awaiting::WaitRecord::new(),
         }
     }
 
@@ -192,7 +195,9 @@ impl Future for Sleep {
         })
         .unwrap_or_else(|| panic!("{NO_LOOP}"));
         if !ready {
-            return Poll::Pending;
+            return this
+                .record
+                .track(Poll::Pending, || crate::task::Awaiting::Timer { deadline });
         }
         if this.armed.is_none() && !this.yielded {
             // Due at the first poll: yield once anyway, as asyncio.sleep(0) does.
@@ -201,7 +206,8 @@ impl Future for Sleep {
             return Poll::Pending;
         }
         this.disarm();
-        Poll::Ready(())
+        this.record
+            .track(Poll::Ready(()), || unreachable!("only ends a wait"))
     }
 }
 

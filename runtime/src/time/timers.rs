@@ -199,11 +199,17 @@ impl Timers {
 
     /// Moves the wakers of every timer due at `now` into `due`, earliest first.
     pub(crate) fn take_due(&mut self, now: Instant, due: &mut Vec<Waker>) {
+        self.take_due_with(now, |_, waker| due.push(waker));
+    }
+
+    /// Hands every timer due at `now` to `fire` with its deadline, earliest first.
+    pub(crate) fn take_due_with(&mut self, now: Instant, mut fire: impl FnMut(Instant, Waker)) {
         while let Some((first, in_queue)) = self.first() {
             if first.deadline > now {
                 break;
             }
             let slot = first.slot;
+            let deadline = first.deadline;
             if in_queue {
                 self.queue.pop_front();
             } else {
@@ -212,7 +218,7 @@ impl Timers {
             let entry = &mut self.slots[slot as usize];
             entry.seq = VACANT;
             if let Some(waker) = entry.waker.take() {
-                due.push(waker);
+                fire(deadline, waker);
             }
             self.free.push(slot);
             self.live -= 1;

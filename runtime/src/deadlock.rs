@@ -1,0 +1,138 @@
+//! Deadlock reports: when nothing can ever run again, say who waits on what, and the cycle.
+//!
+//! The loop asks [`check`] when it is about to park with no timer armed (so only another
+//! thread could wake it). It is a deadlock, for certain, when all of these hold:
+//!
+//! - no job of the blocking pool is queued or running;
+//! - nothing outside the loop holds a way to wake it: no [`Handle`](crate::Handle) and no
+//!   [`Promise`](crate::Promise) (whose `Resolver` may be on another thread) is alive, and no
+//!   wake-up is queued from another thread;
+//! - every live task is parked on something only the loop's own tasks can end: another task,
+//!   a group's children, a [`sync`](crate::sync) primitive or a [`queue`](crate::queue).
+//!
+//! What the loop cannot see: a waker handed to a foreign thread or reactor (by a future tether
+//! does not know, such as async-io's), and a lock guard or primitive shared with a plain thread.
+//! A task parked on such a future has no record (or a non-local one), so the loop never calls
+//! that a deadlock: it keeps waiting, as any runtime must, and debug mode reports the stall
+//! instead (see `report_stall`), listing what each task waits for. A task that waits on two
+//! things at once (a `select`) is recorded by the one it parked on last; if the other one is a
+//! foreign waker, the report can be wrong, which is why only tests and debug mode run it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use crate::task::awaiting::{Awaiting, SyncKind, describe};
+use crate::task::header::TaskId;
+use crate::task::info::TaskInfo;
+use crate::task::listing::task_label;
+
+/// How long debug mode lets a loop sit idle on waits it cannot judge before reporting them.
+pub(crate) const STALL_REPORT_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The headline of a stall report.
+pub(crate) const STALLED: &str = "stalled: nothing has run for 10 s and no timer is armed; some task waits on \
+     something tether cannot see (a foreign waker, a handle or promise held by another thread), \
+     so this may or may not be a deadlock";
+
+/// What the loop looks at before it parks with no timer.
+pub(crate) struct Idle<'a> {
+    /// Every live task, with what it awaits.
+    pub(crate) tasks: &'a [TaskInfo],
+    /// The blocking pool has nothing queued or running.
+    pub(crate) blocking_idle: bool,
+    /// Nothing outside the loop holds a way to wake it (handles, promises).
+    pub(crate) no_outside_wakers: bool,
+}
+
+/// The report, if `idle` is a deadlock for certain.
+pub(crate) fn check(idle: &Idle<'_>) -> Option<String> {
+    let certain = idle.blocking_idle
+        && idle.no_outside_wakers
+        && !idle.tasks.is_empty()
+        && idle
+            .tasks
+            .iter()
+            .all(|task| task.awaiting.as_ref().is_some_and(Awaiting::is_local));
+    certain.then(|| report(idle.tasks, "deadlock: every task is waiting, and nothing can wake any of them (no timer is armed, no blocking job runs, no other thread holds a handle, promise or wake-up)"))
+}
+
+/// The wait-for report of `tasks`, headed by `headline`.
+pub(crate) fn report(tasks: &[TaskInfo], headline: &str) -> String {
+    let names: BTreeMap<TaskId, &str> = tasks.iter().map(|t| (t.id, t.name.as_str())).collect();
+    let name_of = |id: TaskId| task_label(names.get(&id).copied(), id);
+    let mut out = format!("tether: {headline}\n");
+    for task in tasks {
+        let what = task.awaiting.as_ref().map_or_else(
+            || "something tether cannot see (a foreign future or waker)".to_owned(),
+            |what| describe(what, &name_of),
+        );
+        let _ = writeln!(
+            out,
+            "  {} (created at {}) awaits {what}",
+            name_of(task.id),
+            task.location
+        );
+    }
+    if let Some(cycle) = find_cycle(tasks) {
+        let mut line = String::from("cycle: ");
+        for (task, what) in &cycle {
+            let _ = write!(line, "{} -> {} -> ", name_of(*task), short(what));
+        }
+        line.push_str(&name_of(cycle[0].0));
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The primitive or task a wait points at, without its holder.
+fn short(what: &Awaiting) -> String {
+    match *what {
+        Awaiting::Sync {
+            kind,
+            name: Some(name),
+            ..
+        } => format!("{kind} \"{name}\""),
+        Awaiting::Sync { kind, object, .. } => format!("{kind} at {object:#x}"),
+        Awaiting::Task { .. } => "awaits".to_owned(),
+        _ => "waits".to_owned(),
+    }
+}
+
+/// The task another task's wait depends on: the awaited task, or the holder of a lock.
+fn blocker(what: &Awaiting) -> Option<TaskId> {
+    match *what {
+        Awaiting::Task { id } => Some(id),
+        Awaiting::Sync {
+            kind: SyncKind::Lock,
+            held_by,
+            ..
+        } => held_by,
+        _ => None,
+    }
+}
+
+/// A cycle of waits, as (task, what it awaits) pairs, if there is one.
+fn find_cycle(tasks: &[TaskInfo]) -> Option<Vec<(TaskId, Awaiting)>> {
+    let waits: BTreeMap<TaskId, Awaiting> = tasks
+        .iter()
+        .filter_map(|t| t.awaiting.map(|what| (t.id, what)))
+        .collect();
+    let mut done = BTreeSet::new();
+    for &start in waits.keys() {
+        let mut path: Vec<TaskId> = Vec::new();
+        let mut at = start;
+        while !done.contains(&at) {
+            if let Some(pos) = path.iter().position(|&t| t == at) {
+                return Some(path[pos..].iter().map(|t| (*t, waits[t])).collect());
+            }
+            path.push(at);
+            match waits.get(&at).and_then(blocker) {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+        done.extend(path);
+    }
+    None
+}

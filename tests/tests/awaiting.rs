@@ -1,0 +1,130 @@
+//! What each waiting task awaits: `TaskInfo::awaiting` and the lines of `dump_tasks`.
+
+use std::time::Duration;
+
+use tether::Runtime;
+use tether::queue::Queue;
+use tether::sync::{Event, Lock, Semaphore};
+use tether::task::{Awaiting, Builder, SyncKind, TaskInfo};
+
+fn tracked() -> Runtime {
+    Runtime::builder()
+        .track_waits(true)
+        .start_paused(true)
+        .build()
+}
+
+fn find(name: &str) -> TaskInfo {
+    tether::all_tasks()
+        .into_iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no task {name}"))
+}
+
+#[test]
+fn each_kind_of_wait_is_recorded() {
+    tracked().run(async {
+        static DB: Lock = Lock::named("db");
+        let event = Event::named("go");
+        let semaphore = Semaphore::new(0);
+        let queue: Queue<u8> = Queue::new(0);
+        let promise = tether::Promise::<()>::new();
+        let resolver = promise.resolver();
+        let held = DB.lock().await;
+        let me = tether::current_task().unwrap().id;
+
+        let sleeper = Builder::new()
+            .name("sleeper")
+            .create_task(tether::sleep(Duration::from_secs(30)));
+        let waiter = Builder::new()
+            .name("locker")
+            .create_task(async { drop(DB.lock().await) });
+        tether::task_group!(|tg| {
+            let (event, semaphore, queue) = (&event, &semaphore, &queue);
+            let a = tg.create_task(async move { event.wait().await });
+            a.set_name("event");
+            let b = tg.create_task(async move { drop(semaphore.acquire().await) });
+            b.set_name("semaphore");
+            let c = tg.create_task(async move { queue.get().await.unwrap() });
+            c.set_name("queue");
+            let d = tg.create_task(promise);
+            d.set_name("promise");
+            tether::yield_now().await;
+
+            assert_eq!(
+                find("locker").awaiting,
+                Some(Awaiting::Sync {
+                    kind: SyncKind::Lock,
+                    name: Some("db"),
+                    object: std::ptr::from_ref(&DB).addr(),
+                    held_by: Some(me),
+                })
+            );
+            assert!(matches!(
+                find("sleeper").awaiting,
+                Some(Awaiting::Timer { .. })
+            ));
+            let kind = |name| match find(name).awaiting {
+                Some(Awaiting::Sync { kind, name, .. }) => (kind, name),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(kind("event"), (SyncKind::Event, Some("go")));
+            assert_eq!(kind("semaphore"), (SyncKind::Semaphore, None));
+            assert_eq!(kind("queue"), (SyncKind::Queue, None));
+            assert_eq!(find("promise").awaiting, Some(Awaiting::Promise));
+
+            let tree = tether::dump_tasks();
+            assert!(
+                tree.contains("locker (Task-")
+                    && tree.contains("awaiting Lock \"db\" held by Task-"),
+                "{tree}"
+            );
+            assert!(tree.contains("awaiting a timer due in 30s"), "{tree}");
+            assert!(tree.contains("awaiting Event \"go\""), "{tree}");
+            assert!(tree.contains("awaiting Semaphore at 0x"), "{tree}");
+
+            event.set();
+            semaphore.release();
+            queue.put(1).await.unwrap();
+            resolver.set_result(()).unwrap();
+        })
+        .unwrap();
+        drop(held);
+        waiter.await.unwrap();
+        // A finished wait leaves no record behind.
+        assert_eq!(find("sleeper").awaiting.map(|_| ()), Some(()));
+        drop(sleeper);
+    });
+}
+
+#[test]
+fn awaiting_a_task_names_it() {
+    tracked().run(async {
+        let inner = Builder::new()
+            .name("inner")
+            .create_task(tether::sleep(Duration::from_secs(1)));
+        let inner_id = inner.id();
+        let outer = Builder::new().name("outer").create_task(inner);
+        tether::yield_now().await;
+        assert_eq!(
+            find("outer").awaiting,
+            Some(Awaiting::Task { id: inner_id })
+        );
+        let tree = tether::dump_tasks();
+        assert!(tree.contains("awaiting task inner (Task-"), "{tree}");
+        outer.await.unwrap().unwrap();
+    });
+}
+
+#[test]
+fn nothing_is_recorded_unless_asked() {
+    Runtime::new().run(async {
+        let event = Event::new();
+        let waiter = Builder::new()
+            .name("w")
+            .create_task(async move { event.wait().await });
+        tether::yield_now().await;
+        assert_eq!(find("w").awaiting, None);
+        drop(waiter);
+    });
+}
