@@ -187,6 +187,24 @@ macro_rules! sync_runtimes {
     };
 }
 
+/// The runners of a row of [`GROUP`] tasks each doing one `sleep(0)`: `tether` (a plain group or
+/// set, not `Send`, so no tether (mt) cell), tokio's `JoinSet`, and handles awaited in creation
+/// order on async-executor and the floor.
+fn sleep0_peers(tether: Runner) -> [Option<Runner>; 6] {
+    [
+        Some(tether),
+        None,
+        Some(|reps| timed::<TokioCt, _, _>(reps, || work::tokio_join_set_yield(GROUP))),
+        Some(|reps| timed::<TokioMt, _, _>(reps, || work::tokio_join_set_yield(GROUP))),
+        Some(|reps| {
+            timed::<AsyncExecutor, _, _>(reps, || work::spawn_sleep0::<AsyncExecutor>(GROUP))
+        }),
+        Some(|reps| {
+            timed::<RawAsyncTask, _, _>(reps, || work::spawn_sleep0::<RawAsyncTask>(GROUP))
+        }),
+    ]
+}
+
 /// Tasks per group / set / gather.
 pub const GROUP: usize = 1_000;
 
@@ -299,21 +317,7 @@ pub fn workloads() -> Vec<Workload> {
                 ops: GROUP,
                 op: "task",
             },
-            runners: [
-                Some(|reps| timed_tether(reps, || work::tether_group_sleep0(GROUP))),
-                // A plain task group is not Send: no spawned main on workers.
-                None,
-                Some(|reps| timed::<TokioCt, _, _>(reps, || work::tokio_join_set_yield(GROUP))),
-                Some(|reps| timed::<TokioMt, _, _>(reps, || work::tokio_join_set_yield(GROUP))),
-                Some(|reps| {
-                    timed::<AsyncExecutor, _, _>(reps, || {
-                        work::spawn_sleep0::<AsyncExecutor>(GROUP)
-                    })
-                }),
-                Some(|reps| {
-                    timed::<RawAsyncTask, _, _>(reps, || work::spawn_sleep0::<RawAsyncTask>(GROUP))
-                }),
-            ],
+            runners: sleep0_peers(|reps| timed_tether(reps, || work::tether_group_sleep0(GROUP))),
             target: Target::TASKS,
         },
         Workload {
@@ -341,21 +345,7 @@ pub fn workloads() -> Vec<Workload> {
                 ops: GROUP,
                 op: "task",
             },
-            runners: [
-                Some(|reps| timed_tether(reps, || work::tether_background(GROUP))),
-                // A TaskSet is not Send: no spawned main on workers.
-                None,
-                Some(|reps| timed::<TokioCt, _, _>(reps, || work::tokio_join_set_yield(GROUP))),
-                Some(|reps| timed::<TokioMt, _, _>(reps, || work::tokio_join_set_yield(GROUP))),
-                Some(|reps| {
-                    timed::<AsyncExecutor, _, _>(reps, || {
-                        work::spawn_sleep0::<AsyncExecutor>(GROUP)
-                    })
-                }),
-                Some(|reps| {
-                    timed::<RawAsyncTask, _, _>(reps, || work::spawn_sleep0::<RawAsyncTask>(GROUP))
-                }),
-            ],
+            runners: sleep0_peers(|reps| timed_tether(reps, || work::tether_background(GROUP))),
             target: Target::TASKS,
         },
         Workload {
