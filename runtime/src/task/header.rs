@@ -11,7 +11,7 @@ use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use super::callbacks::{Callbacks, DoneCallback};
 use super::info::{Outcome, Owner};
-use super::stop::StopNode;
+use super::stop::{StopNode, StopSlot};
 use crate::loom_facade::lock;
 
 /// A task's identity, unique for the life of the process.
@@ -108,8 +108,8 @@ pub(crate) struct Header {
     /// pays one pointer for them (a lock inline would cost it another word). Null until then;
     /// freed with the header.
     extras: AtomicPtr<Mutex<Extras>>,
-    /// The stop node of the owner above this task, whose graceful stop requests reach it.
-    stop_parent: Option<Arc<StopNode>>,
+    /// Where graceful stop requests reach the task from: its owner's node, then its own.
+    stop: StopSlot,
 }
 
 /// A task's own waker, held in its header from creation until its future ends.
@@ -178,8 +178,6 @@ struct Extras {
     name: Option<String>,
     cancel_message: Option<String>,
     callbacks: Callbacks,
-    /// The task's own stop node, made when it first owns a task or waits for a request.
-    stop: Option<Arc<StopNode>>,
 }
 
 /// Where a task comes from: what its header records at creation.
@@ -231,7 +229,7 @@ impl Header {
                     ..Extras::default()
                 })))
             })),
-            stop_parent,
+            stop: StopSlot::new(stop_parent),
         }
     }
 
@@ -355,34 +353,24 @@ impl Header {
         if self.is_finished() {
             return false;
         }
-        // The bit first: a node made from now on starts requested (`stop_node` reads the bit
-        // under the extras lock, which this takes next), and one made before is requested here.
-        self.state.fetch_or(STOP_REQUESTED, Ordering::AcqRel);
-        let node = self.read_extras(|extras| extras.and_then(|e| e.stop.clone()));
-        if let Some(node) = node {
-            node.request();
-        }
+        // The bit first, then the slot: `StopSlot::own_node` does the opposite, so a node made
+        // meanwhile is requested by one side or the other.
+        self.state.fetch_or(STOP_REQUESTED, Ordering::SeqCst);
+        self.stop.request_own();
         true
     }
 
     /// `true` if the task, or an owner above it, has been asked to stop gracefully.
     pub(crate) fn is_stop_requested(&self) -> bool {
-        self.state.load(Ordering::Acquire) & STOP_REQUESTED != 0
-            || self.stop_parent.as_ref().is_some_and(|p| p.is_requested())
+        self.state.load(Ordering::Acquire) & STOP_REQUESTED != 0 || self.stop.is_requested()
     }
 
     /// The task's own stop node, made now if it has none: the parent node of the tasks it
     /// creates, and what code waiting for a request registers on.
+    /// Called only by the running task itself.
     pub(crate) fn stop_node(&self) -> Arc<StopNode> {
-        self.with_extras(|extras| {
-            extras
-                .stop
-                .get_or_insert_with(|| {
-                    let requested = self.state.load(Ordering::Acquire) & STOP_REQUESTED != 0;
-                    StopNode::new(self.stop_parent.clone(), requested)
-                })
-                .clone()
-        })
+        self.stop
+            .own_node(|| self.state.load(Ordering::SeqCst) & STOP_REQUESTED != 0)
     }
 
     pub(crate) fn cancel_message(&self) -> Option<String> {
@@ -401,6 +389,7 @@ impl Header {
             // SAFETY: the step above set WAKER_GONE.
             unsafe { self.waker.release() };
         }
+        self.stop.close_own();
         if before & HAS_EXTRAS == 0 {
             // No extras, so no callbacks: one atomic, no lock. `add_callback` sets HAS_EXTRAS
             // under the lock before it checks FINISHED, so it cannot slip in between.

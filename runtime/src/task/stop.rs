@@ -4,25 +4,32 @@
 //! (`is_cancellation_requested`) or awaits (`cancellation_requested`). Requests flow down the
 //! tree of owners: a task sees a request made to it or to any owner above it.
 //!
-//! The cost is paid by those who use it. A task's header holds one word for this: the node of
-//! the owner above it (`None` for a top-level task), and a bit of its state for a request made
-//! to the task itself. A task gets a node of its own only when it starts owning tasks (its first
-//! child, once), or when its code waits for a request; children share it as their parent node.
-//! Reading walks the chain of parent nodes, one atomic load per owner; nothing is pushed down
-//! the tree when a request is made, so a request costs the same however many tasks it reaches.
+//! The cost is paid by those who use it. A task's header holds one word for this, a
+//! [`StopSlot`], and a bit of its state for a request made to the task itself. The slot starts
+//! with the node of the owner above the task (empty for a top-level task). A task gets a node of
+//! its own only when it starts owning tasks (one allocation, at its first child), or when its
+//! code waits for a request; the node takes the owner's place in the slot and becomes the
+//! parent node of every child. Reading walks the chain of parent nodes, one atomic load per
+//! owner; nothing is pushed down the tree when a request is made, so a request costs the same
+//! however many tasks it reaches.
 //!
 //! Phase two (dropping what has not finished by the grace deadline) is the ordinary `cancel`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::Waker;
 
+use crate::loom_facade::lock;
 use crate::slab::Slab;
 
 /// A point of the owner tree that can be asked to stop: a task that owns tasks (and, through
 /// the same type, any owner that joins the tree later, such as a group).
 pub(crate) struct StopNode {
     requested: AtomicBool,
+    /// The owner has finished: nobody can ask this node any more (a request to a finished task
+    /// is refused), so a node that is closed and not requested only passes on what is above it.
+    closed: AtomicBool,
     parent: Option<Arc<StopNode>>,
     /// Code waiting for a request to this node or any node below it.
     waiters: Mutex<Slab<Waker>>,
@@ -33,6 +40,7 @@ impl StopNode {
     pub(crate) fn new(parent: Option<Arc<StopNode>>, requested: bool) -> Arc<StopNode> {
         Arc::new(StopNode {
             requested: AtomicBool::new(requested),
+            closed: AtomicBool::new(false),
             parent,
             waiters: Mutex::new(Slab::default()),
         })
@@ -48,6 +56,22 @@ impl StopNode {
             match &node.parent {
                 Some(parent) => node = parent,
                 None => return false,
+            }
+        }
+    }
+
+    /// The first node from `node` up that can still matter to a task below it: not closed, or
+    /// requested. A new node links there, so a chain of owners that have finished (a task that
+    /// creates its successor and ends, again and again) is not kept alive link by link.
+    fn live_ancestor(mut node: Option<Arc<StopNode>>) -> Option<Arc<StopNode>> {
+        loop {
+            match node {
+                Some(n)
+                    if n.closed.load(Ordering::Acquire) && !n.requested.load(Ordering::Acquire) =>
+                {
+                    node = n.parent.clone();
+                }
+                _ => return node,
             }
         }
     }
@@ -97,8 +121,101 @@ impl StopNode {
     }
 }
 
-fn lock(waiters: &Mutex<Slab<Waker>>) -> MutexGuard<'_, Slab<Waker>> {
-    waiters.lock().unwrap_or_else(|p| p.into_inner())
+/// A task's one word of the owner tree: the node its requests come from, which is first its
+/// owner's node and, once the task has made its own, that node (whose parent is the owner's).
+///
+/// The low bit of the pointer says which. The slot owns one strong count of the node it holds;
+/// when the task makes its own node, the owner's count moves into that node's `parent`. Only
+/// the task itself, while it runs, makes its node (`own_node`), so the slot changes at most
+/// once; any thread may read it while the header is alive (`request_own`).
+pub(crate) struct StopSlot {
+    node: AtomicPtr<StopNode>,
+}
+
+/// The low bit of a [`StopSlot`]'s pointer: the node is the task's own.
+const OWN: usize = 1;
+
+impl StopSlot {
+    /// A slot below `parent`'s node (`None`: a top-level task).
+    pub(crate) fn new(parent: Option<Arc<StopNode>>) -> StopSlot {
+        StopSlot {
+            node: AtomicPtr::new(parent.map_or(ptr::null_mut(), |p| Arc::into_raw(p).cast_mut())),
+        }
+    }
+
+    /// The node the slot holds, and whether it is the task's own.
+    fn load(&self) -> (*const StopNode, bool) {
+        let tagged = self.node.load(Ordering::SeqCst);
+        (
+            tagged.map_addr(|a| a & !OWN).cast_const(),
+            tagged.addr() & OWN != 0,
+        )
+    }
+
+    /// `true` if a node the slot reaches (the task's own, or an owner's above it) has been
+    /// asked to stop.
+    pub(crate) fn is_requested(&self) -> bool {
+        let (node, _) = self.load();
+        // SAFETY: a non-null pointer is a node the slot holds a count of, and the slot lives as
+        // long as `&self`; it is replaced only by `own_node`, which keeps the old node alive as
+        // the new one's parent.
+        !node.is_null() && unsafe { &*node }.is_requested()
+    }
+
+    /// The task's own node, made now if it has none. Called only by the task itself, while it
+    /// runs (so never twice at once). `requested` reads the task's own request bit: it is read
+    /// again after the node is in place, so a request made meanwhile (which sets the bit, then
+    /// reads the slot: `request_own`) reaches the node one way or the other.
+    pub(crate) fn own_node(&self, requested: impl Fn() -> bool) -> Arc<StopNode> {
+        let (node, own) = self.load();
+        if own {
+            // SAFETY: the slot holds a count of its own node, alive as long as `&self`; the
+            // new count is the returned `Arc`'s.
+            return unsafe {
+                Arc::increment_strong_count(node);
+                Arc::from_raw(node)
+            };
+        }
+        // SAFETY: a non-null pointer is the owner's node, whose count the slot owns: it moves
+        // into the new node's `parent`, as the slot stops holding it below.
+        let parent = (!node.is_null()).then(|| unsafe { Arc::from_raw(node) });
+        let new = StopNode::new(StopNode::live_ancestor(parent), requested());
+        let raw = Arc::into_raw(new.clone()).cast_mut();
+        // SeqCst with the bit's read below and with `request_own`'s: of a request and this
+        // store, at least one sees the other.
+        self.node.store(raw.map_addr(|a| a | OWN), Ordering::SeqCst);
+        if requested() {
+            new.request();
+        }
+        new
+    }
+
+    /// Marks the task's own node, if it has one, as closed: its task has finished.
+    pub(crate) fn close_own(&self) {
+        if let (node, true) = self.load() {
+            // SAFETY: as in `request_own`.
+            unsafe { &*node }.closed.store(true, Ordering::Release);
+        }
+    }
+
+    /// Asks the task's own node, if it has one, to stop (the task's request bit is already set).
+    pub(crate) fn request_own(&self) {
+        if let (node, true) = self.load() {
+            // SAFETY: the task's own node, which the slot holds a count of for as long as the
+            // slot lives (it never changes again once it is the task's own).
+            unsafe { &*node }.request();
+        }
+    }
+}
+
+impl Drop for StopSlot {
+    fn drop(&mut self) {
+        let (node, _) = self.load();
+        if !node.is_null() {
+            // SAFETY: the slot's own count of the node it holds, given up once.
+            drop(unsafe { Arc::from_raw(node) });
+        }
+    }
 }
 
 /// A registration of one waker on a node and every node above it, for code waiting for a
@@ -146,7 +263,10 @@ impl Drop for StopWait {
 
 #[cfg(test)]
 mod tests {
-    use super::StopNode;
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use super::{StopNode, StopSlot};
 
     #[test]
     fn a_request_reaches_every_node_below_and_none_above() {
@@ -157,5 +277,35 @@ mod tests {
         assert!(leaf.is_requested());
         assert!(middle.is_requested());
         assert!(!root.is_requested());
+    }
+
+    #[test]
+    fn a_new_node_skips_the_finished_owners_above_it() {
+        let root = StopNode::new(None, false);
+        let finished = StopNode::new(Some(root.clone()), false);
+        finished.closed.store(true, Ordering::Release);
+        let slot = StopSlot::new(Some(finished.clone()));
+        let own = slot.own_node(|| false);
+        assert!(Arc::ptr_eq(own.parent.as_ref().unwrap(), &root));
+        // The finished owner's node is no longer held by anything below it.
+        assert_eq!(Arc::strong_count(&finished), 1);
+        root.request();
+        assert!(own.is_requested());
+    }
+
+    #[test]
+    fn a_finished_owner_that_was_asked_stays_in_the_chain() {
+        let asked = StopNode::new(None, true);
+        asked.closed.store(true, Ordering::Release);
+        let slot = StopSlot::new(Some(asked.clone()));
+        assert!(slot.own_node(|| false).is_requested());
+    }
+
+    #[test]
+    fn a_request_made_before_the_own_node_reaches_it() {
+        let slot = StopSlot::new(None);
+        assert!(slot.own_node(|| true).is_requested());
+        slot.request_own();
+        assert!(slot.is_requested());
     }
 }
