@@ -184,6 +184,7 @@ fn recover(function: ItemFn) -> TokenStream {
         vis,
         sig,
         block,
+        ..
     } = function;
     let ident = &sig.ident;
     quote! {
@@ -595,6 +596,7 @@ fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
         vis,
         mut sig,
         mut block,
+        ..
     } = function;
     sig.asyncness = None;
 

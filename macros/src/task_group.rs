@@ -137,23 +137,17 @@ fn closure(expr: Expr) -> Result<ExprClosure> {
             format!("remove this `const`; {USAGE}"),
         ));
     }
-    if let Some(static_token) = closure.movability {
-        return Err(Error::new_spanned(
-            static_token,
-            format!("remove this `static`; {USAGE}"),
-        ));
-    }
     if closure.inputs.len() != 1 {
-        let mut params = closure.or1_token.to_token_stream();
+        let mut params = closure.inputs_begin.to_token_stream();
         closure.inputs.to_tokens(&mut params);
-        closure.or2_token.to_tokens(&mut params);
+        closure.inputs_end.to_tokens(&mut params);
         let found = match closure.inputs.len() {
             0 => "this closure has no parameter".to_owned(),
             n => format!("this closure has {n} parameters"),
         };
         return Err(Error::new_spanned(params, format!("{found}; {USAGE}")));
     }
-    closure.asyncness = Some(Token![async](closure.or1_token.span));
+    closure.asyncness = Some(Token![async](closure.inputs_begin.span));
     Ok(closure)
 }
 
