@@ -85,7 +85,7 @@ impl Parse for Gather {
 impl Gather {
     fn expand(&self) -> TokenStream {
         let krate = &self.krate;
-        let futures_crate = quote!(#krate::__private::futures);
+        let futures_crate = quote!(#krate::__private::futures_util);
         let cx = private_ident("__tether_gather_cx");
         let done = private_ident("__tether_gather_done");
         let slots: Vec<_> = (0..self.futures.len())

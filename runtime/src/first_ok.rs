@@ -2,9 +2,9 @@
 
 use std::future::IntoFuture;
 
-use futures::StreamExt;
-use futures::future::FutureExt;
-use futures::stream::FuturesUnordered;
+use futures_util::StreamExt;
+use futures_util::future::FutureExt;
+use futures_util::stream::FuturesUnordered;
 
 /// Every attempt given to [`first_ok`] failed: their errors, in the order the attempts were
 /// given (not the order they failed in).

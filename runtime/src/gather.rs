@@ -26,7 +26,7 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
-    futures::future::join_all(futures.into_iter().map(IntoFuture::into_future)).await
+    futures_util::future::join_all(futures.into_iter().map(IntoFuture::into_future)).await
 }
 
 /// Like [`gather`] for futures that return `Result`: resolves to the first `Err` as soon as one
@@ -49,5 +49,5 @@ where
     I: IntoIterator,
     I::Item: IntoFuture<Output = Result<T, E>>,
 {
-    futures::future::try_join_all(futures.into_iter().map(IntoFuture::into_future)).await
+    futures_util::future::try_join_all(futures.into_iter().map(IntoFuture::into_future)).await
 }

@@ -55,7 +55,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use futures::io::{AsyncRead, AsyncWrite};
+use futures_io::{AsyncRead, AsyncWrite};
 use hyper::rt::ReadBufCursor;
 
 use crate::TaskSet;

@@ -256,7 +256,7 @@ mod macros;
 ///     }
 /// });
 /// ```
-pub use futures::select;
+pub use futures_util::select;
 
 /// [`select!`] that polls its branches in the order written (the `futures` crate's
 /// `select_biased!`): tokio's `select! { biased; ... }`. Put a shutdown signal first so it
@@ -275,7 +275,7 @@ pub use futures::select;
 ///     assert_eq!(winner, "stop");
 /// });
 /// ```
-pub use futures::select_biased;
+pub use futures_util::select_biased;
 
 pub use tether_macros::{main, owned, test};
 
@@ -288,7 +288,7 @@ pub use tether_macros::{main, owned, test};
 /// so it would gate nothing. What they expose is counts, no handle on the loop's internals.
 #[doc(hidden)]
 pub mod __private {
-    pub use futures;
+    pub use futures_util;
     pub use tether_macros::{gather, task_group};
 
     /// The probe behind the macros' `let _ =` check.

@@ -3,7 +3,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 
-use futures::channel::oneshot;
+use futures_channel::oneshot;
 
 use crate::blocking::{BlockingPool, DEFAULT_THREADS};
 use crate::event_loop::EventLoop;

@@ -6,8 +6,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::Stream;
-use futures::stream::FuturesUnordered;
+use futures_util::Stream;
+use futures_util::stream::FuturesUnordered;
 
 use crate::group::TaskHandle;
 use crate::task::{Task, TaskError};
@@ -294,7 +294,7 @@ impl<W: Waitable> AsCompleted<W> {
     /// The next task to finish, or `None` once every task has been yielded. The same as
     /// `StreamExt::next`, without importing it.
     pub async fn next(&mut self) -> Option<W> {
-        futures::StreamExt::next(&mut self.running).await
+        futures_util::StreamExt::next(&mut self.running).await
     }
 }
 

@@ -821,7 +821,7 @@ impl<T> MainTask<T> {
     /// The outcome of the finished main task.
     fn output(mut self) -> Result<T, TaskError> {
         let raw = self.0.take().expect("the main task is taken once");
-        futures::FutureExt::now_or_never(raw)
+        futures_util::FutureExt::now_or_never(raw)
             .expect("the main task has finished: run_until returned")
             .map(crate::task::raw::Contained::into_inner)
     }

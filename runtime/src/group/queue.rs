@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use futures::task::AtomicWaker;
+use futures_util::task::AtomicWaker;
 
 use crate::task::raw::Runnable;
 

@@ -46,7 +46,7 @@
 /// shuts the write side down.
 macro_rules! stream_traits {
     ($($ty:ty),*) => {$(
-        impl futures::io::AsyncRead for $ty {
+        impl futures_io::AsyncRead for $ty {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
@@ -56,7 +56,7 @@ macro_rules! stream_traits {
             }
         }
 
-        impl futures::io::AsyncWrite for $ty {
+        impl futures_io::AsyncWrite for $ty {
             fn poll_write(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,

@@ -277,7 +277,7 @@ mod tests {
     use super::*;
 
     fn waker() -> Waker {
-        futures::task::noop_waker()
+        futures_util::task::noop_waker()
     }
 
     fn order(list: &WaitList<u32>) -> Vec<usize> {

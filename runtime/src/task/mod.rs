@@ -23,7 +23,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use futures::task::AtomicWaker;
+use futures_util::task::AtomicWaker;
 
 pub use awaiting::{Awaiting, SyncKind};
 pub use builder::Builder;
@@ -433,7 +433,7 @@ mod tests {
     fn awaiting_from_a_tether_task_passes_its_own_waker_through() {
         crate::run(async {
             let mut task = crate::create_task(crate::yield_now());
-            assert!(futures::poll!(&mut task).is_pending());
+            assert!(futures_util::poll!(&mut task).is_pending());
             assert!(
                 task.forward.is_none(),
                 "the running task's waker needs no forwarding"
