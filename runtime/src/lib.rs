@@ -218,7 +218,9 @@ mod workers;
 pub use first_ok::{AllFailed, first_ok};
 pub use gather::{gather, try_gather};
 pub use graceful::{CancellationRequested, cancellation_requested, is_cancellation_requested};
-pub use group::{CreateTaskError, GroupError, TaskFailure, TaskGroup, TaskHandle};
+pub use group::{
+    CreateTaskError, GroupError, Ready, StartError, TaskFailure, TaskGroup, TaskHandle,
+};
 pub use handle::{DumpError, Handle, LoopClosed, NoRunningLoop};
 pub use introspect::{all_tasks, current_task, dump_tasks};
 pub use promise::{Promise, PromiseError, Resolver, Settled};

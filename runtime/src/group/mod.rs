@@ -77,6 +77,7 @@
 //! Each poll of the scope runs at most 128 children, then yields to the event loop if more
 //! are ready, so one busy group cannot starve the rest of the loop.
 
+mod cancel;
 mod create;
 mod error;
 mod handle;
@@ -87,6 +88,8 @@ mod queue;
 mod scope;
 mod seeded;
 mod spread;
+mod start;
+mod supervise;
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
@@ -99,6 +102,7 @@ pub use handle::TaskHandle;
 pub use mode::{Child, Fallible, Mode, Plain, Sendable};
 pub(crate) use scope::BATCH;
 pub use scope::SendBody;
+pub use start::{Ready, Start, StartError};
 
 use crate::task::raw::running_id;
 use crate::task::table::TaskTable;
@@ -177,6 +181,11 @@ pub struct TaskGroup<'scope, 'env: 'scope, M: Mode = Plain> {
     /// by a destructor then drops its future quietly instead of panicking out of a destructor.
     dropping: Cell<u32>,
     failures: RefCell<Vec<TaskFailure<M::Error>>>,
+    /// Set by [`TaskGroup::cancel`]: the group is ending early, and that is no failure.
+    cancelled: Cell<bool>,
+    /// A supervising group (`task_group!(supervise |tg| ...)`): a child's failure is recorded,
+    /// not a reason to cancel the rest.
+    supervising: bool,
     /// What the group shares with its spread children (`TaskGroup::spawn`), made at the first.
     spread: OnceCell<Arc<spread::Spread<M::Error>>>,
     /// [`Sendable`] groups only: the token ([`thread_token`]) of the thread polling (or tearing
@@ -199,6 +208,8 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
             state: Cell::new(State::Open),
             dropping: Cell::new(0),
             failures: RefCell::new(Vec::new()),
+            cancelled: Cell::new(false),
+            supervising: false,
             spread: OnceCell::new(),
             poller: AtomicU64::new(0),
             scope: PhantomData,
@@ -232,7 +243,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         };
         let (failures, live) = spread.take();
         for failure in failures {
-            self.fail(failure);
+            self.fail_child(failure);
         }
         live
     }
