@@ -26,6 +26,9 @@
 //! | `async with asyncio.TaskGroup() as tg` | [`task_group!`]`(\|tg\| ...)`, [`TaskGroup::scope`] |
 //! | `tg.create_task(coro)` | [`TaskGroup::create_task`] `-> TaskHandle<T>` (children may borrow) |
 //! | `ExceptionGroup` | [`GroupError`], a list of [`TaskFailure`]s |
+//! | trio's `nursery.start`, anyio's `tg.start` | [`TaskGroup::start`]`(\|ready\| ...)`: returns the value the child passes to [`Ready::started`], or a [`StartError`] |
+//! | asyncio 3.15's `tg.cancel()`, moro's `terminate` | [`TaskGroup::cancel`]: ends the group without failure ([`GroupError::is_cancelled`], [`GroupError::cancelled_as_none`]) |
+//! | Kotlin's `supervisorScope` | `task_group!(supervise \|tg\| ...)`, [`TaskGroup::supervise`]: a child's failure cancels nothing; all are reported at the end |
 //! | `background_tasks` set | [`TaskSet::new`], [`TaskSet::background`] |
 //! | `asyncio.gather(a, b)`, `gather(*aws)` | [`gather!`]`(a, b)`, [`gather()`](fn@gather), [`try_gather`] |
 //! | `asyncio.timeout(d)`, `wait_for`, `Timeout.reschedule` | [`timeout`], [`timeout_at`], [`time::timeout_scope`] |

@@ -5,6 +5,16 @@
 //! have finished. If any of them panics (or, in the fallible form, returns `Err`), the group
 //! cancels all the others, waits for them, and resolves to a [`GroupError`] naming every failure.
 //!
+//! # Starting, cancelling, supervising
+//!
+//! - [`TaskGroup::start`] (trio's `nursery.start`) starts a child and waits until it reports,
+//!   through its [`Ready`] token, that it is ready (a server bound its socket), with a value.
+//! - [`TaskGroup::cancel`] (asyncio 3.15's `tg.cancel()`) ends the group early without
+//!   failure: see there for what the group then evaluates to.
+//! - A supervising group, `task_group!(supervise |tg| ...)` ([`TaskGroup::supervise`],
+//!   Kotlin's `supervisorScope`), records a child's failure without cancelling anything, and
+//!   reports every failure at the end.
+//!
 //! # Scoped children
 //!
 //! A child may borrow anything that outlives the `task_group!`, as a thread spawned with

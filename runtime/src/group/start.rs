@@ -107,8 +107,8 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     /// `TaskGroup.start`.
     ///
     /// `child` receives a [`Ready<T>`] token and returns the child's future, which must fit the
-    /// group's mode as for [`TaskGroup::create_task`]. The child is created at once, in the
-    /// group; `start` resolves to `Ok(value)` as soon as the child calls
+    /// group's mode as for [`TaskGroup::create_task`]: it is a scoped child, which may borrow
+    /// from outside the group, and runs in the group's poll. The child is created at once; `start` resolves to `Ok(value)` as soon as the child calls
     /// `ready.started(value)`, and the child goes on running in the group, which owns and joins
     /// it as any other. A server binds its socket, reports the address it got, and serves on;
     /// whoever started it knows the socket is listening before it goes on.
