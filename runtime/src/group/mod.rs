@@ -270,8 +270,8 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         self.id
     }
 
-    /// `true` once the group has stopped accepting children: something failed, or the scope is
-    /// ending.
+    /// `true` once the group has stopped accepting children: something failed (in a group that
+    /// does not supervise), it was [cancelled](TaskGroup::cancel), or the scope is ending.
     pub fn is_shutting_down(&self) -> bool {
         self.check_owner();
         self.state.get() != State::Open

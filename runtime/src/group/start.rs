@@ -283,8 +283,10 @@ impl<T, V> Future for Start<T, V> {
         };
         let outcome = match Pin::new(handle).poll(cx) {
             Poll::Ready(outcome) => outcome,
-            // The caller runs in the group's poll, as the child does, and only after the child's
-            // poll returned: a token dropped as the child ended is seen with its end.
+            // The caller (the body or a sibling) runs in the group's poll, as the child does,
+            // and only after the child's poll returned: a token dropped as the child ended is
+            // seen with its end. (A `Start` moved out to a task on another worker could see the
+            // drop first, and report `Dropped` for a child that was ending anyway.)
             Poll::Pending if token_dropped => {
                 // The child runs on, owned by the group as any other.
                 this.state = State::Done;
