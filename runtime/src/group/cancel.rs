@@ -21,7 +21,10 @@ impl<M: Mode> TaskGroup<'_, '_, M> {
     ///   outcome as `Result<Option<R>, GroupError>`: `Ok(None)` for this case, which is what
     ///   asyncio's `async with` gives (it exits without raising, and the body's remaining code
     ///   never runs). The body's value stays a plain `R` for the groups that never call
-    ///   `cancel`, which are most.
+    ///   `cancel`, which are most, as the `task_group!` contract (`Result<R, GroupError>`)
+    ///   promises. A group that may be cancelled and is passed on with `?` wants
+    ///   `GroupError::cancelled_as_none(tether::task_group!(...))?`, or the cancellation
+    ///   travels up as an error.
     /// - If something failed as well (a child panicked before, or a destructor panicked while
     ///   the group was cancelling), the failures are reported as usual.
     ///
