@@ -89,6 +89,11 @@
 //!   destructors run, and only then does awaiting it report [`TaskError::Cancelled`].
 //! - **Shutdown.** When [`run`] returns, every task still alive has been cancelled and dropped.
 //! - **Panics** in a task are caught and returned as [`TaskError::Panicked`]; the loop goes on.
+//! - **A cancelled group** ([`TaskGroup::cancel`], asyncio 3.15's `tg.cancel()`) reports no
+//!   failure, but a body it cut short has no value to give: `task_group!` keeps its
+//!   `Result<R, GroupError>` type, and that case is an error listing no failure
+//!   ([`GroupError::is_cancelled`]); [`GroupError::cancelled_as_none`] reads it as asyncio's
+//!   `async with` exiting without a result. Groups that never cancel keep a plain `R`.
 //!
 //! ## One loop or several
 //!
