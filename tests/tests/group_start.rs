@@ -20,6 +20,7 @@ on_both_flavors!(
     a_cancelled_group_refuses_start,
     start_in_a_try_group_yields_the_value,
     a_child_that_panics_after_started_fails_only_the_group,
+    an_eager_child_is_ready_before_start_is_awaited,
 );
 
 async fn start_returns_the_value_and_the_child_goes_on() {
@@ -283,4 +284,29 @@ fn start_works_in_a_send_group() {
         .unwrap()
     });
     assert_eq!(value.unwrap(), "sent");
+}
+
+async fn an_eager_child_is_ready_before_start_is_awaited() {
+    let log = Log::new();
+    tether::task_group!(|tg| {
+        let start = tg.start_with(Builder::new().eager(true), |ready| async {
+            log.push("child: ready");
+            ready.started("eager");
+            tether::yield_now().await;
+            log.push("child: done");
+        });
+        log.push("body: start called");
+        assert_eq!(start.await.unwrap(), "eager");
+        log.push("body: start returned");
+    })
+    .unwrap();
+    assert_eq!(
+        log.events(),
+        [
+            "child: ready",
+            "body: start called",
+            "body: start returned",
+            "child: done"
+        ]
+    );
 }
