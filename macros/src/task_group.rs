@@ -7,8 +7,13 @@
 //! // Input:  task_group!(($crate) try move |tg: &TaskGroup<'_, '_>| body)
 //! // Output: $crate::TaskGroup::try_scope(async move |tg: &TaskGroup<'_, '_>| body).await
 //!
-//! // Input:  task_group!(($crate) send |tg| body)      (and `send try`)
-//! // Output: $crate::TaskGroup::scope_send(|__tether_group| {    (`try_scope_send`)
+//! // Input:  task_group!(($crate) supervise |tg| body)  (and `supervise try`)
+//! // Output: $crate::TaskGroup::supervise(async |tg| body).await  (`try_supervise`)
+//!
+//! // Input:  task_group!(($crate) send |tg| body)      (and `send try`, `send supervise`,
+//! //                                                    `send supervise try`)
+//! // Output: $crate::TaskGroup::scope_send(|__tether_group| {    (`try_scope_send`,
+//! //                                                             `supervise_send`, ...)
 //! //             let __tether_group = ::core::cell::Cell::new(__tether_group);
 //! //             ::std::boxed::Box::pin(async {
 //! //                 let tg = ::core::cell::Cell::into_inner(__tether_group);
@@ -38,12 +43,14 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 const USAGE: &str = "task_group! takes a closure with one parameter, the group: \
      `task_group!(|tg| { tg.create_task(work()); })`";
 
-/// `($crate) [send] [try] [move] |tg| body`
+/// `($crate) [send] [supervise] [try] [move] |tg| body`
 struct TaskGroupInput {
     /// The path to tether, as the wrapper passed it.
     krate: TokenStream,
     /// The `Send` form: `scope_send` instead of `scope`.
     send: Option<Ident>,
+    /// The supervising form: `supervise` instead of `scope`.
+    supervise: Option<Ident>,
     /// The fallible form: `try_scope` instead of `scope`.
     try_token: Option<Token![try]>,
     /// The user's closure, already checked and made `async`.
@@ -53,24 +60,43 @@ struct TaskGroupInput {
 impl Parse for TaskGroupInput {
     fn parse(input: ParseStream<'_>) -> Result<Self> {
         let krate = crate::crate_arg::parse(input, "task_group")?;
-        let send = parse_send(input)?;
-        let try_token: Option<Token![try]> = input.parse()?;
-        if let Some(try_token) = try_token {
-            if let Some(late) = parse_send(input)? {
-                return Err(Error::new(
-                    late.span(),
-                    "write `send try`, not `try send`: `task_group!(send try |tg| { ... })`",
+        let send = parse_keyword(input, "send")?;
+        let supervise = parse_keyword(input, "supervise")?;
+        if let (None, Some(late)) = (&send, &supervise) {
+            if parse_keyword(input, "send")?.is_some() {
+                return Err(Error::new_spanned(
+                    late,
+                    "write `send supervise`, not `supervise send`: \
+                     `task_group!(send supervise |tg| { ... })`",
                 ));
             }
-            if send.is_none() && input.is_empty() {
+        }
+        let try_token: Option<Token![try]> = input.parse()?;
+        if let Some(try_token) = try_token {
+            for (keyword, fix) in [
+                (
+                    "send",
+                    "`send try`, not `try send`: `task_group!(send try |tg| { ... })`",
+                ),
+                (
+                    "supervise",
+                    "`supervise try`, not `try supervise`: \
+                     `task_group!(supervise try |tg| { ... })`",
+                ),
+            ] {
+                if let Some(late) = parse_keyword(input, keyword)? {
+                    return Err(Error::new_spanned(late, format!("write {fix}")));
+                }
+            }
+            if send.is_none() && supervise.is_none() && input.is_empty() {
                 return Err(Error::new(try_token.span, USAGE));
             }
         }
         if input.is_empty() {
-            let span = match (&send, try_token) {
-                (_, Some(token)) => token.span,
-                (Some(send), None) => send.span(),
-                (None, None) => Span::call_site(),
+            let span = match (&send, &supervise, try_token) {
+                (_, _, Some(token)) => token.span,
+                (_, Some(keyword), None) | (Some(keyword), None, None) => keyword.span(),
+                (None, None, None) => Span::call_site(),
             };
             return Err(Error::new(span, USAGE));
         }
@@ -94,18 +120,19 @@ impl Parse for TaskGroupInput {
         Ok(TaskGroupInput {
             krate,
             send,
+            supervise,
             try_token,
             closure,
         })
     }
 }
 
-/// `send`, if the input starts with it, followed by more (a lone `send` is a variable's name,
-/// and the closure check reports it).
-fn parse_send(input: ParseStream<'_>) -> Result<Option<Ident>> {
+/// `keyword` (`send`, `supervise`), if the input starts with it, followed by more (a lone
+/// `send` is a variable's name, and the closure check reports it).
+fn parse_keyword(input: ParseStream<'_>, keyword: &str) -> Result<Option<Ident>> {
     let fork = input.fork();
     match fork.parse::<Ident>() {
-        Ok(ident) if ident == "send" && !fork.is_empty() && !fork.peek(Token![,]) => {
+        Ok(ident) if ident == keyword && !fork.is_empty() && !fork.peek(Token![,]) => {
             input.parse::<Ident>().map(Some)
         }
         _ => Ok(None),
@@ -155,11 +182,16 @@ impl TaskGroupInput {
     fn expand(&self) -> TokenStream {
         let krate = &self.krate;
         let closure = &self.closure;
-        let scope = match (&self.send, self.try_token) {
+        let fallible = self.try_token.is_some();
+        let scope = match (&self.send, &self.supervise) {
+            (None, None) if fallible => quote!(try_scope),
             (None, None) => quote!(scope),
-            (None, Some(_)) => quote!(try_scope),
+            (None, Some(keyword)) if fallible => quote_spanned!(keyword.span()=> try_supervise),
+            (None, Some(keyword)) => quote_spanned!(keyword.span()=> supervise),
+            (Some(send), None) if fallible => quote_spanned!(send.span()=> try_scope_send),
             (Some(send), None) => quote_spanned!(send.span()=> scope_send),
-            (Some(send), Some(_)) => quote_spanned!(send.span()=> try_scope_send),
+            (Some(send), Some(_)) if fallible => quote_spanned!(send.span()=> try_supervise_send),
+            (Some(send), Some(_)) => quote_spanned!(send.span()=> supervise_send),
         };
         if self.send.is_none() {
             return quote!(#krate::TaskGroup::#scope(#closure).await);
@@ -250,6 +282,42 @@ mod tests {
             "{fallible}"
         );
         assert!(fallible.contains("async move"), "{fallible}");
+    }
+
+    #[test]
+    fn supervise_forms() {
+        assert_eq!(
+            expand_to_string(quote!((tether) supervise |tg| body)),
+            quote!(tether::TaskGroup::supervise(async |tg| body).await).to_string(),
+        );
+        assert_eq!(
+            expand_to_string(quote!((tether) supervise try move |tg| body)),
+            quote!(tether::TaskGroup::try_supervise(async move |tg| body).await).to_string(),
+        );
+        let send = expand_to_string(quote!((tether) send supervise |tg| body));
+        assert!(
+            send.starts_with("tether :: TaskGroup :: supervise_send"),
+            "{send}"
+        );
+        let send_try = expand_to_string(quote!((tether) send supervise try |tg| body));
+        assert!(
+            send_try.starts_with("tether :: TaskGroup :: try_supervise_send"),
+            "{send_try}"
+        );
+    }
+
+    #[test]
+    fn misordered_supervise_is_refused() {
+        let output = expand_to_string(quote!((tether) try supervise |tg| body));
+        assert!(output.contains("write `supervise try`"), "{output}");
+        let output = expand_to_string(quote!((tether) supervise send |tg| body));
+        assert!(output.contains("write `send supervise`"), "{output}");
+    }
+
+    #[test]
+    fn a_lone_supervise_is_refused() {
+        let output = expand_to_string(quote!((tether) supervise));
+        assert!(output.contains("takes a closure"), "{output}");
     }
 
     #[test]

@@ -26,6 +26,9 @@
 //! | `async with asyncio.TaskGroup() as tg` | [`task_group!`]`(\|tg\| ...)`, [`TaskGroup::scope`] |
 //! | `tg.create_task(coro)` | [`TaskGroup::create_task`] `-> TaskHandle<T>` (children may borrow) |
 //! | `ExceptionGroup` | [`GroupError`], a list of [`TaskFailure`]s |
+//! | trio's `nursery.start`, anyio's `tg.start` | [`TaskGroup::start`]`(\|ready\| ...)`: returns the value the child passes to [`Ready::started`], or a [`StartError`] |
+//! | asyncio 3.15's `tg.cancel()`, moro's `terminate` | [`TaskGroup::cancel`]: ends the group without failure ([`GroupError::is_cancelled`], [`GroupError::cancelled_as_none`]) |
+//! | Kotlin's `supervisorScope` | `task_group!(supervise \|tg\| ...)`, [`TaskGroup::supervise`]: a child's failure cancels nothing; all are reported at the end |
 //! | `background_tasks` set | [`TaskSet::new`], [`TaskSet::background`] |
 //! | `asyncio.gather(a, b)`, `gather(*aws)` | [`gather!`]`(a, b)`, [`gather()`](fn@gather), [`try_gather`] |
 //! | `asyncio.timeout(d)`, `wait_for`, `Timeout.reschedule` | [`timeout`], [`timeout_at`], [`time::timeout_scope`] |
@@ -86,6 +89,11 @@
 //!   destructors run, and only then does awaiting it report [`TaskError::Cancelled`].
 //! - **Shutdown.** When [`run`] returns, every task still alive has been cancelled and dropped.
 //! - **Panics** in a task are caught and returned as [`TaskError::Panicked`]; the loop goes on.
+//! - **A cancelled group** ([`TaskGroup::cancel`], asyncio 3.15's `tg.cancel()`) reports no
+//!   failure, but a body it cut short has no value to give: `task_group!` keeps its
+//!   `Result<R, GroupError>` type, and that case is an error listing no failure
+//!   ([`GroupError::is_cancelled`]); [`GroupError::cancelled_as_none`] reads it as asyncio's
+//!   `async with` exiting without a result. Groups that never cancel keep a plain `R`.
 //!
 //! ## One loop or several
 //!
@@ -218,7 +226,9 @@ mod workers;
 pub use first_ok::{AllFailed, first_ok};
 pub use gather::{gather, try_gather};
 pub use graceful::{CancellationRequested, cancellation_requested, is_cancellation_requested};
-pub use group::{CreateTaskError, GroupError, TaskFailure, TaskGroup, TaskHandle};
+pub use group::{
+    CreateTaskError, GroupError, Ready, StartError, TaskFailure, TaskGroup, TaskHandle,
+};
 pub use handle::{DumpError, Handle, LoopClosed, NoRunningLoop};
 pub use introspect::{all_tasks, current_task, dump_tasks};
 pub use promise::{Promise, PromiseError, Resolver, Settled};

@@ -167,6 +167,26 @@ macro_rules! gather {
 /// assert_eq!(total.unwrap(), 10);
 /// ```
 ///
+/// The supervising form, `task_group!(supervise |tg| body)` (and `supervise try`,
+/// `send supervise`, `send supervise try`; the keywords go in that order), is Kotlin's
+/// `supervisorScope`: a child's failure does not cancel its siblings or the body, and every
+/// failure is reported by name at the end. It expands to a
+/// [`TaskGroup::supervise`](crate::TaskGroup::supervise) (or `try_supervise`,
+/// `supervise_send`, `try_supervise_send`) call.
+///
+/// ```
+/// let outcome = tether::run(async {
+///     tether::task_group!(supervise try |tg| {
+///         tg.create_task(async { "x".parse::<u32>() }); // fails, alone
+///         tg.create_task(async { "42".parse::<u32>() }).await.unwrap() // still runs
+///     })
+/// });
+/// assert_eq!(outcome.unwrap_err().failures().len(), 1);
+/// ```
+///
+/// Any group can be ended early, without failure, by [`TaskGroup::cancel`](crate::TaskGroup::cancel);
+/// see there for what the group then evaluates to.
+///
 /// Write the closure without `async`; the macro adds it:
 ///
 /// ```compile_fail

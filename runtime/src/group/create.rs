@@ -35,6 +35,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         self.check_owner();
         let refusal = match self.state.get() {
             State::Open => return Admission::Open,
+            State::Cancelling if self.cancelled.get() => CreateTaskError::Cancelled,
             State::Cancelling => CreateTaskError::ShuttingDown,
             State::Closed => CreateTaskError::Closed,
         };
@@ -46,7 +47,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     }
 
     /// Creates a child, or refuses and drops `future` unpolled.
-    fn create<F>(
+    pub(super) fn create<F>(
         &'scope self,
         future: F,
         quiet_refusal: bool,
@@ -117,7 +118,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => {
-                self.fail(TaskFailure::Failed {
+                self.fail_child(TaskFailure::Failed {
                     task: header.name(),
                     error,
                 });
@@ -132,7 +133,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
 
     fn record_panic(&self, header: &Header, error: &TaskError) {
         if let TaskError::Panicked(panic) = error {
-            self.fail(TaskFailure::Panicked {
+            self.fail_child(TaskFailure::Panicked {
                 task: header.name(),
                 panic: panic.clone(),
             });

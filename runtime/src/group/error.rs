@@ -49,6 +49,13 @@ impl<E> TaskFailure<E> {
 /// This is a struct holding a list rather than an enum: one group can fail several ways at
 /// once. Each entry is a [`TaskFailure`] enum.
 ///
+/// # A cancelled group
+///
+/// A group ended by [`TaskGroup::cancel`](crate::TaskGroup::cancel) before its body returned
+/// has no value to give, and resolves to a `GroupError` that lists no failure:
+/// [`is_cancelled`](GroupError::is_cancelled) is `true` and [`failures`](GroupError::failures)
+/// is empty. [`GroupError::cancelled_as_none`] turns that case back into `Ok(None)`.
+///
 /// # Examples
 ///
 /// ```
@@ -72,6 +79,64 @@ impl<E> GroupError<E> {
             "a group error lists at least one failure"
         );
         GroupError { failures }
+    }
+
+    /// What a group ended by [`TaskGroup::cancel`](crate::TaskGroup::cancel) before its body
+    /// returned, and with nothing failed, resolves to.
+    pub(crate) fn cancelled() -> GroupError<E> {
+        GroupError {
+            failures: Vec::new(),
+        }
+    }
+
+    /// `true` if the group was ended by [`TaskGroup::cancel`](crate::TaskGroup::cancel) before
+    /// its body returned, and nothing in it failed: not a failure, only the absence of the
+    /// body's value. [`failures`](GroupError::failures) is then empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let result = tether::run(async {
+    ///     tether::task_group!(|tg| {
+    ///         tg.cancel();
+    ///         tether::yield_now().await; // the body is dropped here
+    ///         unreachable!("a cancelled body does not run on");
+    ///     })
+    /// });
+    /// assert!(result.unwrap_err().is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// The outcome of a group that may be cancelled, with cancellation as `Ok(None)`: `Ok(Some(v))`
+    /// if the body returned `v` and nothing failed, `Ok(None)` if
+    /// [`TaskGroup::cancel`](crate::TaskGroup::cancel) ended the group first, and `Err` if a
+    /// task failed. The way to read a group as asyncio 3.15 reads one that `tg.cancel()` ended:
+    /// no exception, and no result from the body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::GroupError;
+    ///
+    /// let answer = tether::run(async {
+    ///     let outcome = tether::task_group!(|tg| {
+    ///         tg.create_task(async { tg.cancel() });
+    ///         std::future::pending::<u32>().await
+    ///     });
+    ///     GroupError::cancelled_as_none(outcome)
+    /// });
+    /// assert_eq!(answer.unwrap(), None);
+    /// ```
+    pub fn cancelled_as_none<R>(
+        outcome: Result<R, GroupError<E>>,
+    ) -> Result<Option<R>, GroupError<E>> {
+        match outcome {
+            Ok(value) => Ok(Some(value)),
+            Err(error) if error.is_cancelled() => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     /// Every failure, in the order the group saw them.
@@ -101,6 +166,12 @@ impl<E: fmt::Debug> fmt::Debug for GroupError<E> {
 impl<E: fmt::Display> fmt::Display for GroupError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.failures.len();
+        if n == 0 {
+            return f.write_str(
+                "the task group was cancelled (TaskGroup::cancel) before its body returned, so it \
+                 has no value; no task failed (GroupError::cancelled_as_none reads this as None)",
+            );
+        }
         write!(
             f,
             "{n} task{} of the group failed: ",
@@ -129,6 +200,13 @@ pub enum CreateTaskError {
          try_create_task to handle the refusal"
     )]
     ShuttingDown,
+    /// The group was cancelled with [`TaskGroup::cancel`](crate::TaskGroup::cancel) and is
+    /// ending.
+    #[error(
+        "the task group was cancelled (TaskGroup::cancel) and is ending, so it refused a new \
+         task (dropped without running); create tasks before cancelling the group"
+    )]
+    Cancelled,
     /// The group's scope is ending: it is dropping its children.
     #[error(
         "the task group is closing, so it refused a new task (dropped without running); \

@@ -5,6 +5,16 @@
 //! have finished. If any of them panics (or, in the fallible form, returns `Err`), the group
 //! cancels all the others, waits for them, and resolves to a [`GroupError`] naming every failure.
 //!
+//! # Starting, cancelling, supervising
+//!
+//! - [`TaskGroup::start`] (trio's `nursery.start`) starts a child and waits until it reports,
+//!   through its [`Ready`] token, that it is ready (a server bound its socket), with a value.
+//! - [`TaskGroup::cancel`] (asyncio 3.15's `tg.cancel()`) ends the group early without
+//!   failure: see there for what the group then evaluates to.
+//! - A supervising group, `task_group!(supervise |tg| ...)` ([`TaskGroup::supervise`],
+//!   Kotlin's `supervisorScope`), records a child's failure without cancelling anything, and
+//!   reports every failure at the end.
+//!
 //! # Scoped children
 //!
 //! A child may borrow anything that outlives the `task_group!`, as a thread spawned with
@@ -77,6 +87,7 @@
 //! Each poll of the scope runs at most 128 children, then yields to the event loop if more
 //! are ready, so one busy group cannot starve the rest of the loop.
 
+mod cancel;
 mod create;
 mod error;
 mod handle;
@@ -87,6 +98,8 @@ mod queue;
 mod scope;
 mod seeded;
 mod spread;
+mod start;
+mod supervise;
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
@@ -99,6 +112,7 @@ pub use handle::TaskHandle;
 pub use mode::{Child, Fallible, Mode, Plain, Sendable};
 pub(crate) use scope::BATCH;
 pub use scope::SendBody;
+pub use start::{Ready, Start, StartError};
 
 use crate::task::raw::running_id;
 use crate::task::table::TaskTable;
@@ -177,6 +191,11 @@ pub struct TaskGroup<'scope, 'env: 'scope, M: Mode = Plain> {
     /// by a destructor then drops its future quietly instead of panicking out of a destructor.
     dropping: Cell<u32>,
     failures: RefCell<Vec<TaskFailure<M::Error>>>,
+    /// Set by [`TaskGroup::cancel`]: the group is ending early, and that is no failure.
+    cancelled: Cell<bool>,
+    /// A supervising group (`task_group!(supervise |tg| ...)`): a child's failure is recorded,
+    /// not a reason to cancel the rest.
+    supervising: bool,
     /// What the group shares with its spread children (`TaskGroup::spawn`), made at the first.
     spread: OnceCell<Arc<spread::Spread<M::Error>>>,
     /// [`Sendable`] groups only: the token ([`thread_token`]) of the thread polling (or tearing
@@ -199,6 +218,8 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
             state: Cell::new(State::Open),
             dropping: Cell::new(0),
             failures: RefCell::new(Vec::new()),
+            cancelled: Cell::new(false),
+            supervising: false,
             spread: OnceCell::new(),
             poller: AtomicU64::new(0),
             scope: PhantomData,
@@ -232,7 +253,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         };
         let (failures, live) = spread.take();
         for failure in failures {
-            self.fail(failure);
+            self.fail_child(failure);
         }
         live
     }
@@ -249,8 +270,8 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         self.id
     }
 
-    /// `true` once the group has stopped accepting children: something failed, or the scope is
-    /// ending.
+    /// `true` once the group has stopped accepting children: something failed (in a group that
+    /// does not supervise), it was [cancelled](TaskGroup::cancel), or the scope is ending.
     pub fn is_shutting_down(&self) -> bool {
         self.check_owner();
         self.state.get() != State::Open

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use super::owner::{Polling, thread_token};
+use super::supervise::Policy;
 use super::{Fallible, GroupError, Mode, Plain, Sendable, State, TaskFailure, TaskGroup};
 use crate::task::Panic;
 
@@ -46,7 +47,7 @@ impl<'env> TaskGroup<'env, 'env, Plain> {
     where
         F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, Plain>) -> R,
     {
-        enter(body).await
+        enter(body, Policy::FailFast).await
     }
 }
 
@@ -96,7 +97,7 @@ impl<'env, E> TaskGroup<'env, 'env, Fallible<E>> {
     where
         F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, Fallible<E>>) -> R,
     {
-        enter(body).await
+        enter(body, Policy::FailFast).await
     }
 }
 
@@ -147,7 +148,7 @@ impl<'env> TaskGroup<'env, 'env, Sendable<Plain>> {
             &'scope TaskGroup<'scope, 'env, Sendable<Plain>>,
         ) -> SendBody<'scope, R>,
     {
-        enter_send(body).await
+        enter_send(body, Policy::FailFast).await
     }
 }
 
@@ -160,7 +161,7 @@ impl<'env, E> TaskGroup<'env, 'env, Sendable<Fallible<E>>> {
             &'scope TaskGroup<'scope, 'env, Sendable<Fallible<E>>>,
         ) -> SendBody<'scope, R>,
     {
-        enter_send(body).await
+        enter_send(body, Policy::FailFast).await
     }
 }
 
@@ -174,12 +175,15 @@ impl<'env, E> TaskGroup<'env, 'env, Sendable<Fallible<E>>> {
 pub type SendBody<'scope, R> = Pin<Box<dyn Future<Output = R> + Send + 'scope>>;
 
 /// [`enter`] for a [`Sendable`] group, whose body is a [`SendBody`].
-async fn enter_send<'env, M, F, R>(body: F) -> Result<R, GroupError<M::Error>>
+pub(super) async fn enter_send<'env, M, F, R>(
+    body: F,
+    policy: Policy,
+) -> Result<R, GroupError<M::Error>>
 where
     M: Mode,
     F: for<'scope> FnOnce(&'scope TaskGroup<'scope, 'env, M>) -> SendBody<'scope, R>,
 {
-    let group = TaskGroup::new();
+    let group = TaskGroup::with_policy(policy);
     let mut driver = pin!(drive(&group, body(&group)));
     // As in `enter`.
     let _teardown = Teardown { group: &group };
@@ -187,12 +191,12 @@ where
 }
 
 /// Runs a group scope: the body, its children, and the guard that drops them.
-async fn enter<'env, M, F, R>(body: F) -> Result<R, GroupError<M::Error>>
+pub(super) async fn enter<'env, M, F, R>(body: F, policy: Policy) -> Result<R, GroupError<M::Error>>
 where
     M: Mode,
     F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, M>) -> R,
 {
-    let group = TaskGroup::new();
+    let group = TaskGroup::with_policy(policy);
     let mut driver = pin!(drive(&group, body(&group)));
     // Declared after the driver, so dropped before it: when this future is dropped early, every
     // child's future is dropped first, then the body (inside the driver), then the group.
@@ -222,12 +226,16 @@ where
     .await;
     group.state.set(State::Closed);
     let failures = group.failures.take();
-    if failures.is_empty() {
-        Ok(output.expect(
-            "the body finished: a group without failures drops its body only after it returns",
-        ))
-    } else {
-        Err(GroupError::new(failures))
+    match output {
+        Some(output) if failures.is_empty() => Ok(output),
+        None if failures.is_empty() => {
+            debug_assert!(
+                group.cancelled.get(),
+                "a group without failures drops an unfinished body only when cancelled"
+            );
+            Err(GroupError::cancelled())
+        }
+        _ => Err(GroupError::new(failures)),
     }
 }
 

@@ -1,0 +1,5 @@
+fn main() {
+    tether::run(async {
+        let _ = tether::task_group!(supervise);
+    });
+}
