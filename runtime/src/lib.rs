@@ -34,7 +34,7 @@
 //! | `asyncio.timeout(d)`, `wait_for`, `Timeout.reschedule` | [`timeout`], [`timeout_at`], [`time::timeout_scope`] |
 //! | trio's `move_on_after`, `move_on_at` | [`move_on_after`], [`move_on_at`] `-> Option<T>` |
 //! | trio's `current_effective_deadline()` | [`time::current_deadline`]: the earliest of every enclosing limit |
-//! | `CancelledError` caught to clean up; trio's soft cancel; tokio-util's `CancellationToken` + `TaskTracker` | two-phase cancellation ([`graceful`]): [`Task::cancel_gracefully`]`(grace)`, [`TaskSet::shutdown_gracefully`]`(grace)`; inside, [`cancellation_requested`]`().await`, [`is_cancellation_requested`]`()` |
+//! | `CancelledError` caught to clean up; trio's soft cancel; tokio-util's `CancellationToken` + `TaskTracker` | two-phase cancellation ([`graceful`]): [`Task::cancel_gracefully`]`(grace)`, [`TaskSet::shutdown_gracefully`]`(grace)`, [`TaskGroup::shutdown_gracefully`]`(grace)`; inside, [`cancellation_requested`]`().await`, [`is_cancellation_requested`]`()` |
 //! | Java's `anySuccessfulResultOrThrow`, happy eyeballs; tokio's `select_ok` | [`first_ok`]`(futures)`: the first `Ok` wins, [`AllFailed`] keeps every error |
 //! | `asyncio.shield(aw)` | [`shield`]`(&mut task)` |
 //! | `asyncio.wait(..., return_when=)`, `as_completed` | [`wait`]`(tasks, ReturnWhen::..)`, [`as_completed`] |

@@ -272,7 +272,7 @@ impl Builder {
 
     /// Records what each waiting task awaits (a task, a group, a lock and who holds it, an
     /// event, a semaphore, a queue, a promise, a timer), for [`dump_tasks`](crate::dump_tasks)
-    /// and [`TaskInfo::awaiting`](crate::TaskInfo::awaiting). Off by default (then a wait
+    /// and [`TaskInfo::awaiting`](crate::task::TaskInfo::awaiting). Off by default (then a wait
     /// costs one atomic load more); debug mode and `#[tether::test]` turn it on.
     ///
     /// # Examples

@@ -63,6 +63,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
             runner: self.runner,
         };
         let mut spawn: Spawn = builder.into_spawn(owner, location);
+        spawn.stop_requested = self.stop_requested.get();
         let slots = ChildSlots {
             group: self,
             // Listed for introspection, and taken off the list when it ends: in the loop's
@@ -151,7 +152,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     ///
     /// What a child must be depends on the group's mode ([`Child`]): in a fallible group
     /// (`task_group!(try |tg| ...)`) it returns `Result<T, E>`, an `Err(e)` fails the group as a
-    /// panic does (`e` goes into the [`GroupError`], this handle reports
+    /// panic does (`e` goes into the [`GroupError`](crate::GroupError), this handle reports
     /// [`TaskError::Failed`]), and the handle yields the `T`; in a send group
     /// (`task_group!(send |tg| ...)`) it must be `Send`, with a `Send` output, and what it
     /// borrows must be `Sync`.

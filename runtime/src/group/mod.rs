@@ -90,6 +90,7 @@
 mod cancel;
 mod create;
 mod error;
+mod graceful;
 mod handle;
 mod listing;
 mod mode;
@@ -193,6 +194,8 @@ pub struct TaskGroup<'scope, 'env: 'scope, M: Mode = Plain> {
     failures: RefCell<Vec<TaskFailure<M::Error>>>,
     /// Set by [`TaskGroup::cancel`]: the group is ending early, and that is no failure.
     cancelled: Cell<bool>,
+    /// Set by [`TaskGroup::request_cancellation`]: children start asked to stop gracefully.
+    stop_requested: Cell<bool>,
     /// A supervising group (`task_group!(supervise |tg| ...)`): a child's failure is recorded,
     /// not a reason to cancel the rest.
     supervising: bool,
@@ -219,6 +222,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
             dropping: Cell::new(0),
             failures: RefCell::new(Vec::new()),
             cancelled: Cell::new(false),
+            stop_requested: Cell::new(false),
             supervising: false,
             spread: OnceCell::new(),
             poller: AtomicU64::new(0),

@@ -149,6 +149,11 @@ impl<E> Spread<E> {
         !state.failures.is_empty() || state.live < live
     }
 
+    /// The handles of the children still running.
+    pub(crate) fn handles(&self) -> Vec<CancelHandle> {
+        self.lock().children.values().flatten().cloned().collect()
+    }
+
     pub(crate) fn live(&self) -> usize {
         self.lock().live
     }
@@ -313,6 +318,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         };
         let mut spawn = builder.into_spawn(owner, location);
         spawn.eager &= !quiet;
+        spawn.stop_requested = self.stop_requested.get();
         let task = crate::task::spawn_send(wrapped, spawn);
         spread.start(key, &task);
         Ok(TaskHandle::new(task))

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures::channel::oneshot;
+use futures_channel::oneshot;
 
 use super::{Child, CreateTaskError, Mode, TaskGroup, TaskHandle};
 use crate::task::{Builder, CancelHandle, Panic, TaskError};

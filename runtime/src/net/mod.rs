@@ -3,8 +3,8 @@
 //! Every socket registers with the I/O driver of the loop it is created on: when that loop has
 //! nothing to run, it blocks in the poller (epoll, through mio) until a socket is ready, a timer
 //! is due, or another thread wakes it. Streams implement the `futures` crate's
-//! [`AsyncRead`](futures::io::AsyncRead) and [`AsyncWrite`](futures::io::AsyncWrite), so the
-//! [`futures::io`] helpers (`read_exact`, `write_all`, `copy`, `BufReader`, ...) work on them.
+//! [`AsyncRead`](futures_io::AsyncRead) and [`AsyncWrite`](futures_io::AsyncWrite), so the
+//! [`futures::io`](https://docs.rs/futures/0.3/futures/io/) helpers (`read_exact`, `write_all`, `copy`, `BufReader`, ...) work on them.
 //!
 //! ```
 //! use futures::io::{AsyncReadExt, AsyncWriteExt};

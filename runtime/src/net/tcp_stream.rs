@@ -13,7 +13,7 @@ use crate::io::{Interest, PollEvented};
 /// A TCP connection: asyncio's `open_connection`, tokio's `TcpStream`.
 ///
 /// Reads and writes go through the `futures` traits
-/// [`AsyncRead`](futures::io::AsyncRead) and [`AsyncWrite`](futures::io::AsyncWrite) (use
+/// [`AsyncRead`](futures_io::AsyncRead) and [`AsyncWrite`](futures_io::AsyncWrite) (use
 /// `futures::io::{AsyncReadExt, AsyncWriteExt}`). They are implemented for `&TcpStream` too,
 /// so one task may read while another writes through a shared reference; or split the stream
 /// into owned halves with [`into_split`](TcpStream::into_split).

@@ -102,7 +102,7 @@ impl Lock {
     }
 
     /// A new, unlocked lock with a name, which [`dump_tasks`](crate::dump_tasks),
-    /// [`TaskInfo::awaiting`](crate::TaskInfo::awaiting) and deadlock reports show for the
+    /// [`TaskInfo::awaiting`](crate::task::TaskInfo::awaiting) and deadlock reports show for the
     /// tasks waiting on it. `const`, so a named lock can be a `static`.
     ///
     /// # Examples

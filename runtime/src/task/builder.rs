@@ -68,6 +68,7 @@ impl Builder {
             owner,
             location,
             home: 0,
+            stop_requested: false,
         }
     }
 

@@ -52,7 +52,9 @@ impl CancelHandle {
         }
     }
 
-    fn header(&self) -> Option<&Header> {
+    /// The task's header, while the handle keeps it alive (`None` if its future had already
+    /// ended when the handle was made).
+    pub(crate) fn header(&self) -> Option<&Header> {
         // SAFETY: `_keep_alive` holds a reference count on the task's allocation, which
         // contains the header, for as long as `self` lives.
         self.live

@@ -74,6 +74,8 @@ pub(crate) struct Spawn {
     /// The id of the loop or runtime whose schedule function the task gets (0: none), recorded
     /// in the header so that the function itself can be a plain `fn` (see `Header::home`).
     pub(crate) home: u64,
+    /// The task starts asked to stop gracefully (a child of a group that has been asked).
+    pub(crate) stop_requested: bool,
 }
 
 impl Spawn {
@@ -85,6 +87,7 @@ impl Spawn {
             owner,
             location,
             home: 0,
+            stop_requested: false,
         }
     }
 }
@@ -158,6 +161,9 @@ where
     let refused = owner.refuses();
     if refused {
         task.metadata().request_cancel(None);
+    }
+    if spawn.stop_requested {
+        task.metadata().request_stop();
     }
     start(runnable, spawn.eager && !refused);
     task
