@@ -25,6 +25,7 @@ use crate::task::awaiting::{Awaiting, SyncKind, describe};
 use crate::task::header::TaskId;
 use crate::task::info::TaskInfo;
 use crate::task::listing::task_label;
+use crate::time::Instant;
 
 /// How long debug mode lets a loop sit idle on waits it cannot judge before reporting them.
 pub(crate) const STALL_REPORT_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
@@ -40,8 +41,10 @@ pub(crate) struct Idle<'a> {
     pub(crate) tasks: &'a [TaskInfo],
     /// The blocking pool has nothing queued or running.
     pub(crate) blocking_idle: bool,
-    /// Nothing outside the loop holds a way to wake it (handles, promises).
+    /// Nothing outside the loop holds a way to wake it (handles, promises, I/O registrations).
     pub(crate) no_outside_wakers: bool,
+    /// The loop's clock, for the report's timers.
+    pub(crate) now: Instant,
 }
 
 /// The report, if `idle` is a deadlock for certain.
@@ -53,18 +56,18 @@ pub(crate) fn check(idle: &Idle<'_>) -> Option<String> {
             .tasks
             .iter()
             .all(|task| task.awaiting.as_ref().is_some_and(Awaiting::is_local));
-    certain.then(|| report(idle.tasks, "deadlock: every task is waiting, and nothing can wake any of them (no timer is armed, no blocking job runs, no other thread holds a handle, promise or wake-up)"))
+    certain.then(|| report(idle.tasks, idle.now, "deadlock: every task is waiting, and nothing can wake any of them (no timer is armed, no blocking job runs, no other thread holds a handle, promise or wake-up)"))
 }
 
-/// The wait-for report of `tasks`, headed by `headline`.
-pub(crate) fn report(tasks: &[TaskInfo], headline: &str) -> String {
+/// The wait-for report of `tasks` at `now` (the loop's clock), headed by `headline`.
+pub(crate) fn report(tasks: &[TaskInfo], now: Instant, headline: &str) -> String {
     let names: BTreeMap<TaskId, &str> = tasks.iter().map(|t| (t.id, t.name.as_str())).collect();
     let name_of = |id: TaskId| task_label(names.get(&id).copied(), id);
     let mut out = format!("tether: {headline}\n");
     for task in tasks {
         let what = task.awaiting.as_ref().map_or_else(
             || "something tether cannot see (a foreign future or waker)".to_owned(),
-            |what| describe(what, &name_of),
+            |what| describe(what, &name_of, now),
         );
         let _ = writeln!(
             out,

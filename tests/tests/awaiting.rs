@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tether::Runtime;
 use tether::queue::Queue;
-use tether::sync::{Event, Lock, Semaphore};
+use tether::sync::{Barrier, Condition, Event, Lock, Semaphore};
 use tether::task::{Awaiting, Builder, SyncKind, TaskInfo};
 
 fn tracked() -> Runtime {
@@ -126,5 +126,105 @@ fn nothing_is_recorded_unless_asked() {
         tether::yield_now().await;
         assert_eq!(find("w").awaiting, None);
         drop(waiter);
+    });
+}
+
+#[test]
+fn conditions_and_barriers_are_recorded_with_their_names() {
+    tracked().run(async {
+        static JOBS: Condition = Condition::named("jobs");
+        let buffer = Lock::named("buffer");
+        let not_full = Condition::with_lock_named(&buffer, "not full");
+        let start = Barrier::named(3, "start line");
+        let anonymous = Barrier::new(2);
+        tether::task_group!(|tg| {
+            let (not_full, start, anonymous) = (&not_full, &start, &anonymous);
+            let a = tg.create_task(async {
+                let guard = JOBS.lock().await;
+                drop(JOBS.wait(guard).await);
+            });
+            a.set_name("jobs waiter");
+            let b = tg.create_task(async move {
+                let guard = not_full.lock().await;
+                drop(not_full.wait(guard).await);
+            });
+            b.set_name("buffer waiter");
+            let c = tg.create_task(async move { assert!(start.wait().await.is_err()) });
+            c.set_name("runner");
+            let d = tg.create_task(async move { assert!(anonymous.wait().await.is_err()) });
+            d.set_name("anonymous");
+            tether::yield_now().await;
+
+            assert_eq!(
+                find("jobs waiter").awaiting,
+                Some(Awaiting::Sync {
+                    kind: SyncKind::Condition,
+                    name: Some("jobs"),
+                    object: std::ptr::from_ref(&JOBS).addr(),
+                    held_by: None,
+                })
+            );
+            let kind = |name| match find(name).awaiting {
+                Some(Awaiting::Sync { kind, name, .. }) => (kind, name),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(
+                kind("buffer waiter"),
+                (SyncKind::Condition, Some("not full"))
+            );
+            assert_eq!(kind("runner"), (SyncKind::Barrier, Some("start line")));
+            assert_eq!(kind("anonymous"), (SyncKind::Barrier, None));
+            let tree = tether::dump_tasks();
+            assert!(tree.contains("awaiting Condition \"jobs\""), "{tree}");
+            assert!(tree.contains("awaiting Condition \"not full\""), "{tree}");
+            assert!(tree.contains("awaiting Barrier \"start line\""), "{tree}");
+            assert!(tree.contains("awaiting Barrier at 0x"), "{tree}");
+
+            // Notified while another task holds the lock: the waiter now waits for the
+            // condition's lock, which `Condition::named` named after it.
+            let guard = JOBS.lock().await;
+            JOBS.notify(&guard, 1);
+            tether::yield_now().await;
+            let me = tether::current_task().unwrap().id;
+            assert!(
+                matches!(
+                    find("jobs waiter").awaiting,
+                    Some(Awaiting::Sync {
+                        kind: SyncKind::Lock,
+                        name: Some("jobs"),
+                        held_by: Some(holder),
+                        ..
+                    }) if holder == me
+                ),
+                "{:?}",
+                find("jobs waiter").awaiting
+            );
+            drop(guard);
+            not_full.notify_all(&not_full.lock().await);
+            start.abort();
+            anonymous.abort();
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn awaiting_a_group_childs_handle_names_the_child() {
+    tracked().run(async {
+        tether::task_group!(|tg| {
+            let child = tg.create_task(tether::sleep(Duration::from_secs(5)));
+            child.set_name("child");
+            let child_id = child.id();
+            let watcher = tg.create_task(async move { child.await.unwrap() });
+            watcher.set_name("watcher");
+            tether::yield_now().await;
+            assert_eq!(
+                find("watcher").awaiting,
+                Some(Awaiting::Task { id: child_id })
+            );
+            let tree = tether::dump_tasks();
+            assert!(tree.contains("awaiting task child (Task-"), "{tree}");
+        })
+        .unwrap();
     });
 }

@@ -381,6 +381,11 @@ impl EventLoop {
         }
     }
 
+    /// The time on this loop's clock (virtual under `start_paused`).
+    pub(crate) fn now(&self) -> crate::time::Instant {
+        crate::time::Instant::from_std(self.clock.now())
+    }
+
     /// Snapshots of every live task (`for_each_task`), oldest first, with what each awaits when
     /// this loop records waits.
     pub(crate) fn task_infos(&self) -> Vec<crate::task::info::TaskInfo> {
@@ -589,6 +594,7 @@ impl EventLoop {
             no_outside_wakers: Arc::strong_count(&self.shared) == 1
                 && !self.shared.inbox.has_pending()
                 && !self.shared.io.has_registrations(),
+            now: self.now(),
         };
         if let Some(report) = crate::deadlock::check(&idle) {
             if self.detect_deadlocks {
@@ -612,8 +618,11 @@ impl EventLoop {
             && !self.shared.inbox.has_pending();
         if still_idle && !self.idle_reported.replace(true) {
             let infos = self.task_infos();
-            self.debug
-                .write(&crate::deadlock::report(&infos, crate::deadlock::STALLED));
+            self.debug.write(&crate::deadlock::report(
+                &infos,
+                self.now(),
+                crate::deadlock::STALLED,
+            ));
         }
     }
 
@@ -624,7 +633,7 @@ impl EventLoop {
         self.shutting_down.set(true);
         if self.debug.enabled && self.tasks.borrow().owned_len() > 0 {
             let infos = self.task_infos();
-            crate::debug::report_unfinished(&self.debug, &infos);
+            crate::debug::report_unfinished(&self.debug, &infos, self.now());
         }
         loop {
             self.tasks.borrow().cancel_owned();

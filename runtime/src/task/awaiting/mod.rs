@@ -139,8 +139,13 @@ impl fmt::Display for SyncKind {
     }
 }
 
-/// Writes `awaiting` for a person; `name_of` turns task ids into names.
-pub(crate) fn describe(awaiting: &Awaiting, name_of: &dyn Fn(TaskId) -> String) -> String {
+/// Writes `awaiting` for a person; `name_of` turns task ids into names, and `now` (the loop's
+/// clock, read by the caller: the core never reads the loop's clock) dates timers.
+pub(crate) fn describe(
+    awaiting: &Awaiting,
+    name_of: &dyn Fn(TaskId) -> String,
+    now: Instant,
+) -> String {
     match *awaiting {
         Awaiting::Task { id } => format!("task {}", name_of(id)),
         Awaiting::Group { id } => format!("the children of group #{}", id.as_u64()),
@@ -161,7 +166,7 @@ pub(crate) fn describe(awaiting: &Awaiting, name_of: &dyn Fn(TaskId) -> String) 
         }
         Awaiting::Promise => "a Promise".to_owned(),
         Awaiting::Timer { deadline } => {
-            let left = deadline.duration_since(Instant::now());
+            let left = deadline.duration_since(now);
             format!("a timer due in {left:?}")
         }
         Awaiting::Io { resource } => format!("I/O on a {resource}"),
