@@ -58,7 +58,7 @@ pub(crate) fn check(idle: &Idle<'_>) -> Option<String> {
             .tasks
             .iter()
             .all(|task| task.awaiting.as_ref().is_some_and(Awaiting::is_local));
-    certain.then(|| report(idle.tasks, idle.now, "deadlock: every task is waiting, and nothing can wake any of them (no timer is armed, no blocking job runs, no other thread holds a handle, promise or wake-up)"))
+    certain.then(|| report(idle.tasks, idle.now, "deadlock: every task is waiting, and nothing can wake any of them (no timer is armed, no blocking job runs, no socket is registered, no other thread holds a handle, promise or wake-up)"))
 }
 
 /// The wait-for report of `tasks` at `now` (the loop's clock), headed by `headline`.
