@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tether::Runtime;
 use tether::queue::Queue;
-use tether::sync::{Barrier, Condition, Event, Lock, Semaphore};
+use tether::sync::{Barrier, BoundedSemaphore, Condition, Event, Lock, Semaphore};
 use tether::task::{Awaiting, Builder, SyncKind, TaskInfo};
 
 fn tracked() -> Runtime {
@@ -27,7 +27,7 @@ fn each_kind_of_wait_is_recorded() {
         static DB: Lock = Lock::named("db");
         let event = Event::named("go");
         let semaphore = Semaphore::new(0);
-        let queue: Queue<u8> = Queue::new(0);
+        let queue: Queue<u8> = Queue::named(0, "jobs");
         let promise = tether::Promise::<()>::new();
         let resolver = promise.resolver();
         let held = DB.lock().await;
@@ -70,7 +70,7 @@ fn each_kind_of_wait_is_recorded() {
             };
             assert_eq!(kind("event"), (SyncKind::Event, Some("go")));
             assert_eq!(kind("semaphore"), (SyncKind::Semaphore, None));
-            assert_eq!(kind("queue"), (SyncKind::Queue, None));
+            assert_eq!(kind("queue"), (SyncKind::Queue, Some("jobs")));
             assert_eq!(find("promise").awaiting, Some(Awaiting::Promise));
 
             let tree = tether::dump_tasks();
@@ -82,6 +82,7 @@ fn each_kind_of_wait_is_recorded() {
             assert!(tree.contains("awaiting a timer due in 30s"), "{tree}");
             assert!(tree.contains("awaiting Event \"go\""), "{tree}");
             assert!(tree.contains("awaiting Semaphore at 0x"), "{tree}");
+            assert!(tree.contains("awaiting Queue \"jobs\""), "{tree}");
 
             event.set();
             semaphore.release();
@@ -136,9 +137,12 @@ fn conditions_and_barriers_are_recorded_with_their_names() {
         let buffer = Lock::named("buffer");
         let not_full = Condition::with_lock_named(&buffer, "not full");
         let start = Barrier::named(3, "start line");
+        let pool = BoundedSemaphore::named(0, "db pool");
         let anonymous = Barrier::new(2);
         tether::task_group!(|tg| {
-            let (not_full, start, anonymous) = (&not_full, &start, &anonymous);
+            let (not_full, start, anonymous, pool) = (&not_full, &start, &anonymous, &pool);
+            let e = tg.create_task(async move { drop(pool.acquire().await) });
+            e.set_name("pool user");
             let a = tg.create_task(async {
                 let guard = JOBS.lock().await;
                 drop(JOBS.wait(guard).await);
@@ -174,6 +178,7 @@ fn conditions_and_barriers_are_recorded_with_their_names() {
             );
             assert_eq!(kind("runner"), (SyncKind::Barrier, Some("start line")));
             assert_eq!(kind("anonymous"), (SyncKind::Barrier, None));
+            assert_eq!(kind("pool user"), (SyncKind::Semaphore, Some("db pool")));
             let tree = tether::dump_tasks();
             assert!(tree.contains("awaiting Condition \"jobs\""), "{tree}");
             assert!(tree.contains("awaiting Condition \"not full\""), "{tree}");
@@ -203,6 +208,7 @@ fn conditions_and_barriers_are_recorded_with_their_names() {
             not_full.notify_all(&not_full.lock().await);
             start.abort();
             anonymous.abort();
+            e.cancel();
         })
         .unwrap();
     });
