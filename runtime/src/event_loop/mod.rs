@@ -616,13 +616,15 @@ impl EventLoop {
         let still_idle = self.ready.borrow().is_empty()
             && self.soon.borrow().is_empty()
             && !self.shared.inbox.has_pending();
-        if still_idle && !self.idle_reported.replace(true) {
+        if still_idle {
             let infos = self.task_infos();
-            self.debug.write(&crate::deadlock::report(
-                &infos,
-                self.now(),
-                crate::deadlock::STALLED,
-            ));
+            if crate::deadlock::may_be_stalled(&infos) && !self.idle_reported.replace(true) {
+                self.debug.write(&crate::deadlock::report(
+                    &infos,
+                    self.now(),
+                    crate::deadlock::STALLED,
+                ));
+            }
         }
     }
 
