@@ -19,6 +19,7 @@ use crate::task::current::DEFAULT_SLOW_POLL;
 use crate::task::header::Header;
 use crate::task::info::TaskInfo;
 use crate::task::listing::render;
+use crate::time::Instant;
 
 /// Where debug reports go.
 pub(crate) type Output = Arc<Mutex<dyn Write + Send>>;
@@ -97,9 +98,10 @@ pub(crate) fn report_slow_poll(
     config.write(&report);
 }
 
-/// Lists the tasks still running (`infos`) as the loop shuts down, to `config`'s output.
-pub(crate) fn report_unfinished(config: &DebugConfig, infos: &[TaskInfo]) {
-    let tree = render(infos);
+/// Lists the tasks still running (`infos`) as the loop shuts down, to `config`'s output;
+/// `now` is the loop's clock.
+pub(crate) fn report_unfinished(config: &DebugConfig, infos: &[TaskInfo], now: Instant) {
+    let tree = render(infos, now);
     let count = infos.len();
     config.write(&format!(
         "tether debug: {count} task{} still running when the loop shut down; cancelling:\n{tree}",

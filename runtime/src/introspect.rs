@@ -71,6 +71,6 @@ pub fn all_tasks() -> Vec<TaskInfo> {
 /// });
 /// ```
 pub fn dump_tasks() -> String {
-    EventLoop::with_current(|lp| render(&lp.task_infos()))
+    EventLoop::with_current(|lp| render(&lp.task_infos(), lp.now()))
         .unwrap_or_else(|| "no tether event loop is running on this thread\n".to_owned())
 }

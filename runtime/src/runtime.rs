@@ -300,9 +300,9 @@ impl Builder {
     }
 
     /// Fails instead of hanging when the loop is deadlocked: if every task waits on something
-    /// only another of its tasks could end (a task, a group, a lock, an event, a semaphore, a
-    /// queue), no timer is armed, no blocking job runs and no other thread holds a way to wake
-    /// the loop, [`Runtime::run`] panics with the wait-for report: which task waits on what,
+    /// only another of its tasks could end (a task, a group, a lock, an event, a condition, a
+    /// barrier, a semaphore, a queue), no timer is armed, no socket is registered, no blocking
+    /// job runs and no other thread holds a way to wake the loop, [`Runtime::run`] panics with the wait-for report: which task waits on what,
     /// who holds each lock, and the cycle if there is one. `#[tether::test]` turns it on;
     /// debug mode prints the same report instead. Turns on [`track_waits`](Builder::track_waits).
     ///

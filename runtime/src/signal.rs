@@ -78,7 +78,11 @@ pub mod unix {
         Ok(Signal {
             signum,
             seen: globals.counts[signum as usize].load(Ordering::SeqCst),
-            io: PollEvented::new(mio::net::UnixStream::from_std(reader), driver)?,
+            io: PollEvented::with_kind(
+                mio::net::UnixStream::from_std(reader),
+                driver,
+                "signal pipe",
+            )?,
         })
     }
 

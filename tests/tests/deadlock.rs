@@ -102,3 +102,34 @@ async fn sleeping_tasks_are_not_deadlocked() {
     };
     tether::gather!(waiter, release);
 }
+
+/// A task parked on a socket is waiting for the other end, which may be another thread or
+/// process: never a deadlock, even with every other task waiting on it.
+#[test]
+fn a_task_waiting_on_a_socket_is_not_a_deadlock() {
+    use futures::io::AsyncReadExt;
+    use std::io::Write;
+
+    let runtime = Runtime::builder().detect_deadlocks(true).build();
+    let got = runtime.run(async {
+        let listener = tether::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = std::thread::spawn(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            // Long enough for the loop to sit idle with its tasks parked.
+            std::thread::sleep(Duration::from_millis(100));
+            stream.write_all(b"late").unwrap();
+        });
+        let (mut stream, _) = listener.accept().await.unwrap();
+        // This task awaits the reader, which awaits the socket: nothing else can run.
+        let reader = tether::create_task(async move {
+            let mut got = Vec::new();
+            stream.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        let got = reader.await.unwrap();
+        peer.join().unwrap();
+        got
+    });
+    assert_eq!(got, b"late");
+}

@@ -381,6 +381,11 @@ impl EventLoop {
         }
     }
 
+    /// The time on this loop's clock (virtual under `start_paused`).
+    pub(crate) fn now(&self) -> crate::time::Instant {
+        crate::time::Instant::from_std(self.clock.now())
+    }
+
     /// Snapshots of every live task (`for_each_task`), oldest first, with what each awaits when
     /// this loop records waits.
     pub(crate) fn task_infos(&self) -> Vec<crate::task::info::TaskInfo> {
@@ -589,6 +594,7 @@ impl EventLoop {
             no_outside_wakers: Arc::strong_count(&self.shared) == 1
                 && !self.shared.inbox.has_pending()
                 && !self.shared.io.has_registrations(),
+            now: self.now(),
         };
         if let Some(report) = crate::deadlock::check(&idle) {
             if self.detect_deadlocks {
@@ -610,10 +616,15 @@ impl EventLoop {
         let still_idle = self.ready.borrow().is_empty()
             && self.soon.borrow().is_empty()
             && !self.shared.inbox.has_pending();
-        if still_idle && !self.idle_reported.replace(true) {
+        if still_idle {
             let infos = self.task_infos();
-            self.debug
-                .write(&crate::deadlock::report(&infos, crate::deadlock::STALLED));
+            if crate::deadlock::may_be_stalled(&infos) && !self.idle_reported.replace(true) {
+                self.debug.write(&crate::deadlock::report(
+                    &infos,
+                    self.now(),
+                    crate::deadlock::STALLED,
+                ));
+            }
         }
     }
 
@@ -624,7 +635,7 @@ impl EventLoop {
         self.shutting_down.set(true);
         if self.debug.enabled && self.tasks.borrow().owned_len() > 0 {
             let infos = self.task_infos();
-            crate::debug::report_unfinished(&self.debug, &infos);
+            crate::debug::report_unfinished(&self.debug, &infos, self.now());
         }
         loop {
             self.tasks.borrow().cancel_owned();

@@ -163,6 +163,7 @@ impl Handle {
         // Fails only if the source was never registered or the poller is gone: nothing to undo.
         let _ = self.registry.deregister(source);
         self.registered.fetch_sub(1, Ordering::Relaxed);
+        io.forget_waits();
         lock(&self.released).push(io);
         self.has_released.store(true, Ordering::Release);
     }

@@ -17,11 +17,13 @@
 //!   `eventfd` write only while the loop really sits in the poller;
 //! - [`scheduled_io`]: one resource's readiness word and the wakers waiting on it;
 //! - [`driver`]: the poller, the turn that dispatches events, and the handle resources use;
-//! - [`poll_evented`]: a registered mio source with the read and write loops built on the above.
+//! - [`poll_evented`]: a registered mio source with the read and write loops built on the above;
+//! - [`resource`]: what a source is (kind, addresses, fd), for the waits recorded on it.
 
 pub(crate) mod driver;
 pub(crate) mod park;
 pub(crate) mod poll_evented;
+pub(crate) mod resource;
 pub(crate) mod scheduled_io;
 
 pub(crate) use driver::{Driver, Handle};

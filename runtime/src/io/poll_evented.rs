@@ -5,23 +5,38 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use super::driver::Handle;
+use super::resource::Resource;
 use super::scheduled_io::{Interest, ReadyEvent, ScheduledIo};
+use crate::task::awaiting::{Awaiting, IoDirection};
 
 /// A registered source. Dropping it deregisters the source, then closes it.
-pub(crate) struct PollEvented<S: mio::event::Source> {
+pub(crate) struct PollEvented<S: Resource> {
     /// `None` only once `into_inner` has taken it.
     source: Option<S>,
     handle: Arc<Handle>,
     io: Arc<ScheduledIo>,
+    /// What kind of resource, for recorded waits: `S::KIND` unless the owner says better.
+    kind: &'static str,
 }
 
-impl<S: mio::event::Source> PollEvented<S> {
-    pub(crate) fn new(mut source: S, handle: Arc<Handle>) -> io::Result<PollEvented<S>> {
+impl<S: Resource> PollEvented<S> {
+    pub(crate) fn new(source: S, handle: Arc<Handle>) -> io::Result<PollEvented<S>> {
+        PollEvented::with_kind(source, handle, S::KIND)
+    }
+
+    /// [`new`](PollEvented::new), with the kind recorded waits show (a signal's pipe is a Unix
+    /// stream to mio, but a signal to the user).
+    pub(crate) fn with_kind(
+        mut source: S,
+        handle: Arc<Handle>,
+        kind: &'static str,
+    ) -> io::Result<PollEvented<S>> {
         let io = handle.register(&mut source)?;
         Ok(PollEvented {
             source: Some(source),
             handle,
             io,
+            kind,
         })
     }
 
@@ -45,7 +60,26 @@ impl<S: mio::event::Source> PollEvented<S> {
                  create it inside the loop that uses it",
             )));
         }
-        self.io.poll_ready(cx, interest).map(Ok)
+        self.io
+            .poll_ready(cx, interest, || self.awaited(interest))
+            .map(Ok)
+    }
+
+    /// What a task parked on this source in `interest`'s direction awaits.
+    #[cold]
+    fn awaited(&self, interest: Interest) -> Awaiting {
+        let source = self.get_ref();
+        let (local, peer) = source.addresses();
+        Awaiting::Io {
+            direction: match interest {
+                Interest::Read => IoDirection::Readable,
+                Interest::Write => IoDirection::Writable,
+            },
+            resource: self.kind,
+            local,
+            peer,
+            fd: source.as_raw_fd(),
+        }
     }
 
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
@@ -88,7 +122,7 @@ impl<S: mio::event::Source> PollEvented<S> {
     }
 }
 
-impl<S: mio::event::Source> PollEvented<S> {
+impl<S: Resource> PollEvented<S> {
     /// Runs `op`, a read or write of up to `len` bytes, when the source is ready. A transfer
     /// shorter than `len` has drained the socket (or filled its send buffer): the poller will
     /// report the next change as a new edge, so readiness is cleared at once, with no extra
@@ -118,7 +152,7 @@ impl<S: mio::event::Source> PollEvented<S> {
     }
 }
 
-impl<S: mio::event::Source> PollEvented<S>
+impl<S: Resource> PollEvented<S>
 where
     for<'a> &'a S: Read + Write,
 {
@@ -139,7 +173,7 @@ where
 }
 
 #[cfg(all(unix, feature = "hyper"))]
-impl<S: mio::event::Source + std::os::fd::AsRawFd> PollEvented<S> {
+impl<S: Resource> PollEvented<S> {
     /// Reads into a buffer that may be uninitialised (hyper's read buffers are), with
     /// `recv(2)` on the raw pointer: no zeroing, and no `&mut [u8]` over uninitialised bytes.
     pub(crate) fn poll_read_uninit(
@@ -165,7 +199,7 @@ impl<S: mio::event::Source + std::os::fd::AsRawFd> PollEvented<S> {
     }
 }
 
-impl<S: mio::event::Source> Drop for PollEvented<S> {
+impl<S: Resource> Drop for PollEvented<S> {
     fn drop(&mut self) {
         if let Some(mut source) = self.source.take() {
             self.handle.deregister(&mut source, self.io.clone());
@@ -174,7 +208,7 @@ impl<S: mio::event::Source> Drop for PollEvented<S> {
     }
 }
 
-impl<S: mio::event::Source + std::fmt::Debug> std::fmt::Debug for PollEvented<S> {
+impl<S: Resource + std::fmt::Debug> std::fmt::Debug for PollEvented<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.source.fmt(f)
     }

@@ -10,6 +10,7 @@ use std::sync::atomic::AtomicUsize;
 use std::task::{Context, Poll, Waker};
 
 use crate::loom_facade::{Mutex, Ordering, lock};
+use crate::task::awaiting::{Awaiting, WaitRecord};
 
 const READABLE: u8 = 1;
 const WRITABLE: u8 = 1 << 1;
@@ -78,6 +79,11 @@ struct Waiters {
     /// socket through `&`: each is woken, and the one that finds nothing registers again.
     reader: Vec<Waker>,
     writer: Vec<Waker>,
+    /// What the tasks behind `reader` and `writer` await, while waits are recorded
+    /// (`crate::task::awaiting`): one record per waker registered then, ended when its wakers
+    /// are taken or the resource deregisters. Always empty while nothing records.
+    reader_waits: Vec<WaitRecord>,
+    writer_waits: Vec<WaitRecord>,
 }
 
 impl ScheduledIo {
@@ -95,31 +101,66 @@ impl ScheduledIo {
         // The waiter lock orders this with `poll_ready`: a task that registered before this
         // lock is taken here; one that registers after it sees the bits just set.
         let mut waiters = lock(&self.waiters);
+        let mut ended = Vec::new();
         if ready & Interest::Read.mask() != 0 {
             wakers.append(&mut waiters.reader);
+            ended.append(&mut waiters.reader_waits);
         }
         if ready & Interest::Write.mask() != 0 {
             wakers.append(&mut waiters.writer);
+            ended.append(&mut waiters.writer_waits);
         }
+        drop(waiters);
+        // The woken tasks wait no more: their records end here, outside the waiter lock.
+        drop(ended);
+    }
+
+    /// Ends the records of the waits on this resource: it is deregistered, and can never
+    /// become ready for them.
+    pub(crate) fn forget_waits(&self) {
+        let ended = {
+            let mut waiters = lock(&self.waiters);
+            let mut ended = std::mem::take(&mut waiters.reader_waits);
+            ended.append(&mut waiters.writer_waits);
+            ended
+        };
+        drop(ended);
     }
 
     /// Ready if the resource is ready in `interest`'s direction; else registers the task's
-    /// waker and waits.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<ReadyEvent> {
+    /// waker and waits, recording `what` for the task while waits are recorded.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        what: impl FnOnce() -> Awaiting,
+    ) -> Poll<ReadyEvent> {
         if let Some(event) = self.ready(interest) {
             return Poll::Ready(event);
         }
-        let mut waiters = lock(&self.waiters);
-        let list = match interest {
-            Interest::Read => &mut waiters.reader,
-            Interest::Write => &mut waiters.writer,
+        let mut guard = lock(&self.waiters);
+        let waiters = &mut *guard;
+        let (list, waits) = match interest {
+            Interest::Read => (&mut waiters.reader, &mut waiters.reader_waits),
+            Interest::Write => (&mut waiters.writer, &mut waiters.writer_waits),
         };
+        let mut recorded = false;
         if !list.iter().any(|waker| waker.will_wake(cx.waker())) {
             list.push(cx.waker().clone());
+            if let Some(record) = WaitRecord::parked(what) {
+                waits.push(record);
+                recorded = true;
+            }
         }
         // Again under the lock: readiness set before the driver took the lock is seen here.
         match self.ready(interest) {
-            Some(event) => Poll::Ready(event),
+            Some(event) => {
+                // Not parked after all: the record just made ends at once.
+                let record = if recorded { waits.pop() } else { None };
+                drop(guard);
+                drop(record);
+                Poll::Ready(event)
+            }
             None => Poll::Pending,
         }
     }

@@ -82,6 +82,25 @@ macro_rules! stream_traits {
     )*};
 }
 
+/// `AsRawFd` and `AsFd` of socket types whose `io` field is a `PollEvented`: the descriptor
+/// [`dump_tasks`](crate::dump_tasks) shows for a task waiting on the socket, and the way to
+/// socket options tether does not wrap.
+macro_rules! fd_traits {
+    ($($ty:ty),*) => {$(
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                self.io.get_ref().as_raw_fd()
+            }
+        }
+
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                self.io.get_ref().as_fd()
+            }
+        }
+    )*};
+}
+
 mod addr;
 mod split;
 mod tcp_listener;

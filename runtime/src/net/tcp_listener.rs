@@ -91,3 +91,5 @@ impl TcpListener {
         Ok(unsafe { std::net::TcpListener::from_raw_fd(fd) })
     }
 }
+
+fd_traits!(TcpListener);

@@ -161,3 +161,5 @@ impl TcpStream {
 }
 
 stream_traits!(TcpStream, &TcpStream);
+
+fd_traits!(TcpStream);

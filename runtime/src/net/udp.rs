@@ -98,3 +98,5 @@ impl UdpSocket {
         self.io.get_ref().set_broadcast(on)
     }
 }
+
+fd_traits!(UdpSocket);

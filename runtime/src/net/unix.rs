@@ -238,3 +238,5 @@ impl UnixDatagram {
         self.io.get_ref().peer_addr()
     }
 }
+
+fd_traits!(UnixStream, UnixListener, UnixDatagram);

@@ -40,6 +40,8 @@ pub(crate) struct Core<T, S> {
     state: Mutex<State<T, S>>,
     /// 0 for unbounded.
     maxsize: usize,
+    /// The name given at construction, for `dump_tasks` and deadlock reports.
+    name: Option<&'static str>,
 }
 
 struct State<T, S> {
@@ -112,8 +114,14 @@ impl<T, S: Store<T>> State<T, S> {
 }
 
 impl<T, S> Core<T, S> {
-    pub(crate) const fn new(items: S, maxsize: usize) -> Core<T, S> {
+    /// The name given at construction, if any.
+    pub(crate) fn name(&self) -> Option<&'static str> {
+        self.name
+    }
+
+    pub(crate) const fn new(items: S, maxsize: usize, name: Option<&'static str>) -> Core<T, S> {
         Core {
+            name,
             state: Mutex::new(State {
                 items,
                 claimed: 0,
@@ -158,7 +166,7 @@ impl<T, S: Store<T>> Core<T, S> {
         };
         let mut item = Some(item);
         let mut wakers = Vec::new();
-        let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Queue, None, self);
+        let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Queue, self.name, self);
         let result = crate::task::awaiting::tracked(
             poll_fn(|cx| {
                 let mut state = lock(&self.state);
@@ -227,7 +235,7 @@ impl<T, S: Store<T>> Core<T, S> {
             key: None,
         };
         let mut wakers = Vec::new();
-        let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Queue, None, self);
+        let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Queue, self.name, self);
         let item = crate::task::awaiting::tracked(
             poll_fn(|cx| {
                 let mut state = lock(&self.state);

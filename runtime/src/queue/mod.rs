@@ -104,8 +104,33 @@ macro_rules! queue {
             /// ```
             pub const fn new(maxsize: usize) -> $name<T> {
                 $name {
-                    core: Core::new($store::new(), maxsize),
+                    core: Core::new($store::new(), maxsize, None),
                 }
+            }
+
+            #[doc = concat!("A new `", stringify!($name), "` holding at most `maxsize` items (`0`: no limit), with a name that [`dump_tasks`](crate::dump_tasks), [`TaskInfo::awaiting`](crate::TaskInfo::awaiting) and deadlock reports show for the tasks waiting to get or put. `const`, so it can be a `static`.")]
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let jobs = tether::queue::", stringify!($name), "::<u32>::named(10, \"jobs\");")]
+            /// assert_eq!(jobs.name(), Some("jobs"));
+            /// ```
+            pub const fn named(maxsize: usize, name: &'static str) -> $name<T> {
+                $name {
+                    core: Core::new($store::new(), maxsize, Some(name)),
+                }
+            }
+
+            #[doc = concat!("The name given to [`", stringify!($name), "::named`], if any.")]
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("assert_eq!(tether::queue::", stringify!($name), "::<u32>::new(1).name(), None);")]
+            /// ```
+            pub fn name(&self) -> Option<&'static str> {
+                self.core.name()
             }
 
             #[doc = concat!("A new `", stringify!($name), "` without a size limit: `new(0)`.")]

@@ -3,6 +3,7 @@ use std::future::poll_fn;
 use std::sync::Mutex;
 
 use super::waiters::{Cancelled, WaitList, lock, poll_waiter, wake_all};
+use crate::task::{Awaiting, SyncKind};
 
 /// A meeting point for a fixed number of tasks: asyncio's `Barrier`.
 ///
@@ -47,6 +48,8 @@ use super::waiters::{Cancelled, WaitList, lock, poll_waiter, wake_all};
 pub struct Barrier {
     parties: usize,
     state: Mutex<State>,
+    /// The name given at construction, for `dump_tasks` and deadlock reports.
+    name: Option<&'static str>,
 }
 
 struct State {
@@ -153,7 +156,42 @@ impl Barrier {
                 waiters: WaitList::new(),
                 broken: false,
             }),
+            name: None,
         }
+    }
+
+    /// A barrier for `parties` tasks with a name, which [`dump_tasks`](crate::dump_tasks),
+    /// [`TaskInfo::awaiting`](crate::TaskInfo::awaiting) and deadlock reports show for the
+    /// tasks waiting at it. `const`, so it can be a `static`.
+    ///
+    /// # Panics
+    ///
+    /// If `parties` is 0, as [`Barrier::new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::sync::Barrier;
+    ///
+    /// static START: Barrier = Barrier::named(3, "start line");
+    /// assert_eq!(START.name(), Some("start line"));
+    /// assert_eq!(START.parties(), 3);
+    /// ```
+    pub const fn named(parties: usize, name: &'static str) -> Barrier {
+        let mut barrier = Barrier::new(parties);
+        barrier.name = Some(name);
+        barrier
+    }
+
+    /// The name given to [`Barrier::named`], if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(tether::sync::Barrier::new(2).name(), None);
+    /// ```
+    pub fn name(&self) -> Option<&'static str> {
+        self.name
     }
 
     /// Waits until `parties` tasks are waiting, then releases them all.
@@ -185,7 +223,7 @@ impl Barrier {
             key: None,
         };
         let mut wakers = Vec::new();
-        let index = poll_fn(|cx| {
+        let parked = poll_fn(|cx| {
             poll_waiter(
                 &self.state,
                 &mut wait.key,
@@ -210,6 +248,9 @@ impl Barrier {
                     Some(Ok(self.parties - 1))
                 },
             )
+        });
+        let index = crate::task::awaiting::tracked(parked, || {
+            Awaiting::sync(SyncKind::Barrier, self.name, self)
         })
         .await;
         wake_all(wakers);
@@ -334,6 +375,7 @@ impl fmt::Debug for Barrier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = lock(&self.state);
         f.debug_struct("Barrier")
+            .field("name", &self.name)
             .field("parties", &self.parties)
             .field("waiting", &state.waiters.len())
             .field("broken", &state.broken)

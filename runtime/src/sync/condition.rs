@@ -6,6 +6,8 @@ use std::task::Poll;
 
 use super::lock::{Lock, LockGuard};
 use super::waiters::{Cancelled, Polled, WaitList, lock, wake_all};
+use crate::task::awaiting::tracked;
+use crate::task::{Awaiting, SyncKind};
 
 /// A condition variable for tasks: asyncio's `Condition`.
 ///
@@ -57,6 +59,8 @@ use super::waiters::{Cancelled, Polled, WaitList, lock, wake_all};
 pub struct Condition<L: Borrow<Lock> = Lock> {
     lock: L,
     waiters: Mutex<WaitList<()>>,
+    /// The name given at construction, for `dump_tasks` and deadlock reports.
+    name: Option<&'static str>,
 }
 
 impl Condition<Lock> {
@@ -71,10 +75,24 @@ impl Condition<Lock> {
     /// assert!(!COND.is_locked());
     /// ```
     pub const fn new() -> Condition<Lock> {
-        Condition {
-            lock: Lock::new(),
-            waiters: Mutex::new(WaitList::new()),
-        }
+        Condition::with_lock(Lock::new())
+    }
+
+    /// A new condition with a lock of its own, both named `name`:
+    /// [`dump_tasks`](crate::dump_tasks), [`TaskInfo::awaiting`](crate::TaskInfo::awaiting)
+    /// and deadlock reports show it for the tasks waiting to be notified (`Condition "name"`)
+    /// and for those waiting for its lock (`Lock "name"`). `const`, so it can be a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::sync::Condition;
+    ///
+    /// static JOBS: Condition = Condition::named("jobs");
+    /// assert_eq!(JOBS.name(), Some("jobs"));
+    /// ```
+    pub const fn named(name: &'static str) -> Condition<Lock> {
+        Condition::with_lock_named(Lock::named(name), name)
     }
 }
 
@@ -102,7 +120,44 @@ impl<L: Borrow<Lock>> Condition<L> {
         Condition {
             lock,
             waiters: Mutex::new(WaitList::new()),
+            name: None,
         }
+    }
+
+    /// [`with_lock`](Condition::with_lock), with a name that
+    /// [`dump_tasks`](crate::dump_tasks) and deadlock reports show for the tasks waiting to be
+    /// notified: several conditions over one lock are told apart by it. (Name the lock itself
+    /// with [`Lock::named`].)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::sync::{Condition, Lock};
+    ///
+    /// let lock = Lock::named("buffer");
+    /// let not_empty = Condition::with_lock_named(&lock, "not empty");
+    /// let not_full = Condition::with_lock_named(&lock, "not full");
+    /// assert_eq!(not_empty.name(), Some("not empty"));
+    /// assert_eq!(not_full.name(), Some("not full"));
+    /// ```
+    pub const fn with_lock_named(lock: L, name: &'static str) -> Condition<L> {
+        Condition {
+            lock,
+            waiters: Mutex::new(WaitList::new()),
+            name: Some(name),
+        }
+    }
+
+    /// The name given at construction ([`Condition::named`],
+    /// [`Condition::with_lock_named`]), if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(tether::sync::Condition::new().name(), None);
+    /// ```
+    pub fn name(&self) -> Option<&'static str> {
+        self.name
     }
 
     /// Takes the condition's lock: asyncio's `async with cond:`.
@@ -200,7 +255,7 @@ impl<L: Borrow<Lock>> Condition<L> {
             notified: false,
         };
         let mut guard = Some(guard);
-        poll_fn(|cx| {
+        let parked = poll_fn(|cx| {
             let mut waiters = lock(&self.waiters);
             let stale = match wait.key {
                 None => {
@@ -223,6 +278,9 @@ impl<L: Borrow<Lock>> Condition<L> {
             drop(waiters);
             drop(stale);
             Poll::Pending
+        });
+        tracked(parked, || {
+            Awaiting::sync(SyncKind::Condition, self.name, self)
         })
         .await;
         let guard = self.lock.borrow().lock().await;
@@ -415,6 +473,7 @@ impl Default for Condition<Lock> {
 impl<L: Borrow<Lock>> fmt::Debug for Condition<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Condition")
+            .field("name", &self.name)
             .field("lock", self.lock.borrow())
             .field("waiters", &self.waiting())
             .finish()

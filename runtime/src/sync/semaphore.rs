@@ -172,6 +172,8 @@ struct Core {
     state: Mutex<State>,
     /// The initial count.
     initial: usize,
+    /// The name given at construction, for `dump_tasks` and deadlock reports.
+    name: Option<&'static str>,
 }
 
 struct State {
@@ -184,8 +186,9 @@ struct State {
 }
 
 impl Core {
-    const fn new(permits: usize) -> Core {
+    const fn new(permits: usize, name: Option<&'static str>) -> Core {
         Core {
+            name,
             state: Mutex::new(State {
                 permits,
                 waiters: WaitList::new(),
@@ -209,7 +212,8 @@ impl Core {
                 |state| (state.permits > 0).then(|| state.permits -= 1),
             )
         });
-        let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Semaphore, None, self);
+        let what =
+            || crate::task::Awaiting::sync(crate::task::SyncKind::Semaphore, self.name, self);
         crate::task::awaiting::tracked(parked, what).await
     }
 
@@ -318,8 +322,35 @@ macro_rules! semaphore_methods {
             /// ```
             pub const fn new(permits: usize) -> $name {
                 $name {
-                    core: Core::new(permits),
+                    core: Core::new(permits, None),
                 }
+            }
+
+            #[doc = concat!("A new ", stringify!($name), " with `permits` permits and a name, which [`dump_tasks`](crate::dump_tasks), [`TaskInfo::awaiting`](crate::TaskInfo::awaiting) and deadlock reports show for the tasks waiting on it. `const`, so it can be a `static`.")]
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use tether::sync::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("static POOL: ", stringify!($name), " = ", stringify!($name), "::named(10, \"db pool\");")]
+            /// assert_eq!(POOL.name(), Some("db pool"));
+            /// ```
+            pub const fn named(permits: usize, name: &'static str) -> $name {
+                $name {
+                    core: Core::new(permits, Some(name)),
+                }
+            }
+
+            #[doc = concat!("The name given to [`", stringify!($name), "::named`], if any.")]
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("assert_eq!(tether::sync::", stringify!($name), "::new(1).name(), None);")]
+            /// ```
+            pub fn name(&self) -> Option<&'static str> {
+                self.core.name
             }
 
             /// Waits for a permit and returns the guard that gives it back when dropped.

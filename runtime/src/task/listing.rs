@@ -7,6 +7,7 @@ use std::fmt::Write;
 use super::current;
 use super::header::{Header, TaskId};
 use super::info::{GroupId, Owner, TaskInfo, TaskState};
+use crate::time::Instant;
 
 /// A snapshot of one task.
 pub(crate) fn snapshot(header: &Header) -> TaskInfo {
@@ -47,8 +48,8 @@ pub(crate) fn infos(each_task: impl FnOnce(&mut dyn FnMut(&Header))) -> Vec<Task
     infos
 }
 
-/// The task tree of `lp` as text.
-pub(crate) fn render(infos: &[TaskInfo]) -> String {
+/// The task tree of `infos` as text; `now` is the loop's clock, for timers' deadlines.
+pub(crate) fn render(infos: &[TaskInfo], now: Instant) -> String {
     let live: HashMap<TaskId, &TaskInfo> = infos.iter().map(|t| (t.id, t)).collect();
     // runner -> group -> children
     let mut groups: HashMap<TaskId, BTreeMap<GroupId, Vec<&TaskInfo>>> = HashMap::new();
@@ -70,10 +71,15 @@ pub(crate) fn render(infos: &[TaskInfo]) -> String {
         }
     }
     let names = |id: TaskId| task_label(live.get(&id).map(|t| t.name.as_str()), id);
+    let view = View {
+        groups: &groups,
+        names: &names,
+        now,
+    };
     let mut out = String::new();
     for root in roots {
-        line(&mut out, "", root, true, &names);
-        render_groups(&mut out, "", root.id, &groups, &names);
+        line(&mut out, "", root, true, &view);
+        render_groups(&mut out, "", root.id, &view);
     }
     if out.is_empty() {
         out.push_str("(no live tasks)\n");
@@ -81,14 +87,16 @@ pub(crate) fn render(infos: &[TaskInfo]) -> String {
     out
 }
 
-fn render_groups(
-    out: &mut String,
-    prefix: &str,
-    runner: TaskId,
-    groups: &HashMap<TaskId, BTreeMap<GroupId, Vec<&TaskInfo>>>,
-    names: &dyn Fn(TaskId) -> String,
-) {
-    let Some(owned) = groups.get(&runner) else {
+/// What every line of a rendered tree looks at.
+struct View<'a> {
+    /// runner -> group -> children
+    groups: &'a HashMap<TaskId, BTreeMap<GroupId, Vec<&'a TaskInfo>>>,
+    names: &'a dyn Fn(TaskId) -> String,
+    now: Instant,
+}
+
+fn render_groups(out: &mut String, prefix: &str, runner: TaskId, view: &View<'_>) {
+    let Some(owned) = view.groups.get(&runner) else {
         return;
     };
     let count = owned.len();
@@ -110,20 +118,14 @@ fn render_groups(
         for (c, child) in children.iter().enumerate() {
             let last = c + 1 == children.len();
             let branch = format!("{inner}{}", if last { "└── " } else { "├── " });
-            line(out, &branch, child, false, names);
+            line(out, &branch, child, false, view);
             let below = format!("{inner}{}", if last { "    " } else { "│   " });
-            render_groups(out, &below, child.id, groups, names);
+            render_groups(out, &below, child.id, view);
         }
     }
 }
 
-fn line(
-    out: &mut String,
-    prefix: &str,
-    task: &TaskInfo,
-    root: bool,
-    names: &dyn Fn(TaskId) -> String,
-) {
+fn line(out: &mut String, prefix: &str, task: &TaskInfo, root: bool, view: &View<'_>) {
     let name = task_label(Some(&task.name), task.id);
     let state = match task.state {
         TaskState::Running => "running",
@@ -139,7 +141,7 @@ fn line(
         Some(what) if task.state == TaskState::Waiting => {
             format!(
                 ", awaiting {}",
-                crate::task::awaiting::describe(what, names)
+                crate::task::awaiting::describe(what, view.names, view.now)
             )
         }
         _ => String::new(),

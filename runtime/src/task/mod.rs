@@ -25,7 +25,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use futures_util::task::AtomicWaker;
 
-pub use awaiting::{Awaiting, SyncKind};
+pub use awaiting::{Awaiting, IoDirection, SyncKind};
 pub use builder::Builder;
 pub use cancel_handle::CancelHandle;
 pub use error::{Panic, TaskError};

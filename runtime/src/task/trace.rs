@@ -12,6 +12,9 @@
 //! - `slow poll` (`WARN`): one poll kept the loop busy longer than the slow-poll threshold
 //!   (100 ms, or [`Builder::slow_poll_threshold`](crate::Builder::slow_poll_threshold)).
 //!
+//! `examples/examples/trace_tasks.rs` shows the tree through `tracing-subscriber`'s `fmt`
+//! layer (`cargo run -p tether-examples --example trace_tasks --features tracing`).
+//!
 //! Without the feature this module is empty and costs nothing.
 
 #[cfg(feature = "tracing")]

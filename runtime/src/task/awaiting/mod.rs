@@ -15,6 +15,7 @@
 mod record;
 
 use std::fmt;
+use std::net::SocketAddr;
 
 pub(crate) use record::{
     Tracking, WaitRecord, holder_acquired, holder_released, snapshot, tracked,
@@ -80,11 +81,36 @@ pub enum Awaiting {
         /// The deadline.
         deadline: Instant,
     },
-    /// I/O readiness (recorded by an I/O driver; `resource` says which kind).
+    /// I/O readiness of a socket registered with the loop's I/O driver
+    /// ([`net`](crate::net), [`signal`](crate::signal)).
+    ///
+    /// A read or write whose future was dropped before the socket became ready (a timeout
+    /// around it ran out, a `select!` took another branch) stays recorded, as its waker stays
+    /// registered, until the socket's next readiness or its closing; the task's later waits
+    /// are newer and are the ones shown.
+    #[non_exhaustive]
     Io {
-        /// What kind of resource, e.g. `"tcp stream"`.
+        /// Waiting to read (or accept, or receive) or to write (or connect, or send).
+        direction: IoDirection,
+        /// What kind of resource: `"TCP stream"`, `"TCP listener"`, `"UDP socket"`,
+        /// `"Unix stream"`, `"Unix listener"`, `"Unix datagram socket"` or `"signal pipe"`.
         resource: &'static str,
+        /// This end's address, for an IP socket.
+        local: Option<SocketAddr>,
+        /// The other end's address, for a connected IP socket.
+        peer: Option<SocketAddr>,
+        /// The file descriptor.
+        fd: i32,
     },
+}
+
+/// Which readiness an [`Awaiting::Io`] wait is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IoDirection {
+    /// Readable: data, a connection to accept, a datagram, or the end of the stream.
+    Readable,
+    /// Writable: room in the send buffer, or a connection established.
+    Writable,
 }
 
 /// The kinds of primitive a task can wait on.
@@ -117,7 +143,8 @@ impl Awaiting {
     }
 
     /// Whether only tasks of the loop itself can end this wait (so the wait, with every other
-    /// task stuck too, can never end). Promises, timers and I/O can end from outside.
+    /// task stuck too, can never end). Promises, timers and I/O can end from outside (I/O by
+    /// the other end of a socket, or a signal).
     pub(crate) fn is_local(&self) -> bool {
         matches!(
             self,
@@ -139,8 +166,13 @@ impl fmt::Display for SyncKind {
     }
 }
 
-/// Writes `awaiting` for a person; `name_of` turns task ids into names.
-pub(crate) fn describe(awaiting: &Awaiting, name_of: &dyn Fn(TaskId) -> String) -> String {
+/// Writes `awaiting` for a person; `name_of` turns task ids into names, and `now` (the loop's
+/// clock, read by the caller: the core never reads the loop's clock) dates timers.
+pub(crate) fn describe(
+    awaiting: &Awaiting,
+    name_of: &dyn Fn(TaskId) -> String,
+    now: Instant,
+) -> String {
     match *awaiting {
         Awaiting::Task { id } => format!("task {}", name_of(id)),
         Awaiting::Group { id } => format!("the children of group #{}", id.as_u64()),
@@ -161,9 +193,29 @@ pub(crate) fn describe(awaiting: &Awaiting, name_of: &dyn Fn(TaskId) -> String) 
         }
         Awaiting::Promise => "a Promise".to_owned(),
         Awaiting::Timer { deadline } => {
-            let left = deadline.duration_since(Instant::now());
+            let left = deadline.duration_since(now);
             format!("a timer due in {left:?}")
         }
-        Awaiting::Io { resource } => format!("I/O on a {resource}"),
+        Awaiting::Io {
+            direction,
+            resource,
+            local,
+            peer,
+            fd,
+        } => {
+            let direction = match direction {
+                IoDirection::Readable => "readable",
+                IoDirection::Writable => "writable",
+            };
+            let mut text = format!("{direction} on {resource}");
+            if let Some(local) = local {
+                text.push_str(&format!(" {local}"));
+            }
+            match peer {
+                Some(peer) => text.push_str(&format!(" (peer {peer}, fd {fd})")),
+                None => text.push_str(&format!(" (fd {fd})")),
+            }
+            text
+        }
     }
 }
