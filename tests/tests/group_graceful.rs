@@ -9,6 +9,10 @@ use tether::time::Instant;
 use tether::{GroupError, TaskFailure};
 use tether_tests::{DropCounter, Log, on_both_flavors};
 
+/// Long enough for a polite child to be polled after the request on a slow machine (or under
+/// Miri); the stubborn one costs the test this much real time.
+const GRACE: Duration = Duration::from_secs(1);
+
 on_both_flavors!(
     a_request_reaches_every_child_and_what_they_created_but_not_the_body,
     children_made_after_the_request_start_asked,
@@ -66,7 +70,7 @@ async fn shutdown_lets_the_polite_finish_and_drops_the_stubborn_once() {
             let _guard = guard;
             pending::<()>().await;
         });
-        tg.shutdown_gracefully(Duration::from_millis(50)).await;
+        tg.shutdown_gracefully(GRACE).await;
         log.push("shutdown returned");
         assert_eq!(
             drops.dropped(),
@@ -94,7 +98,7 @@ async fn shutdown_reaches_spread_children_and_waits_for_them() {
             "spread goodbye"
         });
         let stubborn = tg.spawn(pending::<()>());
-        tg.shutdown_gracefully(Duration::from_millis(50)).await;
+        tg.shutdown_gracefully(GRACE).await;
         assert!(tg.is_empty(), "every spread child has ended");
         (
             polite.await.unwrap(),
