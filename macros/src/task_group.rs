@@ -7,6 +7,9 @@
 //! // Input:  task_group!(($crate) try move |tg: &TaskGroup<'_, '_>| body)
 //! // Output: $crate::TaskGroup::try_scope(async move |tg: &TaskGroup<'_, '_>| body).await
 //!
+//! // Input:  task_group!(($crate) limit = n, try |tg| body)   (any form)
+//! // Output: $crate::TaskGroup::builder().limit(n).try_scope(async |tg| body).await
+//!
 //! // Input:  task_group!(($crate) send |tg| body)      (and `send try`)
 //! // Output: $crate::TaskGroup::scope_send(|__tether_group| {    (`try_scope_send`)
 //! //             let __tether_group = ::core::cell::Cell::new(__tether_group);
@@ -38,10 +41,12 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 const USAGE: &str = "task_group! takes a closure with one parameter, the group: \
      `task_group!(|tg| { tg.create_task(work()); })`";
 
-/// `($crate) [send] [try] [move] |tg| body`
+/// `($crate) [limit = n,] [send] [try] [move] |tg| body`
 struct TaskGroupInput {
     /// The path to tether, as the wrapper passed it.
     krate: TokenStream,
+    /// `limit = n`: at most `n` children run at once.
+    limit: Option<Expr>,
     /// The `Send` form: `scope_send` instead of `scope`.
     send: Option<Ident>,
     /// The fallible form: `try_scope` instead of `scope`.
@@ -53,8 +58,15 @@ struct TaskGroupInput {
 impl Parse for TaskGroupInput {
     fn parse(input: ParseStream<'_>) -> Result<Self> {
         let krate = crate::crate_arg::parse(input, "task_group")?;
+        let limit = parse_limit(input)?;
         let send = parse_send(input)?;
         let try_token: Option<Token![try]> = input.parse()?;
+        if let Some(late) = peek_limit(input) {
+            return Err(Error::new(
+                late.span(),
+                "write `limit = n,` first: `task_group!(limit = n, send try |tg| { ... })`",
+            ));
+        }
         if let Some(try_token) = try_token {
             if let Some(late) = parse_send(input)? {
                 return Err(Error::new(
@@ -93,11 +105,56 @@ impl Parse for TaskGroupInput {
         }
         Ok(TaskGroupInput {
             krate,
+            limit,
             send,
             try_token,
             closure,
         })
     }
+}
+
+/// `limit`, if the input starts with `limit =`.
+fn peek_limit(input: ParseStream<'_>) -> Option<Ident> {
+    let fork = input.fork();
+    match fork.parse::<Ident>() {
+        Ok(ident) if ident == "limit" && fork.peek(Token![=]) && !fork.peek(Token![==]) => {
+            Some(ident)
+        }
+        _ => None,
+    }
+}
+
+/// `limit = n,` if the input starts with it. A literal 0 is refused here; any other
+/// expression is checked when the group opens (`GroupBuilder::limit` panics at 0).
+fn parse_limit(input: ParseStream<'_>) -> Result<Option<Expr>> {
+    if peek_limit(input).is_none() {
+        return Ok(None);
+    }
+    input.parse::<Ident>()?;
+    input.parse::<Token![=]>()?;
+    let limit: Expr = input.parse()?;
+    if !input.peek(Token![,]) {
+        return Err(
+            input.error("expected `,` after the limit: `task_group!(limit = n, |tg| { ... })`")
+        );
+    }
+    input.parse::<Token![,]>()?;
+    if let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Int(int),
+        ..
+    }) = &limit
+    {
+        if int.base10_parse::<u128>().is_ok_and(|n| n == 0) {
+            return Err(Error::new_spanned(
+                &limit,
+                "a group's limit must be at least 1: with `limit = 0` no child could ever run",
+            ));
+        }
+    }
+    if let Some(again) = peek_limit(input) {
+        return Err(Error::new(again.span(), "`limit` is set twice; keep one"));
+    }
+    Ok(Some(limit))
 }
 
 /// `send`, if the input starts with it, followed by more (a lone `send` is a variable's name,
@@ -161,6 +218,11 @@ impl TaskGroupInput {
     fn expand(&self) -> TokenStream {
         let krate = &self.krate;
         let closure = &self.closure;
+        // The group's type, or a builder with its options: both have the four scope methods.
+        let opener = match &self.limit {
+            None => quote!(#krate::TaskGroup),
+            Some(limit) => quote!(#krate::TaskGroup::builder().limit(#limit)),
+        };
         let scope = match (&self.send, self.try_token) {
             (None, None) => quote!(scope),
             (None, Some(_)) => quote!(try_scope),
@@ -168,7 +230,10 @@ impl TaskGroupInput {
             (Some(send), Some(_)) => quote_spanned!(send.span()=> try_scope_send),
         };
         if self.send.is_none() {
-            return quote!(#krate::TaskGroup::#scope(#closure).await);
+            return match &self.limit {
+                None => quote!(#opener::#scope(#closure).await),
+                Some(_) => quote!(#opener.#scope(#closure).await),
+            };
         }
         // The send form's body is a boxed `Send` future (see `SendBody`): a closure returning
         // `Box::pin(async { body })`. The group reference goes into the async block inside a
@@ -188,8 +253,12 @@ impl TaskGroupInput {
         };
         let ty = ty.map(|ty| quote!(: #ty));
         let tg = quote!(__tether_group);
+        let opener = match &self.limit {
+            None => quote!(#opener::),
+            Some(_) => quote!(#opener.),
+        };
         quote!(
-            #krate::TaskGroup::#scope(#(#attrs)* #capture |#tg #ty| {
+            #opener #scope(#(#attrs)* #capture |#tg #ty| {
                 let #tg = ::core::cell::Cell::new(#tg);
                 ::std::boxed::Box::pin(async #capture {
                     let #pat = ::core::cell::Cell::into_inner(#tg);
@@ -256,6 +325,37 @@ mod tests {
             "{fallible}"
         );
         assert!(fallible.contains("async move"), "{fallible}");
+    }
+
+    #[test]
+    fn limit_forms() {
+        assert_eq!(
+            expand_to_string(quote!((tether) limit = 4, try |tg| body)),
+            quote!(
+                tether::TaskGroup::builder()
+                    .limit(4)
+                    .try_scope(async |tg| body)
+                    .await
+            )
+            .to_string(),
+        );
+        let send = expand_to_string(quote!((tether) limit = n * 2, send |tg| body));
+        assert!(
+            send.starts_with("tether :: TaskGroup :: builder () . limit (n * 2) . scope_send"),
+            "{send}"
+        );
+    }
+
+    #[test]
+    fn a_zero_limit_is_refused() {
+        let output = expand_to_string(quote!((tether) limit = 0, |tg| body));
+        assert!(output.contains("at least 1"), "{output}");
+    }
+
+    #[test]
+    fn a_late_limit_is_refused() {
+        let output = expand_to_string(quote!((tether) send limit = 2, |tg| body));
+        assert!(output.contains("write `limit = n,` first"), "{output}");
     }
 
     #[test]

@@ -77,9 +77,11 @@
 //! Each poll of the scope runs at most 128 children, then yields to the event loop if more
 //! are ready, so one busy group cannot starve the rest of the loop.
 
+mod builder;
 mod create;
 mod error;
 mod handle;
+mod limit;
 mod listing;
 mod mode;
 mod owner;
@@ -94,12 +96,14 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+pub use builder::GroupBuilder;
 pub use error::{CreateTaskError, GroupError, TaskFailure};
 pub use handle::TaskHandle;
 pub use mode::{Child, Fallible, Mode, Plain, Sendable};
 pub(crate) use scope::BATCH;
 pub use scope::SendBody;
 
+use crate::limit::{Limiter, Slot};
 use crate::task::raw::running_id;
 use crate::task::table::TaskTable;
 use crate::task::{GroupId, TaskId};
@@ -179,6 +183,8 @@ pub struct TaskGroup<'scope, 'env: 'scope, M: Mode = Plain> {
     failures: RefCell<Vec<TaskFailure<M::Error>>>,
     /// What the group shares with its spread children (`TaskGroup::spawn`), made at the first.
     spread: OnceCell<Arc<spread::Spread<M::Error>>>,
+    /// The concurrency limit ([`GroupBuilder::limit`]), shared by scoped and spread children.
+    limit: Option<Arc<Limiter>>,
     /// [`Sendable`] groups only: the token ([`thread_token`]) of the thread polling (or tearing
     /// down) the group right now, 0 between polls. Every public entry point compares it with
     /// the caller's own.
@@ -200,6 +206,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
             dropping: Cell::new(0),
             failures: RefCell::new(Vec::new()),
             spread: OnceCell::new(),
+            limit: None,
             poller: AtomicU64::new(0),
             scope: PhantomData,
             env: PhantomData,
@@ -256,11 +263,38 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         self.state.get() != State::Open
     }
 
+    /// The group's concurrency limit, if it has one (see [`GroupBuilder::limit`]).
+    pub fn limit(&self) -> Option<usize> {
+        self.check_owner();
+        self.limit.as_ref().map(|limit| limit.limit())
+    }
+
+    /// How many children wait for a free slot under the group's limit (always 0 without a
+    /// limit). They are counted by [`len`](TaskGroup::len) too.
+    pub fn waiting(&self) -> usize {
+        self.check_owner();
+        self.limit.as_ref().map_or(0, |limit| limit.queued())
+    }
+
+    /// A place in the limit's queue for a new child, if the group has a limit.
+    fn take_slot(&self) -> Option<Slot> {
+        self.limit.as_ref().map(|limit| limit.slot())
+    }
+
+    /// Stops starting children that wait for a slot: everything is being cancelled, and none
+    /// may start meanwhile (a cancelled running child frees its slot).
+    fn close_limit(&self) {
+        if let Some(limit) = &self.limit {
+            limit.close();
+        }
+    }
+
     /// Records a failure and starts cancelling everything else.
     fn fail(&self, failure: TaskFailure<M::Error>) {
         self.failures.borrow_mut().push(failure);
         if self.state.get() == State::Open {
             self.state.set(State::Cancelling);
+            self.close_limit();
             self.children.borrow().cancel_owned();
             self.cancel_spread();
         }
@@ -273,6 +307,7 @@ impl<M: Mode> fmt::Debug for TaskGroup<'_, '_, M> {
         f.debug_struct("TaskGroup")
             .field("children", &self.len())
             .field("state", &self.state.get())
+            .field("limit", &self.limit.as_ref().map(|limit| limit.limit()))
             .field("failures", &self.failures.borrow().len())
             .finish()
     }

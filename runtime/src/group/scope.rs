@@ -3,11 +3,13 @@
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use super::owner::{Polling, thread_token};
 use super::{Fallible, GroupError, Mode, Plain, Sendable, State, TaskFailure, TaskGroup};
+use crate::limit::Limiter;
 use crate::task::Panic;
 
 /// How many children a group runs per poll before it lets the event loop run other tasks.
@@ -174,12 +176,25 @@ impl<'env, E> TaskGroup<'env, 'env, Sendable<Fallible<E>>> {
 pub type SendBody<'scope, R> = Pin<Box<dyn Future<Output = R> + Send + 'scope>>;
 
 /// [`enter`] for a [`Sendable`] group, whose body is a [`SendBody`].
-async fn enter_send<'env, M, F, R>(body: F) -> Result<R, GroupError<M::Error>>
+fn enter_send<'env, M, F, R>(body: F) -> impl Future<Output = Result<R, GroupError<M::Error>>>
 where
     M: Mode,
     F: for<'scope> FnOnce(&'scope TaskGroup<'scope, 'env, M>) -> SendBody<'scope, R>,
 {
-    let group = TaskGroup::new();
+    enter_send_limited(None, body)
+}
+
+/// [`enter_send`] for a group whose children run at most `limit` at once.
+pub(super) async fn enter_send_limited<'env, M, F, R>(
+    limit: Option<Arc<Limiter>>,
+    body: F,
+) -> Result<R, GroupError<M::Error>>
+where
+    M: Mode,
+    F: for<'scope> FnOnce(&'scope TaskGroup<'scope, 'env, M>) -> SendBody<'scope, R>,
+{
+    let mut group = TaskGroup::new();
+    group.limit = limit;
     let mut driver = pin!(drive(&group, body(&group)));
     // As in `enter`.
     let _teardown = Teardown { group: &group };
@@ -187,12 +202,25 @@ where
 }
 
 /// Runs a group scope: the body, its children, and the guard that drops them.
-async fn enter<'env, M, F, R>(body: F) -> Result<R, GroupError<M::Error>>
+fn enter<'env, M, F, R>(body: F) -> impl Future<Output = Result<R, GroupError<M::Error>>>
 where
     M: Mode,
     F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, M>) -> R,
 {
-    let group = TaskGroup::new();
+    enter_limited(None, body)
+}
+
+/// [`enter`] for a group whose children run at most `limit` at once.
+pub(super) async fn enter_limited<'env, M, F, R>(
+    limit: Option<Arc<Limiter>>,
+    body: F,
+) -> Result<R, GroupError<M::Error>>
+where
+    M: Mode,
+    F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, M>) -> R,
+{
+    let mut group = TaskGroup::new();
+    group.limit = limit;
     let mut driver = pin!(drive(&group, body(&group)));
     // Declared after the driver, so dropped before it: when this future is dropped early, every
     // child's future is dropped first, then the body (inside the driver), then the group.
@@ -366,6 +394,7 @@ impl<M: Mode> TaskGroup<'_, '_, M> {
             self.poller.store(thread_token(), Ordering::Relaxed);
         }
         self.state.set(State::Closed);
+        self.close_limit();
         self.cancel_spread();
         self.dropping.set(self.dropping.get() + 1);
         loop {
