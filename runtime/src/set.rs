@@ -36,6 +36,9 @@ use crate::task::{Builder, Owner, Task, TaskError, TaskId, spawn_send, spawn_tas
 ///   stays flat however many tasks pass through it (asyncio's `add_done_callback(discard)`).
 ///   Its `join_next` waits for the set to empty and returns `None`.
 ///
+/// Either kind may have a concurrency limit ([`with_limit`](TaskSet::with_limit)): at most `n`
+/// of its tasks run at once, the others wait unpolled in creation order.
+///
 /// # Examples
 ///
 /// ```

@@ -66,6 +66,31 @@
 //! it, or make the body return), or keep the child's handle (it does not borrow the group) and
 //! await it.
 //!
+//! # Concurrency limits
+//!
+//! `task_group!(limit = n, |tg| ...)` ([`GroupBuilder::limit`]) runs at most `n` children at
+//! once, `create_task` and `spawn` children alike; the others wait, unpolled, in the order they
+//! were made, and start as running ones end. `create_task` stays synchronous; a producer that
+//! must not run ahead awaits [`TaskGroup::create_task_when_free`] instead. A waiting child is
+//! owned like any other: a failure of the group, the end of its scope or its handle's `cancel`
+//! drops its future without ever polling it. This is trio's `CapacityLimiter` (or a semaphore
+//! every child acquires by hand, in asyncio and tokio) built into the group, so that waiting
+//! children cost no poll and no permit future, and their order is the order of creation.
+//!
+//! ```
+//! let urls: Vec<String> = (0..20).map(|n| format!("https://example.test/{n}")).collect();
+//! let fetched = tether::run(async {
+//!     tether::task_group!(limit = 4, |tg| {
+//!         let pages: Vec<_> = urls
+//!             .iter()
+//!             .map(|url| tg.create_task(async move { url.len() })) // at most 4 at a time
+//!             .collect();
+//!         tether::gather(pages).await.into_iter().map(Result::unwrap).sum::<usize>()
+//!     })
+//! });
+//! assert!(fetched.unwrap() > 0);
+//! ```
+//!
 //! # Stack depth
 //!
 //! A child runs inside its group's poll, so nested groups poll nested on the stack: about 1.8 KiB
