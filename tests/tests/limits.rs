@@ -373,14 +373,15 @@ async fn a_panicking_set_member_lets_the_next_one_start() {
     });
     set.spawn(async { 2 });
     set.create_task(async { 3 });
-    let first = set.join_next().await.unwrap();
-    assert!(matches!(first, Err(TaskError::Panicked(_))));
-    let mut rest: Vec<i32> = set
-        .join_all()
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    // In completion order, which on workers need not be the order of the slots: a member's
+    // slot is freed as its future is dropped, a moment before its handle reports the end.
+    let outcomes = set.join_all().await;
+    let panicked = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, Err(TaskError::Panicked(_))))
+        .count();
+    assert_eq!(panicked, 1);
+    let mut rest: Vec<i32> = outcomes.into_iter().filter_map(Result::ok).collect();
     rest.sort();
     assert_eq!(rest, [2, 3]);
 }
@@ -556,7 +557,10 @@ async fn a_set_is_usable_again_after_shutdown() {
 mod graceful {
     use super::*;
 
-    async fn waiting_members_never_start_once_asked_to_stop(grace: Duration) {
+    /// `exact`: on the virtual clock, everything that heeds the request has left before the
+    /// deadline, so only the sleeper is cancelled; on a real clock a slow machine may reach the
+    /// deadline first, and waiting members are then cancelled there (still unpolled).
+    async fn waiting_members_never_start_once_asked_to_stop(grace: Duration, exact: bool) {
         let polled = Arc::new(AtomicBool::new(false));
         let drops = Arc::new(AtomicUsize::new(0));
         let never = Arc::new(Event::new());
@@ -572,7 +576,11 @@ mod graceful {
         let cancelled = set.shutdown_gracefully(grace).await;
         assert!(start.elapsed() >= grace);
         // The sleeper, and no waiting member: each cancelled itself at its turn, unpolled.
-        assert_eq!(cancelled, 1);
+        if exact {
+            assert_eq!(cancelled, 1);
+        } else {
+            assert!((1..=5).contains(&cancelled), "{cancelled} cancelled");
+        }
         assert!(set.is_empty());
         assert!(
             !polled.load(Ordering::SeqCst),
@@ -584,16 +592,15 @@ mod graceful {
     #[test]
     fn waiting_members_never_start_once_asked_to_stop_single() {
         tether::Runtime::builder().start_paused(true).build().run(
-            waiting_members_never_start_once_asked_to_stop(Duration::from_secs(5)),
+            waiting_members_never_start_once_asked_to_stop(Duration::from_secs(5), true),
         );
     }
 
-    /// The virtual clock needs the single loop: a short real grace on workers, where only the
-    /// lower bound of the wait is asserted.
+    /// The virtual clock needs the single loop: a short real grace on workers.
     #[test]
     fn waiting_members_never_start_once_asked_to_stop_two_workers() {
         tether::Runtime::builder().workers(2).build().run(
-            waiting_members_never_start_once_asked_to_stop(Duration::from_millis(50)),
+            waiting_members_never_start_once_asked_to_stop(Duration::from_millis(50), false),
         );
     }
 }
