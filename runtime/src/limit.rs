@@ -36,6 +36,8 @@ struct State {
     base: u64,
     /// The tickets waiting for a slot, oldest first.
     queue: VecDeque<Waiting>,
+    /// How many entries of `queue` are `Queued` (the others are `Gone`).
+    waiting: usize,
     /// Closed: the owner is cancelling everything; no queued ticket is granted any more.
     closed: bool,
 }
@@ -66,6 +68,7 @@ impl Limiter {
                 free: limit.get(),
                 base: 0,
                 queue: VecDeque::new(),
+                waiting: 0,
                 closed: false,
             }),
         })
@@ -83,12 +86,7 @@ impl Limiter {
 
     /// How many tickets wait for a slot.
     pub(crate) fn queued(&self) -> usize {
-        let state = lock(&self.state);
-        state
-            .queue
-            .iter()
-            .filter(|waiting| matches!(waiting, Waiting::Queued(_)))
-            .count()
+        lock(&self.state).waiting
     }
 
     /// Takes a ticket: granted at once if a slot is free and nobody waits, else queued behind
@@ -102,6 +100,7 @@ impl Limiter {
             state.base += 1;
         } else {
             state.queue.push_back(Waiting::Queued(None));
+            state.waiting += 1;
         }
         drop(state);
         Slot {
@@ -129,6 +128,16 @@ impl Limiter {
     }
 }
 
+/// Reopens a [`Limiter`] when dropped: a shutdown closes its set's limit while it cancels, and
+/// must reopen it even if the shutdown's future is dropped halfway.
+pub(crate) struct ReopenOnDrop(pub(crate) Arc<Limiter>);
+
+impl Drop for ReopenOnDrop {
+    fn drop(&mut self) {
+        self.0.reopen();
+    }
+}
+
 impl State {
     /// Hands free slots to the oldest waiters; returns the wakers to wake once the lock is let
     /// go (a wake may run the woken task's clean-up right here, which takes the lock again).
@@ -141,6 +150,7 @@ impl State {
             self.base += 1;
             if let Waiting::Queued(waker) = front {
                 self.free -= 1;
+                self.waiting -= 1;
                 wakers.extend(waker);
             }
         }
@@ -215,6 +225,7 @@ impl Drop for Slot {
             } else {
                 let at = (self.ticket - state.base) as usize;
                 state.queue[at] = Waiting::Gone;
+                state.waiting -= 1;
                 state.drop_gone_front();
                 Vec::new()
             }

@@ -14,7 +14,7 @@ use futures::stream::FuturesUnordered;
 use crate::slab::Slab;
 use std::panic::Location;
 
-use crate::limit::{Limited, Limiter, Slot, granted};
+use crate::limit::{Limited, Limiter, ReopenOnDrop, Slot, granted};
 use crate::loom_facade::lock;
 use crate::task::raw::Spawn;
 use crate::task::{Builder, Owner, Task, TaskError, TaskId, spawn_send, spawn_task};
@@ -685,30 +685,24 @@ impl<T: 'static> TaskSet<T> {
     /// Cancels every task and waits until all have stopped (their futures dropped). Outcomes
     /// are discarded.
     pub async fn shutdown(&mut self) {
-        self.cancel_all();
+        let (_reopen, _) = self.cancel_all();
         while self.join_next().await.is_some() {}
-        self.reopen();
     }
 
-    /// Cancels every task; returns how many had not finished. A limited set stops handing out
-    /// slots first, so that no waiting task starts while the others are being cancelled (until
-    /// [`reopen`](TaskSet::reopen)).
-    fn cancel_all(&self) -> usize {
-        if let Some(limit) = &self.limit {
+    /// Cancels every task. A limited set stops handing out slots first, so that no waiting
+    /// task starts while the others are being cancelled, until the returned guard is dropped
+    /// (the shutdown is over, or its future was dropped): tasks made after that run again.
+    /// Also returns how many tasks had not finished.
+    fn cancel_all(&self) -> (Option<ReopenOnDrop>, usize) {
+        let reopen = self.limit.as_ref().map(|limit| {
             limit.0.close();
-        }
+            ReopenOnDrop(limit.0.clone())
+        });
         let mut running = 0;
         self.for_each(|task| {
             running += usize::from(task.cancel());
         });
-        running
-    }
-
-    /// After a shutdown: tasks made from now on run again.
-    fn reopen(&self) {
-        if let Some(limit) = &self.limit {
-            limit.0.reopen();
-        }
+        (reopen, running)
     }
 
     /// Asks every task in the set, and what each owns, to stop gracefully (see
@@ -747,9 +741,8 @@ impl<T: 'static> TaskSet<T> {
         if drained.is_ok() {
             return 0;
         }
-        let running = self.cancel_all();
+        let (_reopen, running) = self.cancel_all();
         while self.join_next().await.is_some() {}
-        self.reopen();
         running
     }
 

@@ -39,6 +39,7 @@ on_both_flavors!(
     a_dropped_when_free_future_gives_its_turn_away,
     handles_of_waiting_children_can_be_gathered,
     a_set_is_usable_again_after_shutdown,
+    a_set_is_usable_after_a_dropped_shutdown,
 );
 
 /// Counts the children running at once, and the most ever seen. Children hold at `gate` until
@@ -550,6 +551,25 @@ async fn a_set_is_usable_again_after_shutdown() {
     gauge.fill_then_open(2).await;
     assert_eq!(set.join_all().await.len(), 6);
     assert_eq!(gauge.most(), 2);
+}
+
+async fn a_set_is_usable_after_a_dropped_shutdown() {
+    let never = Arc::new(Event::new());
+    let mut set = TaskSet::new().with_limit(1);
+    set.create_task(async move { never.wait().await });
+    set.create_task(async {});
+    {
+        // Polled once (it closes the limit and cancels both), then dropped.
+        let shutdown = pin!(set.shutdown());
+        let _ = futures::poll!(shutdown);
+    }
+    while set.join_next().await.is_some() {}
+    set.create_task(async {});
+    let reopened = tether::timeout(Duration::from_secs(60), set.join_next()).await;
+    assert!(
+        matches!(reopened, Ok(Some(Ok(())))),
+        "the limit stayed closed"
+    );
 }
 
 // Graceful shutdown and misuse: on a virtual clock where time matters.
