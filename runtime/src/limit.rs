@@ -17,10 +17,10 @@ use std::fmt;
 use std::future::Future;
 use std::num::NonZeroUsize;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::loom_facade::lock;
+use crate::loom_facade::{Mutex, lock};
 
 /// The limit of one group or set, shared (by `Arc`) with its children's slots.
 pub(crate) struct Limiter {
@@ -286,7 +286,7 @@ impl<F: Future> Future for Limited<F> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::task::Waker;
@@ -347,5 +347,70 @@ mod tests {
     #[should_panic(expected = "must be at least 1")]
     fn a_limit_of_zero_is_refused() {
         Limiter::new(0);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_models {
+    //! Run with `RUSTFLAGS="--cfg loom" cargo test -p tether --lib --release loom_models`.
+
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+
+    use loom::sync::atomic::{AtomicBool, Ordering};
+    use loom::thread;
+
+    use super::Limiter;
+
+    struct Flag(AtomicBool);
+
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_slot_freed_on_another_thread_reaches_the_waiter() {
+        loom::model(|| {
+            let limiter = Limiter::new(1);
+            let running = limiter.slot();
+            let mut waiting = limiter.slot();
+            let flag = Arc::new(Flag(AtomicBool::new(false)));
+            let waker = Waker::from(flag.clone());
+            let freer = thread::spawn(move || drop(running));
+            let ready = waiting
+                .poll_granted(&mut Context::from_waker(&waker))
+                .is_ready();
+            freer.join().unwrap();
+            // Granted at the poll, or woken after it: a lost wake-up would leave it waiting.
+            assert!(ready || flag.0.load(Ordering::SeqCst));
+            assert!(
+                waiting
+                    .poll_granted(&mut Context::from_waker(&waker))
+                    .is_ready()
+            );
+        });
+    }
+
+    #[test]
+    fn a_waiter_giving_up_while_a_slot_frees_passes_it_on() {
+        loom::model(|| {
+            let limiter = Limiter::new(1);
+            let running = limiter.slot();
+            let quitter = limiter.slot();
+            let mut last = limiter.slot();
+            let freer = thread::spawn(move || drop(running));
+            let quits = thread::spawn(move || drop(quitter));
+            freer.join().unwrap();
+            quits.join().unwrap();
+            assert!(
+                last.poll_granted(&mut Context::from_waker(Waker::noop()))
+                    .is_ready()
+            );
+            assert_eq!((limiter.running(), limiter.queued()), (1, 0));
+            drop(last);
+            assert_eq!(limiter.running(), 0);
+        });
     }
 }
