@@ -40,6 +40,7 @@ on_both_flavors!(
     handles_of_waiting_children_can_be_gathered,
     a_set_is_usable_again_after_shutdown,
     a_set_is_usable_after_a_dropped_shutdown,
+    a_group_asked_to_stop_never_starts_its_waiting_children,
 );
 
 /// Counts the children running at once, and the most ever seen. Children hold at `gate` until
@@ -570,6 +571,45 @@ async fn a_set_is_usable_after_a_dropped_shutdown() {
         matches!(reopened, Ok(Some(Ok(())))),
         "the limit stayed closed"
     );
+}
+
+async fn a_group_asked_to_stop_never_starts_its_waiting_children() {
+    let polled = Arc::new(AtomicBool::new(false));
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (polled_ref, drops_ref) = (polled.clone(), drops.clone());
+    let running = Arc::new(Event::new());
+    let running_ref = running.clone();
+    let task = tether::create_task(async move {
+        let probes = (&polled_ref, &drops_ref);
+        tether::task_group!(limit = 1, |tg| {
+            let (polled, drops) = probes;
+            tg.create_task(async move {
+                running_ref.set();
+                tether::cancellation_requested().await;
+                "left when asked"
+            });
+            let waiting: Vec<_> = (0..4)
+                .map(|_| tg.create_task(Probe::new(polled, drops, Arc::new(Event::new()))))
+                .collect();
+            let mut cancelled = 0;
+            for handle in waiting {
+                cancelled += usize::from(matches!(handle.await, Err(TaskError::Cancelled { .. })));
+            }
+            cancelled
+        })
+    });
+    running.wait().await;
+    // Everything heeds the request, so this returns long before the (generous) grace.
+    let cancelled = task
+        .cancel_gracefully(Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(cancelled.unwrap(), 4);
+    assert!(
+        !polled.load(Ordering::SeqCst),
+        "a waiting child started after the request"
+    );
+    assert_eq!(drops.load(Ordering::SeqCst), 4);
 }
 
 // Graceful shutdown and misuse: on a virtual clock where time matters.
