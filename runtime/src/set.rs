@@ -637,8 +637,9 @@ impl<T: 'static> TaskSet<T> {
         }
     }
 
-    /// How many tasks the set holds: running ones, and (for [`TaskSet::new`]) finished ones
-    /// whose outcome has not been taken.
+    /// How many tasks the set holds: running ones, ones waiting for a slot under the set's
+    /// [limit](TaskSet::with_limit), and (for [`TaskSet::new`]) finished ones whose outcome has
+    /// not been taken.
     pub fn len(&self) -> usize {
         match &self.members {
             Members::Keep(tasks) => tasks.len(),

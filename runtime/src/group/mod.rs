@@ -238,7 +238,8 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         }
     }
 
-    /// How many children are still running (spread children until their future is dropped).
+    /// How many children are still running (spread children until their future is dropped),
+    /// counting those waiting for a slot under the group's [limit](GroupBuilder::limit).
     pub fn len(&self) -> usize {
         self.check_owner();
         self.scoped_len() + self.spread.get().map_or(0, |spread| spread.live())
