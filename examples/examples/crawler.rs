@@ -10,13 +10,14 @@
 //!   report) as plain locals. Every task that uses them belongs to a task group that ends inside
 //!   `main`, so the tasks simply borrow them: no `Arc`, no `'static`, no cloning. A `RefCell`
 //!   (or `Cell`) is enough because every task runs on the event loop's one thread.
-//! - Groups nest: one group per depth level, whose children are workers; each worker archives a
+//! - Groups nest: one group per depth level, with a child per page; each child archives its
 //!   page in a fallible group of its own, one child per asset download.
-//! - Concurrency is bounded without a semaphore: a level runs `max_concurrency` workers, each
-//!   taking the next page from a shared queue, so no more pages than that are ever in flight.
+//! - Concurrency is bounded by the group, without a semaphore or a worker pool: a level's group
+//!   has a limit of `max_concurrency` (`task_group!(limit = n, ...)`), so no more pages than that
+//!   are ever in flight; the other children wait, unpolled, in the order they were made.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
@@ -52,34 +53,31 @@ async fn main() {
     let mut frontier = vec![config.site.to_owned()];
     for depth in 0..=config.max_depth {
         println!("depth {depth}: {}", plural(frontier.len(), "page"));
-        let queue = RefCell::new(VecDeque::from(std::mem::take(&mut frontier)));
+        let pages = std::mem::take(&mut frontier);
         let found = RefCell::new(Vec::new());
         let report = RefCell::new(Vec::new());
 
-        // The level's group: it ends when all its workers have, and only then does the next
-        // level start. The workers borrow `config`, `seen`, `queue`, `found`, `report`, ...
-        let level = tether::task_group!(|tg| {
-            for _ in 0..config.max_concurrency {
-                tg.create_task(async {
-                    loop {
-                        // Take a page, releasing the queue before the await: the other workers
-                        // use it meanwhile.
-                        let Some(url) = queue.borrow_mut().pop_front() else {
-                            break;
-                        };
-                        in_flight.set(in_flight.get() + 1);
-                        peak.set(peak.get().max(in_flight.get()));
-                        let outcome = visit(&url, depth, &config, &seen, &found).await;
-                        in_flight.set(in_flight.get() - 1);
-                        report.borrow_mut().push((url, outcome));
-                    }
+        // The level's group: one child per page, at most `max_concurrency` running at once (the
+        // others wait their turn, unpolled, in order). It ends when all its children have, and
+        // only then does the next level start. The children borrow `config`, `seen`, `found`,
+        // `report`, ...
+        let (config, seen, found_ref, report_ref) = (&config, &seen, &found, &report);
+        let (in_flight, peak) = (&in_flight, &peak);
+        let level = tether::task_group!(limit = config.max_concurrency, |tg| {
+            for url in pages {
+                tg.create_task(async move {
+                    in_flight.set(in_flight.get() + 1);
+                    peak.set(peak.get().max(in_flight.get()));
+                    let outcome = visit(&url, depth, config, seen, found_ref).await;
+                    in_flight.set(in_flight.get() - 1);
+                    report_ref.borrow_mut().push((url, outcome));
                 });
             }
         });
         // `visit` turns every failure into an outcome, so only a bug (a panic) fails a level.
-        level.expect("a worker panicked");
+        level.expect("a page's task panicked");
 
-        // Workers finish in an order that depends on timing: sort, so every run prints the same.
+        // Pages finish in an order that depends on timing: sort, so every run prints the same.
         let mut report = report.into_inner();
         report.sort();
         for (url, outcome) in &report {

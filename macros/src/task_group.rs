@@ -7,6 +7,9 @@
 //! // Input:  task_group!(($crate) try move |tg: &TaskGroup<'_, '_>| body)
 //! // Output: $crate::TaskGroup::try_scope(async move |tg: &TaskGroup<'_, '_>| body).await
 //!
+//! // Input:  task_group!(($crate) limit = n, try |tg| body)   (any form)
+//! // Output: $crate::TaskGroup::builder().limit(n).try_scope(async |tg| body).await
+//!
 //! // Input:  task_group!(($crate) supervise |tg| body)  (and `supervise try`)
 //! // Output: $crate::TaskGroup::supervise(async |tg| body).await  (`try_supervise`)
 //!
@@ -43,10 +46,12 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 const USAGE: &str = "task_group! takes a closure with one parameter, the group: \
      `task_group!(|tg| { tg.create_task(work()); })`";
 
-/// `($crate) [send] [supervise] [try] [move] |tg| body`
+/// `($crate) [limit = n,] [send] [supervise] [try] [move] |tg| body`
 struct TaskGroupInput {
     /// The path to tether, as the wrapper passed it.
     krate: TokenStream,
+    /// `limit = n`: at most `n` children run at once.
+    limit: Option<Expr>,
     /// The `Send` form: `scope_send` instead of `scope`.
     send: Option<Ident>,
     /// The supervising form: `supervise` instead of `scope`.
@@ -60,6 +65,7 @@ struct TaskGroupInput {
 impl Parse for TaskGroupInput {
     fn parse(input: ParseStream<'_>) -> Result<Self> {
         let krate = crate::crate_arg::parse(input, "task_group")?;
+        let limit = parse_limit(input)?;
         let send = parse_keyword(input, "send")?;
         let supervise = parse_keyword(input, "supervise")?;
         if let (None, Some(late)) = (&send, &supervise) {
@@ -72,6 +78,12 @@ impl Parse for TaskGroupInput {
             }
         }
         let try_token: Option<Token![try]> = input.parse()?;
+        if let Some(late) = peek_limit(input) {
+            return Err(Error::new(
+                late.span(),
+                "write `limit = n,` first: `task_group!(limit = n, send try |tg| { ... })`",
+            ));
+        }
         if let Some(try_token) = try_token {
             for (keyword, fix) in [
                 (
@@ -119,12 +131,57 @@ impl Parse for TaskGroupInput {
         }
         Ok(TaskGroupInput {
             krate,
+            limit,
             send,
             supervise,
             try_token,
             closure,
         })
     }
+}
+
+/// `limit`, if the input starts with `limit =`.
+fn peek_limit(input: ParseStream<'_>) -> Option<Ident> {
+    let fork = input.fork();
+    match fork.parse::<Ident>() {
+        Ok(ident) if ident == "limit" && fork.peek(Token![=]) && !fork.peek(Token![==]) => {
+            Some(ident)
+        }
+        _ => None,
+    }
+}
+
+/// `limit = n,` if the input starts with it. A literal 0 is refused here; any other
+/// expression is checked when the group opens (`GroupBuilder::limit` panics at 0).
+fn parse_limit(input: ParseStream<'_>) -> Result<Option<Expr>> {
+    if peek_limit(input).is_none() {
+        return Ok(None);
+    }
+    input.parse::<Ident>()?;
+    input.parse::<Token![=]>()?;
+    let limit: Expr = input.parse()?;
+    if !input.peek(Token![,]) {
+        return Err(
+            input.error("expected `,` after the limit: `task_group!(limit = n, |tg| { ... })`")
+        );
+    }
+    input.parse::<Token![,]>()?;
+    if let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Int(int),
+        ..
+    }) = &limit
+    {
+        if int.base10_parse::<u128>().is_ok_and(|n| n == 0) {
+            return Err(Error::new_spanned(
+                &limit,
+                "a group's limit must be at least 1: with `limit = 0` no child could ever run",
+            ));
+        }
+    }
+    if let Some(again) = peek_limit(input) {
+        return Err(Error::new(again.span(), "`limit` is set twice; keep one"));
+    }
+    Ok(Some(limit))
 }
 
 /// `keyword` (`send`, `supervise`), if the input starts with it, followed by more (a lone
@@ -182,6 +239,11 @@ impl TaskGroupInput {
     fn expand(&self) -> TokenStream {
         let krate = &self.krate;
         let closure = &self.closure;
+        // The group's type, or a builder with its options: both have the eight scope methods.
+        let opener = match &self.limit {
+            None => quote!(#krate::TaskGroup::),
+            Some(limit) => quote!(#krate::TaskGroup::builder().limit(#limit).),
+        };
         let fallible = self.try_token.is_some();
         let scope = match (&self.send, &self.supervise) {
             (None, None) if fallible => quote!(try_scope),
@@ -194,7 +256,7 @@ impl TaskGroupInput {
             (Some(send), Some(_)) => quote_spanned!(send.span()=> supervise_send),
         };
         if self.send.is_none() {
-            return quote!(#krate::TaskGroup::#scope(#closure).await);
+            return quote!(#opener #scope(#closure).await);
         }
         // The send form's body is a boxed `Send` future (see `SendBody`): a closure returning
         // `Box::pin(async { body })`. The group reference goes into the async block inside a
@@ -215,7 +277,7 @@ impl TaskGroupInput {
         let ty = ty.map(|ty| quote!(: #ty));
         let tg = quote!(__tether_group);
         quote!(
-            #krate::TaskGroup::#scope(#(#attrs)* #capture |#tg #ty| {
+            #opener #scope(#(#attrs)* #capture |#tg #ty| {
                 let #tg = ::core::cell::Cell::new(#tg);
                 ::std::boxed::Box::pin(async #capture {
                     let #pat = ::core::cell::Cell::into_inner(#tg);
@@ -282,6 +344,37 @@ mod tests {
             "{fallible}"
         );
         assert!(fallible.contains("async move"), "{fallible}");
+    }
+
+    #[test]
+    fn limit_forms() {
+        assert_eq!(
+            expand_to_string(quote!((tether) limit = 4, try |tg| body)),
+            quote!(
+                tether::TaskGroup::builder()
+                    .limit(4)
+                    .try_scope(async |tg| body)
+                    .await
+            )
+            .to_string(),
+        );
+        let send = expand_to_string(quote!((tether) limit = n * 2, send |tg| body));
+        assert!(
+            send.starts_with("tether :: TaskGroup :: builder () . limit (n * 2) . scope_send"),
+            "{send}"
+        );
+    }
+
+    #[test]
+    fn a_zero_limit_is_refused() {
+        let output = expand_to_string(quote!((tether) limit = 0, |tg| body));
+        assert!(output.contains("at least 1"), "{output}");
+    }
+
+    #[test]
+    fn a_late_limit_is_refused() {
+        let output = expand_to_string(quote!((tether) send limit = 2, |tg| body));
+        assert!(output.contains("write `limit = n,` first"), "{output}");
     }
 
     #[test]

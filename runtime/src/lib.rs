@@ -204,6 +204,7 @@ mod handle;
 pub mod hyper;
 mod introspect;
 mod io;
+mod limit;
 mod loom_facade;
 pub mod net;
 mod owning;

@@ -187,6 +187,33 @@ macro_rules! gather {
 /// Any group can be ended early, without failure, by [`TaskGroup::cancel`](crate::TaskGroup::cancel);
 /// see there for what the group then evaluates to.
 ///
+/// `task_group!(limit = n, |tg| body)` (before any other form: `limit = n, send supervise try |tg| ...`)
+/// runs at most `n` children at once; the others wait, unpolled, in creation order (see
+/// [`GroupBuilder::limit`](crate::group::GroupBuilder::limit)). It expands to
+/// `TaskGroup::builder().limit(n).scope(async |tg| body).await`. `limit = 0` does not compile.
+///
+/// ```
+/// use std::cell::Cell;
+///
+/// let (running, most) = (Cell::new(0), Cell::new(0));
+/// tether::run(async {
+///     tether::task_group!(limit = 2, try |tg| {
+///         for n in 0..10 {
+///             let (running, most) = (&running, &most);
+///             tg.create_task(async move {
+///                 running.set(running.get() + 1);
+///                 most.set(most.get().max(running.get()));
+///                 tether::yield_now().await;
+///                 running.set(running.get() - 1);
+///                 Ok::<_, std::num::ParseIntError>(n)
+///             });
+///         }
+///     })
+///     .unwrap();
+/// });
+/// assert_eq!(most.get(), 2);
+/// ```
+///
 /// Write the closure without `async`; the macro adds it:
 ///
 /// ```compile_fail

@@ -14,7 +14,9 @@ use futures_util::stream::FuturesUnordered;
 use crate::slab::Slab;
 use std::panic::Location;
 
+use crate::limit::{Limited, Limiter, ReopenOnDrop, Slot, granted};
 use crate::loom_facade::lock;
+use crate::task::raw::Spawn;
 use crate::task::{Builder, Owner, Task, TaskError, TaskId, spawn_send, spawn_task};
 
 /// A set of owned tasks: asyncio's `background_tasks` pattern, with ownership.
@@ -33,6 +35,9 @@ use crate::task::{Builder, Owner, Task, TaskError, TaskId, spawn_send, spawn_tas
 /// - [`TaskSet::background`] discards each outcome as its task finishes, so the set's memory
 ///   stays flat however many tasks pass through it (asyncio's `add_done_callback(discard)`).
 ///   Its `join_next` waits for the set to empty and returns `None`.
+///
+/// Either kind may have a concurrency limit ([`with_limit`](TaskSet::with_limit)): at most `n`
+/// of its tasks run at once, the others wait unpolled in creation order.
 ///
 /// # Examples
 ///
@@ -60,7 +65,19 @@ use crate::task::{Builder, Owner, Task, TaskError, TaskId, spawn_send, spawn_tas
 /// });
 /// ```
 pub struct TaskSet<T> {
+    /// Declared before `members`, so dropped first: the limit closes before the members are
+    /// cancelled, and no queued member starts in between.
+    limit: Option<SetLimit>,
     members: Members<T>,
+}
+
+/// A set's [`Limiter`], closed when the set is dropped.
+struct SetLimit(Arc<Limiter>);
+
+impl Drop for SetLimit {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 enum Members<T> {
@@ -196,6 +213,7 @@ impl<T: 'static> TaskSet<T> {
     /// A set that keeps each outcome until [`join_next`](TaskSet::join_next) takes it.
     pub fn new() -> TaskSet<T> {
         TaskSet {
+            limit: None,
             members: Members::Keep(FuturesUnordered::new()),
         }
     }
@@ -222,11 +240,191 @@ impl<T: 'static> TaskSet<T> {
     /// ```
     pub fn background() -> TaskSet<T> {
         TaskSet {
+            limit: None,
             members: Members::Background(Rc::new(Background {
                 tasks: RefCell::new(Slab::default()),
                 waiter: Cell::new(None),
                 ended: Arc::default(),
             })),
+        }
+    }
+
+    /// This set, with a concurrency limit: at most `limit` of its tasks run at once.
+    ///
+    /// A task started beyond the limit ([`create_task`](TaskSet::create_task) and
+    /// [`spawn`](TaskSet::spawn) stay synchronous) waits, unpolled, until a running one ends;
+    /// waiting tasks start in the order they were made. A waiting task is a member like any
+    /// other: [`len`](TaskSet::len) counts it, cancelling it (or shutting the set down, or
+    /// dropping the set) drops its future without ever polling it, and a task asked to stop
+    /// gracefully ([`request_cancellation`](TaskSet::request_cancellation)) before its turn
+    /// never starts. A slot is freed when a task's future has been dropped: it returned,
+    /// panicked or was cancelled.
+    ///
+    /// To make the producer wait instead of queueing without bound, use
+    /// [`create_task_when_free`](TaskSet::create_task_when_free) or
+    /// [`spawn_when_free`](TaskSet::spawn_when_free).
+    ///
+    /// This is trio's and anyio's `CapacityLimiter`, and tokio's `Semaphore` acquired inside
+    /// each `JoinSet` task, built into the set: the limit covers the tasks, and a waiting task
+    /// holds no permit future of its own.
+    ///
+    /// # Panics
+    ///
+    /// If `limit` is 0 (no task could ever run), or if the set already holds tasks (they would
+    /// not count against the limit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    ///
+    /// tether::run(async {
+    ///     let running = Rc::new(Cell::new(0));
+    ///     let most = Rc::new(Cell::new(0));
+    ///     let mut set = tether::TaskSet::new().with_limit(2);
+    ///     for _ in 0..10 {
+    ///         let (running, most) = (running.clone(), most.clone());
+    ///         set.create_task(async move {
+    ///             running.set(running.get() + 1);
+    ///             most.set(most.get().max(running.get()));
+    ///             tether::yield_now().await;
+    ///             running.set(running.get() - 1);
+    ///         });
+    ///     }
+    ///     assert_eq!(set.len(), 10);
+    ///     set.join_all().await;
+    ///     assert_eq!(most.get(), 2);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn with_limit(mut self, limit: usize) -> TaskSet<T> {
+        assert!(
+            self.is_empty(),
+            "TaskSet::with_limit on a set that holds tasks: its running tasks would not count \
+             against the limit; set the limit on a new set (`TaskSet::new().with_limit(n)`)"
+        );
+        self.limit = Some(SetLimit(Limiter::new(limit)));
+        self
+    }
+
+    /// The set's concurrency limit, if it has one ([`with_limit`](TaskSet::with_limit)).
+    pub fn limit(&self) -> Option<usize> {
+        self.limit.as_ref().map(|limit| limit.0.limit())
+    }
+
+    /// How many of the set's tasks wait for a free slot (always 0 without a limit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// tether::run(async {
+    ///     let mut set = tether::TaskSet::background().with_limit(1);
+    ///     set.create_task(tether::yield_now());
+    ///     set.create_task(tether::yield_now());
+    ///     assert_eq!(set.waiting(), 1);
+    ///     set.join_next().await;
+    ///     assert_eq!(set.waiting(), 0);
+    /// });
+    /// ```
+    pub fn waiting(&self) -> usize {
+        self.limit.as_ref().map_or(0, |limit| limit.0.queued())
+    }
+
+    /// A place in the limit's queue for a new member, if the set has a limit.
+    fn take_slot(&self) -> Option<Slot> {
+        self.limit.as_ref().map(|limit| limit.0.slot())
+    }
+
+    /// Like [`create_task`](TaskSet::create_task), but first waits until the set's limit
+    /// ([`with_limit`](TaskSet::with_limit)) lets the task run at once: the producer feels the
+    /// back-pressure, instead of queueing tasks without bound. The wait is in line with the
+    /// tasks already waiting, first come, first served. On a set without a limit, it starts the
+    /// task at once.
+    ///
+    /// # Cancel safety
+    ///
+    /// If the returned future is dropped before the task is made, `future` is dropped unpolled
+    /// and its place in the queue goes to the next in line.
+    ///
+    /// # Panics
+    ///
+    /// Outside a running event loop, as [`create_task`](crate::create_task) does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// tether::run(async {
+    ///     let done = std::rc::Rc::new(std::cell::Cell::new(0));
+    ///     let mut set = tether::TaskSet::background().with_limit(4);
+    ///     for _ in 0..100 {
+    ///         let done = done.clone();
+    ///         // Waits while four jobs run: never more than four tasks in the set.
+    ///         set.create_task_when_free(async move {
+    ///             tether::yield_now().await;
+    ///             done.set(done.get() + 1);
+    ///         })
+    ///         .await;
+    ///         assert!(set.len() <= 4);
+    ///     }
+    ///     set.join_next().await;
+    ///     assert_eq!(done.get(), 100);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn create_task_when_free<F>(&mut self, future: F) -> impl Future<Output = TaskId> + '_
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let spawn = Builder::new().into_spawn(Owner::Set, Location::caller());
+        let slot = self.take_slot();
+        async move {
+            let slot = granted(slot).await;
+            self.start_local_in(future, slot, spawn)
+        }
+    }
+
+    /// Like [`spawn`](TaskSet::spawn), but first waits for a free slot, as
+    /// [`create_task_when_free`](TaskSet::create_task_when_free) does.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`create_task_when_free`](TaskSet::create_task_when_free).
+    ///
+    /// # Panics
+    ///
+    /// Outside a running event loop, as [`tether::spawn`](crate::spawn) does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = tether::Runtime::builder().workers(2).build();
+    /// let total = runtime.run(async {
+    ///     let mut set = tether::TaskSet::new().with_limit(2);
+    ///     let mut total = 0;
+    ///     for chunk in 0..8u64 {
+    ///         set.spawn_when_free(async move { (chunk * 1000..(chunk + 1) * 1000).sum::<u64>() })
+    ///             .await;
+    ///         // Take what has finished, so the set holds at most a few outcomes.
+    ///         while set.len() > 2 {
+    ///             total += set.join_next().await.unwrap().unwrap();
+    ///         }
+    ///     }
+    ///     total + set.join_all().await.into_iter().map(Result::unwrap).sum::<u64>()
+    /// });
+    /// assert_eq!(total, (0..8000u64).sum::<u64>());
+    /// ```
+    #[track_caller]
+    pub fn spawn_when_free<F>(&mut self, future: F) -> impl Future<Output = TaskId> + '_
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send,
+    {
+        let spawn = Builder::new().into_spawn(Owner::Set, Location::caller());
+        let slot = self.take_slot();
+        async move {
+            let slot = granted(slot).await;
+            self.start_send_in(future, slot, spawn)
         }
     }
 
@@ -278,6 +476,25 @@ impl<T: 'static> TaskSet<T> {
         F: Future<Output = T> + 'static,
     {
         let spawn = builder.into_spawn(Owner::Set, Location::caller());
+        self.start_local_in(future, self.take_slot(), spawn)
+    }
+
+    /// Starts a `create_task` member that takes `slot` under the set's limit (`None`: no limit).
+    fn start_local_in<F>(&mut self, future: F, slot: Option<Slot>, spawn: Spawn) -> TaskId
+    where
+        F: Future<Output = T> + 'static,
+    {
+        match slot {
+            None => self.start_local(future, spawn),
+            Some(slot) => self.start_local(Limited::new(future, slot), spawn),
+        }
+    }
+
+    /// Starts a `create_task` member: the one path for limited and unlimited ones.
+    fn start_local<F>(&mut self, future: F, spawn: Spawn) -> TaskId
+    where
+        F: Future<Output = T> + 'static,
+    {
         match &mut self.members {
             Members::Keep(tasks) => {
                 let task = spawn_task(future, spawn);
@@ -370,6 +587,27 @@ impl<T: 'static> TaskSet<T> {
         T: Send,
     {
         let spawn = builder.into_spawn(Owner::Set, Location::caller());
+        self.start_send_in(future, self.take_slot(), spawn)
+    }
+
+    /// Starts a `spawn` member that takes `slot` under the set's limit (`None`: no limit).
+    fn start_send_in<F>(&mut self, future: F, slot: Option<Slot>, spawn: Spawn) -> TaskId
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send,
+    {
+        match slot {
+            None => self.start_send(future, spawn),
+            Some(slot) => self.start_send(Limited::new(future, slot), spawn),
+        }
+    }
+
+    /// Starts a `spawn` member: the one path for limited and unlimited ones.
+    fn start_send<F>(&mut self, future: F, spawn: Spawn) -> TaskId
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send,
+    {
         match &mut self.members {
             Members::Keep(tasks) => {
                 let task = spawn_send(future, spawn);
@@ -399,8 +637,9 @@ impl<T: 'static> TaskSet<T> {
         }
     }
 
-    /// How many tasks the set holds: running ones, and (for [`TaskSet::new`]) finished ones
-    /// whose outcome has not been taken.
+    /// How many tasks the set holds: running ones, ones waiting for a slot under the set's
+    /// [limit](TaskSet::with_limit), and (for [`TaskSet::new`]) finished ones whose outcome has
+    /// not been taken.
     pub fn len(&self) -> usize {
         match &self.members {
             Members::Keep(tasks) => tasks.len(),
@@ -447,10 +686,24 @@ impl<T: 'static> TaskSet<T> {
     /// Cancels every task and waits until all have stopped (their futures dropped). Outcomes
     /// are discarded.
     pub async fn shutdown(&mut self) {
-        self.for_each(|task| {
-            task.cancel();
-        });
+        let (_reopen, _) = self.cancel_all();
         while self.join_next().await.is_some() {}
+    }
+
+    /// Cancels every task. A limited set stops handing out slots first, so that no waiting
+    /// task starts while the others are being cancelled, until the returned guard is dropped
+    /// (the shutdown is over, or its future was dropped): tasks made after that run again.
+    /// Also returns how many tasks had not finished.
+    fn cancel_all(&self) -> (Option<ReopenOnDrop>, usize) {
+        let reopen = self.limit.as_ref().map(|limit| {
+            limit.0.close();
+            ReopenOnDrop(limit.0.clone())
+        });
+        let mut running = 0;
+        self.for_each(|task| {
+            running += usize::from(task.cancel());
+        });
+        (reopen, running)
     }
 
     /// Asks every task in the set, and what each owns, to stop gracefully (see
@@ -489,10 +742,7 @@ impl<T: 'static> TaskSet<T> {
         if drained.is_ok() {
             return 0;
         }
-        let mut running = 0;
-        self.for_each(|task| {
-            running += usize::from(task.cancel());
-        });
+        let (_reopen, running) = self.cancel_all();
         while self.join_next().await.is_some() {}
         running
     }
@@ -526,6 +776,7 @@ impl<T> fmt::Debug for TaskSet<T> {
         f.debug_struct("TaskSet")
             .field("mode", &mode)
             .field("len", &len)
+            .field("limit", &self.limit.as_ref().map(|limit| limit.0.limit()))
             .finish()
     }
 }

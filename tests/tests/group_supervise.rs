@@ -182,3 +182,30 @@ fn a_send_supervising_group_runs_on_in_a_spawned_task() {
     });
     assert_eq!(result, Err(vec!["bad".to_owned()]));
 }
+
+#[tether::test]
+async fn a_limited_supervising_group_runs_one_at_a_time_and_keeps_going_after_a_failure() {
+    let log = tether_tests::Log::new();
+    let outcome = tether::task_group!(
+        limit = 1,
+        supervise | tg | {
+            for n in 0..3 {
+                let log = &log;
+                tg.create_task(async move {
+                    log.push(format!("{n} starts"));
+                    tether::yield_now().await;
+                    log.push(format!("{n} ends"));
+                    assert_ne!(n, 1, "the middle child fails");
+                });
+            }
+        }
+    );
+    assert_eq!(outcome.unwrap_err().failures().len(), 1);
+    assert_eq!(
+        log.events(),
+        [
+            "0 starts", "0 ends", "1 starts", "1 ends", "2 starts", "2 ends"
+        ]
+        .map(String::from)
+    );
+}

@@ -1,9 +1,12 @@
 //! Creating a child: admission, the one creation path for scoped children, and the public
 //! `create_task` family.
 
+use std::future::Future;
+
 use super::listing::Listing;
 use super::mode::sealed::Token;
 use super::{Child, CreateTaskError, Mode, State, TaskFailure, TaskGroup, TaskHandle};
+use crate::limit::{Limited, Slot};
 use crate::task::header::Header;
 use crate::task::raw::{FreeSlot, Spawn, TaskSlots, create};
 use crate::task::{Builder, Owner, Task, TaskError};
@@ -57,7 +60,45 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     where
         F: Child<'scope, M>,
     {
+        self.create_in(future, self.take_slot(), quiet_refusal, builder, location)
+    }
+
+    /// [`create`](Self::create), for a child that takes `slot` under the group's limit (`None`:
+    /// no limit).
+    pub(super) fn create_in<F>(
+        &'scope self,
+        future: F,
+        slot: Option<Slot>,
+        quiet_refusal: bool,
+        builder: Builder,
+        location: &'static std::panic::Location<'static>,
+    ) -> Result<TaskHandle<F::Value>, CreateTaskError>
+    where
+        F: Child<'scope, M>,
+    {
         let quiet = self.admit(quiet_refusal).quiet()?;
+        let settle = |output, token| F::settle(output, token);
+        Ok(match slot {
+            None => self.create_child(future, settle, quiet, builder, location),
+            Some(slot) => {
+                self.create_child(Limited::new(future, slot), settle, quiet, builder, location)
+            }
+        })
+    }
+
+    /// The one creation path of scoped children: `future` is the child's future (a [`Child`]
+    /// of the group, or one wrapped in [`Limited`]), `settle` its [`Child::settle`].
+    fn create_child<G, T>(
+        &'scope self,
+        future: G,
+        settle: fn(G::Output, Token) -> Result<T, M::Error>,
+        quiet: bool,
+        builder: Builder,
+        location: &'static std::panic::Location<'static>,
+    ) -> TaskHandle<T>
+    where
+        G: Future + 'scope,
+    {
         let owner = Owner::Group {
             group: self.id,
             runner: self.runner,
@@ -95,7 +136,8 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         // group is `Sendable`, the scope future is not `Send`, so a `!Send` future stays on its
         // thread; a `Sendable` group's children are `Send` (with `Send` outputs: `Child`), and
         // the freer and the finish hook hold only `&self`, which is `Sync` then, and `Send`
-        // data (a `Listing`); see `owner.rs`.
+        // data (a `Listing`); see `owner.rs`. `G` is the child's future or a `Limited` of it,
+        // which is `Send` when the child is (its `Slot` is `Send`).
         let raw = unsafe {
             create(
                 &slots,
@@ -103,11 +145,11 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
                 &mut spawn,
                 move |runnable| queue.push(runnable),
                 move |header, outcome| {
-                    self.settle(header, outcome.map(|output| F::settle(output, Token(()))))
+                    self.settle(header, outcome.map(|output| settle(output, Token(()))))
                 },
             )
         };
-        Ok(TaskHandle::new(Task::from_raw(raw)))
+        TaskHandle::new(Task::from_raw(raw))
     }
 
     /// A child's outcome: an `Err` it returned, or a panic, fails the group.

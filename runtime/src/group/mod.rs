@@ -76,6 +76,31 @@
 //! it, or make the body return), or keep the child's handle (it does not borrow the group) and
 //! await it.
 //!
+//! # Concurrency limits
+//!
+//! `task_group!(limit = n, |tg| ...)` ([`GroupBuilder::limit`]) runs at most `n` children at
+//! once, `create_task` and `spawn` children alike; the others wait, unpolled, in the order they
+//! were made, and start as running ones end. `create_task` stays synchronous; a producer that
+//! must not run ahead awaits [`TaskGroup::create_task_when_free`] instead. A waiting child is
+//! owned like any other: a failure of the group, the end of its scope or its handle's `cancel`
+//! drops its future without ever polling it. This is trio's `CapacityLimiter` (or a semaphore
+//! every child acquires by hand, in asyncio and tokio) built into the group, so that waiting
+//! children cost no poll and no permit future, and their order is the order of creation.
+//!
+//! ```
+//! let urls: Vec<String> = (0..20).map(|n| format!("https://example.test/{n}")).collect();
+//! let fetched = tether::run(async {
+//!     tether::task_group!(limit = 4, |tg| {
+//!         let pages: Vec<_> = urls
+//!             .iter()
+//!             .map(|url| tg.create_task(async move { url.len() })) // at most 4 at a time
+//!             .collect();
+//!         tether::gather(pages).await.into_iter().map(Result::unwrap).sum::<usize>()
+//!     })
+//! });
+//! assert!(fetched.unwrap() > 0);
+//! ```
+//!
 //! # Stack depth
 //!
 //! A child runs inside its group's poll, so nested groups poll nested on the stack: about 1.8 KiB
@@ -87,11 +112,13 @@
 //! Each poll of the scope runs at most 128 children, then yields to the event loop if more
 //! are ready, so one busy group cannot starve the rest of the loop.
 
+mod builder;
 mod cancel;
 mod create;
 mod error;
 mod graceful;
 mod handle;
+mod limit;
 mod listing;
 mod mode;
 mod owner;
@@ -108,6 +135,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+pub use builder::GroupBuilder;
 pub use error::{CreateTaskError, GroupError, TaskFailure};
 pub use handle::TaskHandle;
 pub use mode::{Child, Fallible, Mode, Plain, Sendable};
@@ -115,6 +143,7 @@ pub(crate) use scope::BATCH;
 pub use scope::SendBody;
 pub use start::{Ready, Start, StartError};
 
+use crate::limit::{Limiter, Slot};
 use crate::task::raw::running_id;
 use crate::task::table::TaskTable;
 use crate::task::{GroupId, TaskId};
@@ -201,6 +230,8 @@ pub struct TaskGroup<'scope, 'env: 'scope, M: Mode = Plain> {
     supervising: bool,
     /// What the group shares with its spread children (`TaskGroup::spawn`), made at the first.
     spread: OnceCell<Arc<spread::Spread<M::Error>>>,
+    /// The concurrency limit ([`GroupBuilder::limit`]), shared by scoped and spread children.
+    limit: Option<Arc<Limiter>>,
     /// [`Sendable`] groups only: the token ([`thread_token`]) of the thread polling (or tearing
     /// down) the group right now, 0 between polls. Every public entry point compares it with
     /// the caller's own.
@@ -225,13 +256,15 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
             stop_requested: Cell::new(false),
             supervising: false,
             spread: OnceCell::new(),
+            limit: None,
             poller: AtomicU64::new(0),
             scope: PhantomData,
             env: PhantomData,
         }
     }
 
-    /// How many children are still running (spread children until their future is dropped).
+    /// How many children are still running (spread children until their future is dropped),
+    /// counting those waiting for a slot under the group's [limit](GroupBuilder::limit).
     pub fn len(&self) -> usize {
         self.check_owner();
         self.scoped_len() + self.spread.get().map_or(0, |spread| spread.live())
@@ -281,11 +314,38 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         self.state.get() != State::Open
     }
 
+    /// The group's concurrency limit, if it has one (see [`GroupBuilder::limit`]).
+    pub fn limit(&self) -> Option<usize> {
+        self.check_owner();
+        self.limit.as_ref().map(|limit| limit.limit())
+    }
+
+    /// How many children wait for a free slot under the group's limit (always 0 without a
+    /// limit). They are counted by [`len`](TaskGroup::len) too.
+    pub fn waiting(&self) -> usize {
+        self.check_owner();
+        self.limit.as_ref().map_or(0, |limit| limit.queued())
+    }
+
+    /// A place in the limit's queue for a new child, if the group has a limit.
+    fn take_slot(&self) -> Option<Slot> {
+        self.limit.as_ref().map(|limit| limit.slot())
+    }
+
+    /// Stops starting children that wait for a slot: everything is being cancelled, and none
+    /// may start meanwhile (a cancelled running child frees its slot).
+    fn close_limit(&self) {
+        if let Some(limit) = &self.limit {
+            limit.close();
+        }
+    }
+
     /// Records a failure and starts cancelling everything else.
     fn fail(&self, failure: TaskFailure<M::Error>) {
         self.failures.borrow_mut().push(failure);
         if self.state.get() == State::Open {
             self.state.set(State::Cancelling);
+            self.close_limit();
             self.children.borrow().cancel_owned();
             self.cancel_spread();
         }
@@ -298,6 +358,7 @@ impl<M: Mode> fmt::Debug for TaskGroup<'_, '_, M> {
         f.debug_struct("TaskGroup")
             .field("children", &self.len())
             .field("state", &self.state.get())
+            .field("limit", &self.limit.as_ref().map(|limit| limit.limit()))
             .field("failures", &self.failures.borrow().len())
             .finish()
     }

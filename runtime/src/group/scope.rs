@@ -3,12 +3,14 @@
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use super::owner::{Polling, thread_token};
 use super::supervise::Policy;
 use super::{Fallible, GroupError, Mode, Plain, Sendable, State, TaskFailure, TaskGroup};
+use crate::limit::Limiter;
 use crate::task::Panic;
 
 /// How many children a group runs per poll before it lets the event loop run other tasks.
@@ -47,7 +49,7 @@ impl<'env> TaskGroup<'env, 'env, Plain> {
     where
         F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, Plain>) -> R,
     {
-        enter(body, Policy::FailFast).await
+        enter(body, Policy::FailFast, None).await
     }
 }
 
@@ -97,7 +99,7 @@ impl<'env, E> TaskGroup<'env, 'env, Fallible<E>> {
     where
         F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, Fallible<E>>) -> R,
     {
-        enter(body, Policy::FailFast).await
+        enter(body, Policy::FailFast, None).await
     }
 }
 
@@ -148,7 +150,7 @@ impl<'env> TaskGroup<'env, 'env, Sendable<Plain>> {
             &'scope TaskGroup<'scope, 'env, Sendable<Plain>>,
         ) -> SendBody<'scope, R>,
     {
-        enter_send(body, Policy::FailFast).await
+        enter_send(body, Policy::FailFast, None).await
     }
 }
 
@@ -161,7 +163,7 @@ impl<'env, E> TaskGroup<'env, 'env, Sendable<Fallible<E>>> {
             &'scope TaskGroup<'scope, 'env, Sendable<Fallible<E>>>,
         ) -> SendBody<'scope, R>,
     {
-        enter_send(body, Policy::FailFast).await
+        enter_send(body, Policy::FailFast, None).await
     }
 }
 
@@ -178,12 +180,14 @@ pub type SendBody<'scope, R> = Pin<Box<dyn Future<Output = R> + Send + 'scope>>;
 pub(super) async fn enter_send<'env, M, F, R>(
     body: F,
     policy: Policy,
+    limit: Option<Arc<Limiter>>,
 ) -> Result<R, GroupError<M::Error>>
 where
     M: Mode,
     F: for<'scope> FnOnce(&'scope TaskGroup<'scope, 'env, M>) -> SendBody<'scope, R>,
 {
-    let group = TaskGroup::with_policy(policy);
+    let mut group = TaskGroup::with_policy(policy);
+    group.limit = limit;
     let mut driver = pin!(drive(&group, body(&group)));
     // As in `enter`.
     let _teardown = Teardown { group: &group };
@@ -191,12 +195,17 @@ where
 }
 
 /// Runs a group scope: the body, its children, and the guard that drops them.
-pub(super) async fn enter<'env, M, F, R>(body: F, policy: Policy) -> Result<R, GroupError<M::Error>>
+pub(super) async fn enter<'env, M, F, R>(
+    body: F,
+    policy: Policy,
+    limit: Option<Arc<Limiter>>,
+) -> Result<R, GroupError<M::Error>>
 where
     M: Mode,
     F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, M>) -> R,
 {
-    let group = TaskGroup::with_policy(policy);
+    let mut group = TaskGroup::with_policy(policy);
+    group.limit = limit;
     let mut driver = pin!(drive(&group, body(&group)));
     // Declared after the driver, so dropped before it: when this future is dropped early, every
     // child's future is dropped first, then the body (inside the driver), then the group.
@@ -374,6 +383,7 @@ impl<M: Mode> TaskGroup<'_, '_, M> {
             self.poller.store(thread_token(), Ordering::Relaxed);
         }
         self.state.set(State::Closed);
+        self.close_limit();
         self.cancel_spread();
         self.dropping.set(self.dropping.get() + 1);
         loop {

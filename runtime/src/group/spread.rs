@@ -29,6 +29,7 @@ use super::create::or_panic;
 use super::mode::sealed::Token;
 use super::queue::GroupQueue;
 use super::{Child, CreateTaskError, Mode, TaskFailure, TaskGroup, TaskHandle};
+use crate::limit::{Limited, Slot};
 use crate::task::error::OwnerFailure;
 use crate::task::header::Header;
 use crate::task::raw::running_id;
@@ -297,7 +298,49 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         F::Value: Send + 'static,
         M::Error: Send + 'static,
     {
+        self.create_spread_in(future, self.take_slot(), quiet_refusal, builder, location)
+    }
+
+    /// [`create_spread`](Self::create_spread), for a child that takes `slot` under the group's
+    /// limit (`None`: no limit).
+    pub(super) fn create_spread_in<F>(
+        &self,
+        future: F,
+        slot: Option<Slot>,
+        quiet_refusal: bool,
+        builder: Builder,
+        location: &'static std::panic::Location<'static>,
+    ) -> Result<TaskHandle<F::Value>, CreateTaskError>
+    where
+        F: Child<'scope, M> + Send + 'static,
+        F::Value: Send + 'static,
+        M::Error: Send + 'static,
+    {
         let quiet = self.admit(quiet_refusal).quiet()?;
+        let settle = |output| F::settle(output, Token(()));
+        Ok(match slot {
+            None => self.start_spread(future, settle, quiet, builder, location),
+            Some(slot) => {
+                self.start_spread(Limited::new(future, slot), settle, quiet, builder, location)
+            }
+        })
+    }
+
+    /// The one creation path of spread children: `future` is the child's future (or one
+    /// wrapped in [`Limited`]), `settle` its [`Child::settle`].
+    fn start_spread<G, T>(
+        &self,
+        future: G,
+        settle: fn(G::Output) -> Result<T, M::Error>,
+        quiet: bool,
+        builder: Builder,
+        location: &'static std::panic::Location<'static>,
+    ) -> TaskHandle<T>
+    where
+        G: Future + Send + 'static,
+        T: Send + 'static,
+        M::Error: Send + 'static,
+    {
         let spread = self.spread_state();
         if quiet {
             // Asked for by a destructor during clean-up: the child cancels itself at its first
@@ -307,7 +350,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         let key = spread.reserve();
         let wrapped = SpreadFuture {
             future: Some(future),
-            settle: |output| F::settle(output, Token(())),
+            settle,
             id: None,
             spread: spread.clone(),
             key,
@@ -321,7 +364,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
         spawn.stop_requested = self.stop_requested.get();
         let task = crate::task::spawn_send(wrapped, spawn);
         spread.start(key, &task);
-        Ok(TaskHandle::new(task))
+        TaskHandle::new(task)
     }
 }
 

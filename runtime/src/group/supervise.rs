@@ -69,7 +69,7 @@ impl<'env> TaskGroup<'env, 'env, Plain> {
     where
         F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, Plain>) -> R,
     {
-        enter(body, Policy::Supervise).await
+        enter(body, Policy::Supervise, None).await
     }
 }
 
@@ -103,7 +103,7 @@ impl<'env, E> TaskGroup<'env, 'env, Fallible<E>> {
     where
         F: for<'scope> AsyncFnOnce(&'scope TaskGroup<'scope, 'env, Fallible<E>>) -> R,
     {
-        enter(body, Policy::Supervise).await
+        enter(body, Policy::Supervise, None).await
     }
 }
 
@@ -134,7 +134,7 @@ impl<'env> TaskGroup<'env, 'env, Sendable<Plain>> {
             &'scope TaskGroup<'scope, 'env, Sendable<Plain>>,
         ) -> SendBody<'scope, R>,
     {
-        enter_send(body, Policy::Supervise).await
+        enter_send(body, Policy::Supervise, None).await
     }
 }
 
@@ -147,6 +147,6 @@ impl<'env, E> TaskGroup<'env, 'env, Sendable<Fallible<E>>> {
             &'scope TaskGroup<'scope, 'env, Sendable<Fallible<E>>>,
         ) -> SendBody<'scope, R>,
     {
-        enter_send(body, Policy::Supervise).await
+        enter_send(body, Policy::Supervise, None).await
     }
 }
