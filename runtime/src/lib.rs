@@ -35,6 +35,7 @@
 //! | trio's `move_on_after`, `move_on_at` | [`move_on_after`], [`move_on_at`] `-> Option<T>` |
 //! | trio's `current_effective_deadline()` | [`time::current_deadline`]: the earliest of every enclosing limit |
 //! | `CancelledError` caught to clean up; trio's soft cancel; tokio-util's `CancellationToken` + `TaskTracker` | two-phase cancellation ([`graceful`]): [`Task::cancel_gracefully`]`(grace)`, [`TaskSet::shutdown_gracefully`]`(grace)`, [`TaskGroup::shutdown_gracefully`]`(grace)`; inside, [`cancellation_requested`]`().await`, [`is_cancellation_requested`]`()` |
+//! | a `Semaphore` acquired by hand in every task (asyncio, tokio's `JoinSet`); trio's and anyio's `CapacityLimiter` | concurrency limits: [`task_group!`]`(limit = n, \|tg\| ...)` ([`group::GroupBuilder::limit`]), [`TaskSet::with_limit`]`(n)`; waiting children stay unpolled, in order; [`TaskGroup::create_task_when_free`] and [`TaskSet::spawn_when_free`] wait for a slot |
 //! | Java's `anySuccessfulResultOrThrow`, happy eyeballs; tokio's `select_ok` | [`first_ok`]`(futures)`: the first `Ok` wins, [`AllFailed`] keeps every error |
 //! | `asyncio.shield(aw)` | [`shield`]`(&mut task)` |
 //! | `asyncio.wait(..., return_when=)`, `as_completed` | [`wait`]`(tasks, ReturnWhen::..)`, [`as_completed`] |

@@ -214,3 +214,24 @@ async fn cancel_stops_spread_children_and_waits_for_them() {
         "the scope waits for every spread child's future to be dropped"
     );
 }
+
+#[tether::test]
+async fn cancel_never_starts_the_children_waiting_for_a_slot() {
+    let started = Cell::new(0);
+    let drops = DropCounter::new();
+    let outcome = tether::task_group!(limit = 1, |tg| {
+        for _ in 0..3 {
+            let (started, guard) = (&started, drops.guard());
+            tg.create_task(async move {
+                let _guard = guard;
+                started.set(started.get() + 1);
+                pending::<()>().await;
+            });
+        }
+        tether::yield_now().await; // the first child runs; two wait for its slot
+        tg.cancel();
+    });
+    outcome.unwrap(); // the body returned in the poll that cancelled: its value stands
+    assert_eq!(started.get(), 1, "the waiting children were never polled");
+    assert_eq!(drops.dropped(), 3, "every child's future dropped once");
+}

@@ -67,6 +67,8 @@ impl<M: Mode> TaskGroup<'_, '_, M> {
         }
         self.cancelled.set(true);
         self.state.set(State::Cancelling);
+        // No child waiting for a slot starts now, even as cancelled ones free theirs.
+        self.close_limit();
         self.children.borrow().cancel_owned();
         self.cancel_spread();
     }
