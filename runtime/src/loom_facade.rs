@@ -74,3 +74,15 @@ pub(crate) fn lock<M: Lockable + ?Sized>(mutex: &M) -> M::Guard<'_> {
 pub(crate) fn unpoison<G>(result: std::sync::LockResult<G>) -> G {
     result.unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+/// Takes `mutex` if it is free, going on through poisoning as [`lock`] does; `None` if another
+/// thread holds it.
+pub(crate) fn try_lock<T: ?Sized>(
+    mutex: &std::sync::Mutex<T>,
+) -> Option<std::sync::MutexGuard<'_, T>> {
+    match mutex.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
+}

@@ -116,11 +116,8 @@ pub struct Builder {
 impl Builder {
     /// The most workers a runtime accepts: [`workers`](Builder::workers) panics above it.
     ///
-    /// The process's open-file limit bounds the count too: every worker drives its own I/O
-    /// poller and holds three file descriptors for it (an epoll instance, a duplicate that other
-    /// threads register through, and an eventfd waker), so 10,000 workers need an open-file
-    /// limit above 30,000 (`ulimit -n`). A worker that cannot create its poller panics naming
-    /// this limit.
+    /// Each worker is a thread; the workers share one I/O poller (three file descriptors: an
+    /// epoll instance, a duplicate that other threads register through, and an eventfd waker).
     ///
     /// # Examples
     ///

@@ -337,6 +337,45 @@ fn raise_fd_limit(wanted: u64) {
     assert_eq!(set, 0);
 }
 
+/// The workers share one poller, so a socket's readiness reaches whichever worker is idle: a
+/// connection accepted on worker 0 is served by a `Send` task on worker 1 while worker 0 is
+/// blocked (with a poller per worker, the socket's events waited for the accepting worker).
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot open sockets")]
+fn a_connection_accepted_on_a_blocked_worker_is_served_by_the_other() {
+    const ROUND_TRIPS: u32 = 100;
+    tether::Runtime::builder().workers(2).build().run(async {
+        let (listener, addr) = listen().await;
+        let (done, finished) = std::sync::mpsc::channel();
+        // A plain thread with a blocking socket: it needs no worker to make progress.
+        let client = std::thread::spawn(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            for m in 0..ROUND_TRIPS {
+                stream.write_all(&m.to_le_bytes()).unwrap();
+                let mut echoed = [0; 4];
+                stream.read_exact(&mut echoed).unwrap();
+                assert_eq!(u32::from_le_bytes(echoed), m);
+            }
+            done.send(()).unwrap();
+        });
+        // The main task is worker 0's: the connection is accepted there.
+        let (mut stream, _) = bounded(listener.accept()).await.unwrap();
+        let handler = tether::spawn(async move {
+            let mut buf = [0; 4];
+            for _ in 0..ROUND_TRIPS {
+                stream.read_exact(&mut buf).await.unwrap();
+                stream.write_all(&buf).await.unwrap();
+            }
+        });
+        // Worker 0 blocks until the client has all its echoes: only worker 1 can serve them.
+        finished
+            .recv_timeout(DEADLINE)
+            .expect("worker 1 served the connection accepted on the blocked worker 0");
+        client.join().unwrap();
+        bounded(handler).await.unwrap();
+    });
+}
+
 #[cfg(not(miri))]
 tether_tests::on_both_flavors!(
     accept_and_connect,

@@ -101,7 +101,7 @@ mod loom_models {
     use loom::thread;
 
     use super::Inbox;
-    use crate::io::park::ParkState;
+    use crate::io::park::{ParkState, Parked};
 
     /// The loop's side, as `run_until` and `park` do it: take, else look at the flag, else park.
     fn run_loop(inbox: &Inbox<u32, u32>, expected: usize) -> Vec<u32> {
@@ -163,7 +163,19 @@ mod loom_models {
 
     #[test]
     fn a_wake_reaches_a_loop_that_parks_in_the_poller() {
-        loom::model(|| {
+        a_wake_reaches_a_parked_loop(true);
+    }
+
+    #[test]
+    fn a_wake_reaches_a_worker_that_parks_on_its_thread() {
+        // Another worker sits in the shared poller: this one parks on its thread.
+        a_wake_reaches_a_parked_loop(false);
+    }
+
+    /// Two threads queue work for a loop that parks, in the poller if `in_poller` (modelled by
+    /// the thread park the `eventfd` write ends) or on its thread.
+    fn a_wake_reaches_a_parked_loop(in_poller: bool) {
+        loom::model(move || {
             let inbox = Arc::new(Inbox::<u32, u32>::new());
             let park = Arc::new(ParkState::new());
             let looper = {
@@ -176,7 +188,7 @@ mod loom_models {
                             got.extend(callbacks);
                             continue;
                         }
-                        if !inbox.has_pending() && park.begin() {
+                        if !inbox.has_pending() && park.begin(in_poller) {
                             thread::park();
                             park.end();
                         }
@@ -184,17 +196,24 @@ mod loom_models {
                     got
                 })
             };
+            let expected = if in_poller {
+                Parked::InPoller
+            } else {
+                Parked::OnThread
+            };
             let waker = {
                 let (inbox, park, looper) = (inbox.clone(), park.clone(), looper.thread().clone());
                 thread::spawn(move || {
                     inbox.push_runnable(1).unwrap();
-                    if park.notify() {
+                    let parked = park.notify();
+                    assert!(parked == Parked::No || parked == expected);
+                    if parked != Parked::No {
                         looper.unpark();
                     }
                 })
             };
             inbox.push_callback(2).unwrap();
-            if park.notify() {
+            if park.notify() != Parked::No {
                 looper.thread().unpark();
             }
             waker.join().unwrap();

@@ -24,7 +24,7 @@ use std::thread;
 use std::time::Duration;
 
 use crate::blocking::BlockingPool;
-use crate::io::Driver;
+use crate::io::{Parker, Poller};
 use crate::registry::Registry;
 use crate::task::current::{self, LoopHooks};
 use crate::task::error::{TaskError, contain_panic};
@@ -86,8 +86,10 @@ pub(crate) struct Shared {
     /// The pool `to_thread` runs closures on.
     blocking: Arc<BlockingPool>,
     inbox: Inbox<Runnable, Callback>,
-    /// The loop's I/O driver, as resources and other threads reach it: registration, unpark.
+    /// The loop's I/O driver, as resources reach it: registration.
     io: Arc<crate::io::Handle>,
+    /// How other threads wake the loop.
+    parker: Parker,
     /// The id of the multi-threaded runtime this loop is a worker of (0: none): where work
     /// submitted from other threads through a `Handle` goes, to be spread over the workers.
     /// An id, not a reference, since the runtime holds this loop's `Shared`.
@@ -187,7 +189,7 @@ impl Shared {
 
     /// Wakes the loop's thread if it is parked (or makes its next park return at once).
     pub(crate) fn unpark(&self) {
-        self.io.unpark();
+        self.parker.unpark();
     }
 
     /// The loop's I/O driver, for registering resources.
@@ -230,8 +232,8 @@ pub(crate) struct EventLoop {
     closing: Cell<bool>,
     /// This loop's place in a multi-threaded runtime, if it is a worker of one.
     worker: Option<Box<dyn Worker>>,
-    /// The poller the loop blocks in when idle.
-    driver: RefCell<Driver>,
+    /// The poller the loop blocks in when idle (on a worker: unless another worker does).
+    poller: Arc<Poller>,
     /// The wakers of the resources a driver turn found ready, kept to reuse the allocation.
     io_wakers: RefCell<Vec<Waker>>,
     /// How many tasks have run since the driver was last polled: a busy loop polls it every
@@ -262,18 +264,15 @@ impl EventLoop {
         blocking: Arc<BlockingPool>,
     ) -> Rc<EventLoop> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        let driver = Driver::new().unwrap_or_else(|error| {
-            panic!(
-                "tether could not create its I/O poller (epoll and eventfd): {error}; every loop, \
-                 and every worker of a multi-threaded runtime, holds three file descriptors: raise the \
-                 open-file limit (ulimit -n) or run fewer workers"
-            )
-        });
+        let poller = worker
+            .as_ref()
+            .map_or_else(new_poller, |worker| worker.poller());
         let lp = Rc::new_cyclic(|me| EventLoop {
             shared: Arc::new(Shared {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 inbox: Inbox::new(),
-                io: driver.handle().clone(),
+                io: poller.handle().clone(),
+                parker: Parker::new(poller.handle().clone()),
                 blocking,
                 runtime: worker.as_ref().map_or(0, |worker| worker.runtime_id()),
             }),
@@ -288,7 +287,7 @@ impl EventLoop {
             debug: config.debug.clone(),
             closing: Cell::new(false),
             worker,
-            driver: RefCell::new(driver),
+            poller,
             io_wakers: RefCell::new(Vec::new()),
             since_io: Cell::new(0),
             order: crate::schedule::order::Order::new(config.schedule).map(RefCell::new),
@@ -417,7 +416,7 @@ impl EventLoop {
             }
             self.since_io.set(self.since_io.get() + ran);
             if self.since_io.get() >= IO_INTERVAL {
-                self.poll_io(|driver, wakers| driver.poll_now(wakers));
+                self.poll_io(|poller, _, wakers| poller.poll_now(wakers));
             }
             if done() {
                 return;
@@ -441,11 +440,11 @@ impl EventLoop {
 
     /// Runs one turn of the I/O driver (`turn` says how long it may block) and wakes the tasks
     /// of the resources it found ready. Returns how many resources were ready.
-    fn poll_io(&self, turn: impl FnOnce(&mut Driver, &mut Vec<Waker>) -> usize) -> usize {
+    fn poll_io(&self, turn: impl FnOnce(&Poller, &Parker, &mut Vec<Waker>) -> usize) -> usize {
         self.since_io.set(0);
         let mut wakers = self.io_wakers.take();
-        let ready = turn(&mut self.driver.borrow_mut(), &mut wakers);
-        // Outside the driver's borrow: a waker is anybody's code, and one that panics is
+        let ready = turn(&self.poller, &self.shared.parker, &mut wakers);
+        // Outside the poller's lock: a waker is anybody's code, and one that panics is
         // reported while the others still fire.
         for waker in wakers.drain(..) {
             wake_contained(waker);
@@ -563,10 +562,10 @@ impl EventLoop {
             // tasks may be waiting on another worker's).
             None if self.tracking.is_some() && self.worker.is_none() => self.park_idle(),
             None => {
-                self.poll_io(|driver, wakers| driver.park(idle, wakers));
+                self.poll_io(|poller, parker, wakers| poller.park(parker, idle, wakers));
             }
             Some(deadline) if self.clock.is_paused() => {
-                if self.poll_io(|driver, wakers| driver.poll_now(wakers)) == 0 {
+                if self.poll_io(|poller, _, wakers| poller.poll_now(wakers)) == 0 {
                     self.clock.advance_to(deadline);
                 }
             }
@@ -576,7 +575,7 @@ impl EventLoop {
                 if let Some(idle) = idle {
                     timeout = timeout.min(idle);
                 }
-                self.poll_io(|driver, wakers| driver.park(Some(timeout), wakers));
+                self.poll_io(|poller, parker, wakers| poller.park(parker, Some(timeout), wakers));
             }
         }
     }
@@ -603,15 +602,15 @@ impl EventLoop {
             if self.debug.enabled && !self.idle_reported.replace(true) {
                 self.debug.write(&report);
             }
-            self.poll_io(|driver, wakers| driver.park(None, wakers));
+            self.poll_io(|poller, parker, wakers| poller.park(parker, None, wakers));
             return;
         }
         if !self.debug.enabled || self.idle_reported.get() {
-            self.poll_io(|driver, wakers| driver.park(None, wakers));
+            self.poll_io(|poller, parker, wakers| poller.park(parker, None, wakers));
             return;
         }
-        self.poll_io(|driver, wakers| {
-            driver.park(Some(crate::deadlock::STALL_REPORT_AFTER), wakers)
+        self.poll_io(|poller, parker, wakers| {
+            poller.park(parker, Some(crate::deadlock::STALL_REPORT_AFTER), wakers)
         });
         let still_idle = self.ready.borrow().is_empty()
             && self.soon.borrow().is_empty()
@@ -653,7 +652,9 @@ impl EventLoop {
             }
             // A task is being woken by another thread right now: its runnable is on its way to
             // the injection queue. Wait for it.
-            self.poll_io(|driver, wakers| driver.park(Some(Duration::from_millis(1)), wakers));
+            self.poll_io(|poller, parker, wakers| {
+                poller.park(parker, Some(Duration::from_millis(1)), wakers)
+            });
         }
         self.closing.set(true);
         let (runnables, callbacks) = self.shared.inbox.close();
@@ -769,6 +770,17 @@ pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
     ));
     let lp = EventLoop::new(config, None, blocking);
     main_output(run_main(&lp, std::panic::Location::caller(), future))
+}
+
+/// A poller for a loop, or for the workers of a runtime to share.
+pub(crate) fn new_poller() -> Arc<Poller> {
+    Arc::new(Poller::new().unwrap_or_else(|error| {
+        panic!(
+            "tether could not create its I/O poller (epoll and eventfd): {error}; every loop, \
+             and every multi-threaded runtime, holds three file descriptors: raise the \
+             open-file limit (ulimit -n)"
+        )
+    }))
 }
 
 /// Runs worker 0 of a multi-threaded runtime on this thread, with `future` as its main task.

@@ -40,6 +40,8 @@ pub(crate) trait Worker: Any {
     fn begin_shutdown(&self);
     /// Phase 2: tells every worker to shut its loop down and exit.
     fn stop(&self);
+    /// The poller the runtime's workers share.
+    fn poller(&self) -> Arc<crate::io::Poller>;
     /// The runtime's id (see `Shared::runtime`).
     fn runtime_id(&self) -> u64;
     /// This worker as `Any`, for the runtime's own code to find its state.

@@ -1,4 +1,5 @@
-//! The I/O driver: a leaf below the event loop. Each loop owns one [`Driver`]; resources
+//! The I/O driver: a leaf below the event loop. Each loop parks in a [`Poller`] (its own, or
+//! on a worker, the one its runtime's workers share); resources
 //! (`crate::net`, `crate::signal`) register with a loop's driver through its [`Handle`] and keep
 //! their readiness in a [`PollEvented`].
 //!
@@ -14,7 +15,7 @@
 //!
 //! The moving parts, each in its own file:
 //! - [`park`]: the loop's parked/notified state, so that a wake from another thread costs an
-//!   `eventfd` write only while the loop really sits in the poller;
+//!   `eventfd` write (or a thread unpark) only while the loop really is parked;
 //! - [`scheduled_io`]: one resource's readiness word and the wakers waiting on it;
 //! - [`driver`]: the poller, the turn that dispatches events, and the handle resources use;
 //! - [`poll_evented`]: a registered mio source with the read and write loops built on the above;
@@ -26,6 +27,7 @@ pub(crate) mod poll_evented;
 pub(crate) mod resource;
 pub(crate) mod scheduled_io;
 
-pub(crate) use driver::{Driver, Handle};
+pub(crate) use driver::{Handle, Poller};
+pub(crate) use park::Parker;
 pub(crate) use poll_evented::PollEvented;
 pub(crate) use scheduled_io::Interest;

@@ -28,11 +28,10 @@
 //! });
 //! ```
 //!
-//! - **Where a socket lives.** A socket is driven by the loop it was created on (on a
-//!   multi-threaded runtime, the worker that created or accepted it). It may be moved to a
-//!   `Send` task that runs on another worker: its readiness still arrives, through its own
-//!   worker's poller, and wakes the task wherever it runs. A socket used after its loop has
-//!   finished returns an error.
+//! - **Where a socket lives.** A socket is driven by the poller of the loop it was created on;
+//!   the workers of a multi-threaded runtime share one, so a socket moved to a `Send` task gets
+//!   its readiness on whichever worker is idle, and wakes the task wherever it runs. A socket
+//!   used after its loop (or runtime) has finished returns an error.
 //! - **Cancellation loses nothing.** A read or accept takes data from the kernel only in the
 //!   poll that returns it, so dropping the future (a timeout, a `select!`, a cancelled task)
 //!   loses no byte and no connection. Dropping a socket deregisters it, then closes it.

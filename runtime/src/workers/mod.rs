@@ -39,6 +39,7 @@ use std::thread;
 
 use crate::blocking::BlockingPool;
 use crate::event_loop::{self, Config, EventLoop, Shared, Worker};
+use crate::io::Poller;
 use crate::loom_facade::{AtomicBool, Mutex, Ordering, lock};
 use crate::registry::Registry;
 use crate::task::header::Header;
@@ -126,6 +127,9 @@ pub(crate) struct Workers {
     stopped: AtomicBool,
     /// One `to_thread` pool for all workers, so that its bound is the runtime's.
     blocking: Arc<BlockingPool>,
+    /// The I/O poller of every worker: an idle worker blocks in it unless another does
+    /// (`crate::io::driver`).
+    poller: Arc<Poller>,
 }
 
 /// The table of `Send` tasks, shared by the workers.
@@ -156,6 +160,7 @@ impl Workers {
                     .blocking_threads
                     .unwrap_or(crate::blocking::DEFAULT_THREADS),
             )),
+            poller: event_loop::new_poller(),
         }
     }
 
@@ -308,6 +313,8 @@ impl Workers {
     /// Phase 4, once every worker has exited: refuses further work, and completes what is left.
     fn close(&self) {
         *lock(&self.closed) = true;
+        // Sockets made on the runtime fail from now on, as a single loop's do once it is gone.
+        self.poller.handle().close();
         RUNTIMES.remove(self.id);
         let mut left: Vec<_> = self.injector.take_all().into();
         for queue in &self.queues {
@@ -562,6 +569,9 @@ impl Worker for Slot {
     }
     fn stop(&self) {
         self.workers.stop();
+    }
+    fn poller(&self) -> Arc<Poller> {
+        self.workers.poller.clone()
     }
     fn runtime_id(&self) -> u64 {
         self.workers.id
