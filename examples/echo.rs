@@ -14,7 +14,8 @@
 //!   listener is closed at once (new clients are refused) and every connection is asked to
 //!   stop. A connection watches [`tether::cancellation_requested`]: asked while it waits for
 //!   the client's next message, it closes at once; a message it has already read is echoed back
-//!   first, then it closes. A connection that cannot finish within `grace` (its client does
+//!   first, then it closes. Bytes the client sent that it had not read yet are not echoed (the
+//!   client sees the connection end, or reset if those bytes were still unread). A connection that cannot finish within `grace` (its client does
 //!   not read the echo, so the write waits) is cancelled at the deadline, its socket closed.
 //!   A client accepted but still waiting for a slot when shutdown comes is closed unserved.
 
