@@ -1,14 +1,21 @@
-//! A TCP echo server: one tether task per connection, owned by a `TaskSet`, at most
-//! `--max-conns` served at once (a `tether::sync::Semaphore`), on `tether::net` sockets.
+//! A TCP echo server: one tether task per connection, owned by a `TaskSet` with a limit of
+//! `--max-conns` connections served at once, on `tether::net` sockets, and a graceful shutdown.
 //!
 //! ```text
 //! cargo run --release --example echo_server -- [PORT] [--max-conns N] [--timeout SECS] [--grace SECS]
 //! ```
 //!
-//! It listens on 127.0.0.1 (port 0, the default, picks a free one) and prints the address.
-//! It shuts down gracefully on Ctrl-C (SIGINT) or SIGTERM, or after `--timeout` seconds: it
-//! stops accepting, lets open connections finish for `--grace` seconds (default 2), cancels
-//! the rest, and prints what it did.
+//! The server is a child of a task group, started with `tg.start` (trio's `nursery.start`): it
+//! binds 127.0.0.1 (port 0, the default, picks a free one) and reports the address it got with
+//! `ready.started(addr)`, then serves. The group's body prints the address only then, so the
+//! line means the socket is listening; a bind that fails ends the program with that error.
+//!
+//! On Ctrl-C (SIGINT) or SIGTERM, or after `--timeout` seconds, the body asks the server to
+//! stop (`tg.request_cancellation()`): it closes its listener at once, every connection waiting
+//! for its client's next message closes at once, one in the middle of an echo finishes it
+//! first, and one still busy after `--grace` seconds (default 2) is cancelled. Then it prints
+//! what it did. While `--max-conns` connections are open, further clients wait in the
+//! kernel's backlog until one closes.
 //!
 //! Signals are futures on the loop (`tether::signal`): no thread waits for them.
 //!
@@ -17,14 +24,14 @@
 #[path = "../echo.rs"]
 mod echo;
 
+use std::cell::Cell;
 use std::io::{self, Write};
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
 use tether::net::TcpListener;
 use tether::signal::unix::signal;
-use tether::sync::Semaphore;
+use tether::task::Builder;
 
 /// The command line.
 struct Args {
@@ -75,7 +82,7 @@ fn seconds(text: &str) -> Result<Duration, String> {
 }
 
 #[tether::main]
-async fn main() -> io::Result<()> {
+async fn main() {
     let args = match parse_args() {
         Ok(args) => args,
         Err(message) => {
@@ -83,37 +90,56 @@ async fn main() -> io::Result<()> {
             std::process::exit(2);
         }
     };
+    if let Err(err) = run(&args).await {
+        eprintln!("echo_server: {err}");
+        std::process::exit(1);
+    }
+}
 
-    // Listening from now on: a Ctrl-C or SIGTERM from here shuts down gracefully.
+async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    // Registered before the server starts: a Ctrl-C or SIGTERM from then on shuts down.
     let mut interrupt = signal(libc::SIGINT)?;
     let mut terminate = signal(libc::SIGTERM)?;
-    let stop = async {
+    let signalled = async {
         tether::select! {
             _ = interrupt.recv().fuse() => {}
             _ = terminate.recv().fuse() => {}
         }
     };
 
-    let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
-    println!(
-        "echo server listening on {} (at most {} connections at once)",
-        listener.local_addr()?,
-        args.max_conns
-    );
-    io::stdout().flush()?;
-
-    let shutdown = async {
-        match args.timeout {
-            Some(limit) => {
-                let _ = tether::timeout(limit, stop).await;
+    // Written by the server task when it is done: a scoped child may borrow it.
+    let report = Cell::new(None);
+    tether::task_group!(try |tg| {
+        let serving = tg.start_with(Builder::new().name("echo server"), |ready| {
+            let report = &report;
+            async move {
+                let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
+                ready.started(listener.local_addr()?);
+                // Stops when the body asks the group's children to.
+                let stop = tether::cancellation_requested();
+                report.set(Some(
+                    echo::serve(listener, args.max_conns, args.grace, stop).await?,
+                ));
+                Ok::<(), io::Error>(())
             }
-            None => stop.await,
+        });
+        // A server that fails before it is ready fails the group, which cancels this body and
+        // reports the server's error: `start` gives back an address or does not return.
+        let Ok(addr) = serving.await else { return };
+        println!(
+            "echo server listening on {addr} (at most {} connections at once)",
+            args.max_conns
+        );
+        let _ = io::stdout().flush();
+        match args.timeout {
+            Some(limit) => drop(tether::timeout(limit, signalled).await),
+            None => signalled.await,
         }
-    };
-    let limit = Arc::new(Semaphore::new(args.max_conns));
-    let report = echo::serve(listener, limit, args.grace, shutdown).await?;
+        tg.request_cancellation();
+    })?;
+    let report = report.get().expect("the server reports when it ends");
     println!(
-        "shut down: {} connections accepted, {} finished, {} cancelled after the grace period",
+        "shut down: {} connections accepted, {} finished, {} cancelled",
         report.accepted, report.finished, report.cancelled
     );
     Ok(())

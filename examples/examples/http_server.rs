@@ -1,15 +1,24 @@
 //! An HTTP/1.1 server: hyper on tether's own loop (the `hyper` feature), every connection a
-//! task owned by a `TaskSet`, and a graceful shutdown on Ctrl-C or SIGTERM.
+//! task owned by a `TaskSet` with a limit, started with `tg.start`, and a graceful shutdown on
+//! Ctrl-C or SIGTERM.
 //!
 //! ```text
-//! cargo run --release --example http_server -- [PORT] [--timeout SECS]
+//! cargo run --release --example http_server -- [PORT] [--max-conns N] [--timeout SECS]
 //! ```
 //!
-//! It listens on 127.0.0.1 (port 0, the default, picks a free one), prints the address, and
-//! answers every request with "Hello, world!". On Ctrl-C (or after `--timeout` seconds) it
-//! stops accepting, asks every open connection to finish its request in flight and close
-//! (hyper's `graceful_shutdown`), waits up to two seconds for them, cancels the rest, and
-//! prints what it did. Try it with `curl http://127.0.0.1:PORT/` or the `http_client` example.
+//! The server is a child of a task group, started with `tg.start` (trio's `nursery.start`): it
+//! binds 127.0.0.1 (port 0, the default, picks a free one), reports the address with
+//! `ready.started(addr)`, and serves; the body prints the address once the socket listens. At
+//! most `--max-conns` connections (default 1024) are served at once: the accept loop waits for
+//! a free slot (`create_task_when_free`) before it accepts the next client. Every request gets
+//! "Hello, world!".
+//!
+//! On Ctrl-C (or after `--timeout` seconds) the body asks the server to stop
+//! (`tg.request_cancellation()`): it stops accepting, and every connection, watching
+//! `tether::cancellation_requested()`, calls hyper's `graceful_shutdown`: it finishes the
+//! request in flight and closes. Connections still open after two seconds are cancelled
+//! (`TaskSet::shutdown_gracefully`), and the server prints what it did. Try it with
+//! `curl http://127.0.0.1:PORT/` or the `http_client` example.
 
 use std::cell::Cell;
 use std::convert::Infallible;
@@ -25,9 +34,9 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use tether::net::{TcpListener, TcpStream};
 use tether::signal::unix::signal;
-use tether::sync::Event;
+use tether::task::Builder;
 
-const USAGE: &str = "usage: http_server [PORT] [--timeout SECS]";
+const USAGE: &str = "usage: http_server [PORT] [--max-conns N] [--timeout SECS]";
 
 /// How long open connections get to finish once shutdown starts.
 const GRACE: Duration = Duration::from_secs(2);
@@ -38,9 +47,9 @@ async fn hello(_request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
     ))))
 }
 
-/// Serves one connection until the client closes it or `stop` is set; then finishes the
-/// request in flight and closes.
-async fn connection(stream: TcpStream, stop: Rc<Event>) -> Result<(), hyper::Error> {
+/// Serves one connection until the client closes it or the server is asked to stop; then
+/// finishes the request in flight and closes.
+async fn connection(stream: TcpStream) -> Result<(), hyper::Error> {
     stream.set_nodelay(true).ok();
     let mut conn = pin!(
         hyper::server::conn::http1::Builder::new()
@@ -50,14 +59,61 @@ async fn connection(stream: TcpStream, stop: Rc<Event>) -> Result<(), hyper::Err
     );
     tether::select! {
         served = conn.as_mut().fuse() => return served,
-        () = stop.wait().fuse() => {}
+        () = tether::cancellation_requested().fuse() => {}
     }
     conn.as_mut().graceful_shutdown();
     conn.await
 }
 
-fn parse_args() -> Result<(u16, Option<Duration>), String> {
-    let (mut port, mut timeout) = (0, None);
+/// What the server did: connections accepted, closed on their own, cancelled at the deadline.
+#[derive(Clone, Copy)]
+struct Report {
+    accepted: usize,
+    closed: usize,
+    cancelled: usize,
+}
+
+/// Accepts and serves connections, at most `max_conns` at once, until the task is asked to
+/// stop; then shuts the connections down gracefully.
+async fn serve(listener: TcpListener, max_conns: usize) -> Report {
+    let mut stop = pin!(tether::cancellation_requested().fuse());
+    let closed = Rc::new(Cell::new(0usize));
+    let mut connections = tether::TaskSet::background().with_limit(max_conns);
+    let (mut accepted, mut unserved) = (0, 0);
+    loop {
+        let stream = tether::select_biased! {
+            () = stop => break,
+            next = listener.accept().fuse() => match next {
+                Ok((stream, _peer)) => stream,
+                Err(_) => continue,
+            },
+        };
+        accepted += 1;
+        let closed = closed.clone();
+        let served = async move {
+            let _ = connection(stream).await;
+            closed.set(closed.get() + 1);
+        };
+        // Back-pressure: the next client is accepted once this one has a slot.
+        tether::select_biased! {
+            () = stop => {
+                unserved += 1;
+                break;
+            }
+            _ = connections.create_task_when_free(served).fuse() => {}
+        }
+    }
+    drop(listener);
+    let cancelled = connections.shutdown_gracefully(GRACE).await + unserved;
+    Report {
+        accepted,
+        closed: closed.get(),
+        cancelled,
+    }
+}
+
+fn parse_args() -> Result<(u16, usize, Option<Duration>), String> {
+    let (mut port, mut max_conns, mut timeout) = (0, 1024, None);
     let mut words = std::env::args().skip(1);
     while let Some(word) = words.next() {
         match word.as_str() {
@@ -68,74 +124,71 @@ fn parse_args() -> Result<(u16, Option<Duration>), String> {
                     .map_err(|_| format!("bad --timeout\n{USAGE}"))?;
                 timeout = Some(Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())?);
             }
+            "--max-conns" => {
+                let n = words.next().ok_or(USAGE)?;
+                max_conns = match n.parse() {
+                    Ok(n) if n > 0 => n,
+                    _ => return Err(format!("--max-conns needs a number of at least 1\n{USAGE}")),
+                };
+            }
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => port = other.parse().map_err(|_| format!("bad port\n{USAGE}"))?,
         }
     }
-    Ok((port, timeout))
+    Ok((port, max_conns, timeout))
 }
 
 #[tether::main]
-async fn main() -> io::Result<()> {
-    let (port, timeout) = parse_args().unwrap_or_else(|message| {
+async fn main() {
+    let (port, max_conns, timeout) = parse_args().unwrap_or_else(|message| {
         eprintln!("{message}");
         std::process::exit(2);
     });
+    if let Err(err) = run(port, max_conns, timeout).await {
+        eprintln!("http_server: {err}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(
+    port: u16,
+    max_conns: usize,
+    timeout: Option<Duration>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut interrupt = signal(libc::SIGINT)?;
     let mut terminate = signal(libc::SIGTERM)?;
-    let mut shutdown = pin!(
-        async {
-            let signals = async {
-                tether::select! {
-                    _ = interrupt.recv().fuse() => {}
-                    _ = terminate.recv().fuse() => {}
-                }
-            };
-            match timeout {
-                Some(limit) => drop(tether::timeout(limit, signals).await),
-                None => signals.await,
-            }
+    let signalled = async {
+        tether::select! {
+            _ = interrupt.recv().fuse() => {}
+            _ = terminate.recv().fuse() => {}
         }
-        .fuse()
-    );
+    };
 
-    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-    println!(
-        "http server listening on http://{}/",
-        listener.local_addr()?
-    );
-    io::stdout().flush()?;
-
-    let stop = Rc::new(Event::new());
-    let finished = Rc::new(Cell::new(0usize));
-    let mut connections = tether::TaskSet::background();
-    let mut accepted = 0usize;
-    loop {
-        tether::select_biased! {
-            () = shutdown => break,
-            next = listener.accept().fuse() => {
-                let Ok((stream, _peer)) = next else { continue };
-                accepted += 1;
-                let (stop, finished) = (stop.clone(), finished.clone());
-                connections.create_task(async move {
-                    let _ = connection(stream, stop).await;
-                    finished.set(finished.get() + 1);
-                });
+    let report = Cell::new(None);
+    tether::task_group!(try |tg| {
+        let serving = tg.start_with(Builder::new().name("http server"), |ready| {
+            let report = &report;
+            async move {
+                let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+                ready.started(listener.local_addr()?);
+                report.set(Some(serve(listener, max_conns).await));
+                Ok::<(), io::Error>(())
             }
+        });
+        // A bind that fails fails the group, which cancels this body and reports the error.
+        let Ok(addr) = serving.await else { return };
+        println!("http server listening on http://{addr}/");
+        let _ = io::stdout().flush();
+        match timeout {
+            Some(limit) => drop(tether::timeout(limit, signalled).await),
+            None => signalled.await,
         }
-    }
-    drop(listener);
-    stop.set();
-    if tether::timeout(GRACE, connections.join_next())
-        .await
-        .is_err()
-    {
-        connections.shutdown().await;
-    }
+        tg.request_cancellation();
+    })?;
+    let report = report.get().expect("the server reports when it ends");
     println!(
-        "shut down: {accepted} connections accepted, {} closed gracefully, {} cancelled",
-        finished.get(),
-        accepted - finished.get()
+        "shut down: {} connections accepted, {} closed gracefully, {} cancelled",
+        report.accepted, report.closed, report.cancelled
     );
     Ok(())
 }

@@ -1,20 +1,21 @@
 //! The echo server of `examples/echo_server.rs` on real loopback sockets: tether tasks on
-//! `tether::net`, the connection limit, and a graceful shutdown that leaves nothing running.
+//! `tether::net`, the limit on its connection set, and a graceful shutdown that leaves nothing
+//! running: idle connections close at once, one in the middle of an echo finishes it, and one
+//! that cannot finish is cancelled at the grace deadline.
 //!
 //! These run on the real clock (sockets do not follow a virtual one) and are bounded: every wait
-//! has a deadline of a few seconds, and the whole file takes well under a second when healthy.
+//! has a deadline of a few seconds, and the whole file takes a few seconds when healthy.
 
 #[path = "../../examples/echo.rs"]
 mod echo;
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::{AsyncReadExt, AsyncWriteExt};
 use tether::net::{TcpListener, TcpStream};
-use tether::sync::{Event, Semaphore};
+use tether::sync::Event;
 
 /// How long any single step may take before the test fails instead of hanging.
 const DEADLINE: Duration = Duration::from_secs(5);
@@ -41,12 +42,11 @@ async fn round_trip(stream: &mut TcpStream, message: &[u8]) -> Vec<u8> {
 #[cfg_attr(miri, ignore = "Miri cannot open sockets")]
 async fn several_clients_get_their_bytes_back() {
     let (listener, addr) = listen().await;
-    let limit = Arc::new(Semaphore::new(16));
     let stop = Event::new();
     let report = tether::task_group!(|tg| {
         let server = tg.create_task(echo::serve(
             listener,
-            limit.clone(),
+            16,
             Duration::from_secs(1),
             stop.wait(),
         ));
@@ -95,23 +95,17 @@ async fn several_clients_get_their_bytes_back() {
             cancelled: 0
         }
     );
-    assert_eq!(
-        limit.available_permits(),
-        16,
-        "every connection gave its permit back"
-    );
 }
 
 #[tether::test]
 #[cfg_attr(miri, ignore = "Miri cannot open sockets")]
 async fn a_client_over_the_limit_waits_until_a_connection_closes() {
     let (listener, addr) = listen().await;
-    let limit = Arc::new(Semaphore::new(2));
     let stop = Event::new();
     tether::task_group!(|tg| {
         let server = tg.create_task(echo::serve(
             listener,
-            limit.clone(),
+            2,
             Duration::from_secs(1),
             stop.wait(),
         ));
@@ -119,11 +113,13 @@ async fn a_client_over_the_limit_waits_until_a_connection_closes() {
         let mut b = TcpStream::connect(addr).await.unwrap();
         assert_eq!(round_trip(&mut a, b"a").await, b"a");
         assert_eq!(round_trip(&mut b, b"b").await, b"b");
-        assert_eq!(limit.available_permits(), 0, "both slots are taken");
 
-        // The kernel completes c's handshake (backlog), but the server does not accept it.
+        // Both slots are taken: the server accepts c and waits for a slot, and d stays in the
+        // kernel's backlog (the kernel completes both handshakes).
         let mut c = TcpStream::connect(addr).await.unwrap();
+        let mut d = TcpStream::connect(addr).await.unwrap();
         c.write_all(b"c").await.unwrap();
+        d.write_all(b"d").await.unwrap();
         let mut byte = [0];
         // A bounded look for an echo that must not come: this can only pass wrongly on a
         // very slow machine, never fail wrongly.
@@ -133,47 +129,120 @@ async fn a_client_over_the_limit_waits_until_a_connection_closes() {
             "c was served while two connections were open"
         );
 
-        drop(a); // closes a: its task ends and hands its slot on
+        drop(a); // closes a: its task ends and its slot goes to c, the first in line
         let late = tether::timeout(DEADLINE, c.read_exact(&mut byte)).await;
         late.expect("c is served once a slot frees").unwrap();
         assert_eq!(&byte, b"c");
+        let early = tether::timeout(Duration::from_millis(200), d.read_exact(&mut byte)).await;
+        assert!(early.is_err(), "d was served while b and c were open");
         assert_eq!(round_trip(&mut b, b"still here").await, b"still here");
 
-        drop((b, c));
+        drop(b); // and d gets b's slot
+        let late = tether::timeout(DEADLINE, d.read_exact(&mut byte)).await;
+        late.expect("d is served once b closes").unwrap();
+        assert_eq!(&byte, b"d");
+
+        drop((c, d));
         stop.set();
         let report = server.await.unwrap().unwrap();
-        assert_eq!(report.accepted, 3);
-        assert_eq!(report.cancelled, 0);
+        assert_eq!(
+            report,
+            echo::Report {
+                accepted: 4,
+                finished: 4,
+                cancelled: 0
+            }
+        );
     })
     .unwrap();
-    assert_eq!(limit.available_permits(), 2);
 }
 
 #[tether::test]
 #[cfg_attr(miri, ignore = "Miri cannot open sockets")]
-async fn shutdown_stops_accepting_then_cancels_connections_after_the_grace_period() {
+async fn shutdown_closes_the_listener_and_idle_connections_at_once() {
     let (listener, addr) = listen().await;
-    let limit = Arc::new(Semaphore::new(4));
     let stop = Event::new();
-    let grace = Duration::from_millis(300);
+    // Far longer than the test may take: closing an idle connection does not wait for it.
+    let grace = Duration::from_secs(60);
     tether::task_group!(|tg| {
-        let server = tg.create_task(echo::serve(listener, limit.clone(), grace, stop.wait()));
+        let server = tg.create_task(echo::serve(listener, 4, grace, stop.wait()));
         let mut idle = TcpStream::connect(addr).await.unwrap();
         assert_eq!(round_trip(&mut idle, b"hi").await, b"hi");
 
-        let stopped_at = std::time::Instant::now();
         stop.set();
-        // The listener closes at once: new clients are refused ...
-        tether::timeout(DEADLINE, async {
-            while TcpStream::connect(addr).await.is_ok() {
-                tether::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await
-        .expect("the listener closed");
-        // ... while the open connection is still served during the grace period.
-        assert_eq!(round_trip(&mut idle, b"in grace").await, b"in grace");
+        // The connection waits for a message: asked to stop, it closes at once (end-of-file).
+        let mut rest = Vec::new();
+        let eof = tether::timeout(DEADLINE, idle.read_to_end(&mut rest)).await;
+        assert_eq!(eof.expect("the idle connection closed").unwrap(), 0);
+        // The listener is closed: new clients are refused.
+        let refused = TcpStream::connect(addr).await;
+        assert!(refused.is_err(), "the listener was still open");
 
+        let report = tether::timeout(DEADLINE, server)
+            .await
+            .expect("the server ended without waiting for the grace period")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            report,
+            echo::Report {
+                accepted: 1,
+                finished: 1,
+                cancelled: 0
+            },
+            "the idle connection said goodbye on its own"
+        );
+    })
+    .unwrap();
+}
+
+#[tether::test]
+#[cfg_attr(miri, ignore = "Miri cannot open sockets")]
+async fn a_connection_in_the_middle_of_an_echo_finishes_it_then_closes() {
+    let (listener, addr) = listen().await;
+    let stop = Event::new();
+    let grace = Duration::from_secs(60);
+    tether::task_group!(|tg| {
+        let server = tg.create_task(echo::serve(listener, 4, grace, stop.wait()));
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let sent = fill_until_the_server_waits_to_write(&mut client).await;
+
+        stop.set();
+        // The server is inside its write: it finishes it once we read, then closes.
+        let received = read_echo_until_closed(&mut client).await;
+        assert!(received > 0 && received <= sent, "{received} of {sent}");
+        let report = tether::timeout(DEADLINE, server)
+            .await
+            .expect("the server ended without waiting for the grace period")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            report,
+            echo::Report {
+                accepted: 1,
+                finished: 1,
+                cancelled: 0
+            },
+            "the connection finished its echo and closed on its own"
+        );
+    })
+    .unwrap();
+}
+
+#[tether::test]
+#[cfg_attr(miri, ignore = "Miri cannot open sockets")]
+async fn a_connection_that_cannot_finish_is_cancelled_at_the_grace_deadline() {
+    let (listener, addr) = listen().await;
+    let stop = Event::new();
+    let grace = Duration::from_millis(300);
+    tether::task_group!(|tg| {
+        let server = tg.create_task(echo::serve(listener, 4, grace, stop.wait()));
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let sent = fill_until_the_server_waits_to_write(&mut client).await;
+
+        let stopped_at = Instant::now();
+        stop.set();
+        // We never read, so the server's write cannot finish: it is dropped at the deadline.
         let report = tether::timeout(DEADLINE, server)
             .await
             .expect("the server ended")
@@ -189,15 +258,59 @@ async fn shutdown_stops_accepting_then_cancels_connections_after_the_grace_perio
                 accepted: 1,
                 finished: 0,
                 cancelled: 1
-            },
-            "nothing accepted after the stop; the idle connection was cancelled"
+            }
         );
-
-        // Its task is gone, so its socket is closed: the client reads end-of-file.
-        let mut rest = Vec::new();
-        let eof = tether::timeout(DEADLINE, idle.read_to_end(&mut rest)).await;
-        assert_eq!(eof.expect("closed in time").unwrap(), 0);
+        // Its task is gone, so its socket is closed: what it echoed, then the end.
+        let received = read_echo_until_closed(&mut client).await;
+        assert!(received <= sent, "{received} of {sent}");
     })
     .unwrap();
-    assert_eq!(limit.available_permits(), 4, "no connection task is left");
+}
+
+/// The echo test's byte stream: byte `i` is `i % 251`, so any stretch of it can be checked.
+fn pattern(at: u64, len: usize) -> impl Iterator<Item = u8> {
+    (at..at + len as u64).map(|i| (i % 251) as u8)
+}
+
+/// Sends the pattern without reading the echo until the server cannot go on: the echo fills
+/// our receive buffer, so the server waits inside its write, and stops reading, so our writes
+/// wait too. A write that stays pending for a second while the server, on this same loop, is
+/// free to run shows it. Returns how many bytes were sent.
+async fn fill_until_the_server_waits_to_write(client: &mut TcpStream) -> u64 {
+    const CHUNK: usize = 251 * 256;
+    let chunk: Vec<u8> = pattern(0, 2 * CHUNK).collect();
+    let mut sent = 0u64;
+    while sent < 1 << 30 {
+        let from = (sent % 251) as usize; // the chunk from here continues the pattern
+        let write = client.write(&chunk[from..from + CHUNK]);
+        match tether::timeout(Duration::from_secs(1), write).await {
+            Ok(written) => sent += written.unwrap() as u64,
+            Err(_) => return sent,
+        }
+    }
+    panic!("1 GiB went through without the buffers filling up");
+}
+
+/// Reads the echo until the server closes the connection (end-of-file, or a reset, as the
+/// server closes with our unread bytes in its buffer), checking every byte; returns the count.
+async fn read_echo_until_closed(client: &mut TcpStream) -> u64 {
+    let mut buf = vec![0; 64 * 1024];
+    let mut received = 0u64;
+    loop {
+        let read = tether::timeout(DEADLINE, client.read(&mut buf))
+            .await
+            .expect("the server closed the connection in time");
+        match read {
+            Ok(0) => return received,
+            Ok(n) => {
+                assert!(
+                    buf[..n].iter().copied().eq(pattern(received, n)),
+                    "the echo at byte {received} is not what was sent"
+                );
+                received += n as u64;
+            }
+            Err(err) if err.kind() == ErrorKind::ConnectionReset => return received,
+            Err(err) => panic!("reading the echo: {err}"),
+        }
+    }
 }
