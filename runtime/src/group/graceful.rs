@@ -44,16 +44,9 @@ impl<M: Mode> TaskGroup<'_, '_, M> {
     pub fn request_cancellation(&self) {
         self.check_owner();
         self.stop_requested.set(true);
-        for header in self.children.borrow().headers() {
+        self.for_each_child(|header| {
             header.request_stop();
-        }
-        if let Some(spread) = self.spread.get() {
-            for handle in spread.handles() {
-                if let Some(header) = handle.header() {
-                    header.request_stop();
-                }
-            }
-        }
+        });
     }
 
     /// `true` once [`request_cancellation`](TaskGroup::request_cancellation) (or
@@ -107,13 +100,25 @@ impl<M: Mode> TaskGroup<'_, '_, M> {
     pub async fn shutdown_gracefully(&self, grace: Duration) {
         self.request_cancellation();
         if crate::timeout(grace, self.children_ended()).await.is_err() {
-            self.children.borrow().cancel_owned();
-            if let Some(spread) = self.spread.get() {
-                for handle in spread.handles() {
-                    handle.cancel();
+            // Not `cancel` (which ends the body too) nor `cancel_spread` (which refuses later
+            // spread children): only the children running now are dropped.
+            self.for_each_child(|header| {
+                header.request_cancel(None);
+            });
+            self.children_ended().await;
+        }
+    }
+
+    /// Calls `f` with the header of every child still running: scoped ones, then spread ones
+    /// (their handles taken out of the lock first, as `f` may wake them).
+    fn for_each_child(&self, mut f: impl FnMut(&Header)) {
+        self.children.borrow().headers().for_each(&mut f);
+        if let Some(spread) = self.spread.get() {
+            for handle in spread.handles() {
+                if let Some(header) = handle.header() {
+                    f(header);
                 }
             }
-            self.children_ended().await;
         }
     }
 
@@ -133,16 +138,7 @@ impl<M: Mode> TaskGroup<'_, '_, M> {
                 ended.end_one(); // It had already ended.
             }
         };
-        for header in self.children.borrow().headers() {
-            watch(header);
-        }
-        if let Some(spread) = self.spread.get() {
-            for handle in spread.handles() {
-                if let Some(header) = handle.header() {
-                    watch(header);
-                }
-            }
-        }
+        self.for_each_child(watch);
         ended.end_one(); // The one the count started with, so it cannot reach 0 early.
         poll_fn(move |cx| {
             ended.waker.register(cx.waker());

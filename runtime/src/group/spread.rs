@@ -122,7 +122,7 @@ impl<E> Spread<E> {
     /// Asks every spread child to stop, now and from now on (idempotent).
     pub(crate) fn cancel_all(&self) {
         self.cancelling.store(true, Ordering::SeqCst);
-        let handles: Vec<CancelHandle> = self.lock().children.values().flatten().cloned().collect();
+        let handles = self.handles();
         // Outside the lock: cancelling wakes the task, and a wake may run it right here (a
         // closed runtime completes a cancellation on the waking thread), which locks again.
         for handle in handles {
