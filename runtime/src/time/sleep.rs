@@ -28,6 +28,7 @@ use crate::event_loop::EventLoop;
 ///     println!("world");
 /// });
 /// ```
+#[inline]
 pub fn sleep(duration: Duration) -> Sleep {
     if duration.is_zero() {
         // asyncio's `sleep(0)` idiom: a plain yield. The deadline is read only if asked for.
@@ -101,6 +102,7 @@ const NO_LOOP: &str = "a tether timer (sleep, sleep_until, timeout, wait with a 
      await it inside tether::run, #[tether::main] or #[tether::test]";
 
 impl Sleep {
+    #[inline]
     fn new(deadline: When) -> Sleep {
         Sleep {
             deadline,
@@ -134,6 +136,7 @@ impl Sleep {
         self.yielded = false;
     }
 
+    #[inline]
     fn disarm(&mut self) {
         if let Some(armed) = self.armed.take() {
             EventLoop::with_current(|lp| armed.disarm(lp));
@@ -144,6 +147,8 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
+    // Inlined, so that `sleep(Duration::ZERO)` compiles to what `yield_now` does.
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         if this.yielded && this.armed.is_none() {
@@ -151,15 +156,22 @@ impl Future for Sleep {
             // (`reset` clears `yielded`), and the clock only goes forward, so it is still due.
             return Poll::Ready(());
         }
-        let deadline = match this.deadline {
-            When::At(deadline) => deadline,
+        match this.deadline {
+            When::At(deadline) => this.poll_until(deadline, cx),
             When::Now => {
                 // `sleep(Duration::ZERO)`: yield once, exactly as `yield_now` does.
                 this.yielded = true;
                 cx.waker().wake_by_ref();
-                return Poll::Pending;
+                Poll::Pending
             }
-        };
+        }
+    }
+}
+
+impl Sleep {
+    /// The poll of a sleep with a deadline: arms, re-arms or completes its timer.
+    fn poll_until(&mut self, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         let ready = EventLoop::with_current(|lp| {
             if let Some(armed) = this.armed {
                 if armed.loop_id == lp.id() {
