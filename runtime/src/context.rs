@@ -72,21 +72,10 @@ impl Context {
     /// `catch_unwind`, so that a value whose `Drop` panics cannot unwind into the caller, nor
     /// abort the process by panicking again while the next value is dropped during the unwind.
     /// Returns the first panic's payload; the payloads of later ones are dropped (contained).
+    #[inline]
     pub(crate) fn drop_contained(self) -> Option<Box<dyn Any + Send>> {
-        // `into_inner` hands the values to exactly one of the contexts sharing them: the last.
-        let mut vars = Arc::into_inner(self.vars?)?;
-        let mut first = None;
-        while let Some((_, value)) = vars.pop() {
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(value))) {
-                match first {
-                    None => first = Some(payload),
-                    Some(_) => {
-                        let _ = catch_unwind(AssertUnwindSafe(|| drop(payload)));
-                    }
-                }
-            }
-        }
-        first
+        // The empty context, most tasks' own, has nothing to drop.
+        drop_values(self.vars?)
     }
 
     fn lookup(&self, id: u64) -> Option<&Value> {
@@ -122,6 +111,60 @@ impl Drop for Restore<'_> {
     fn drop(&mut self) {
         if let Some(outer) = self.outer.take() {
             *self.into = swap_current(outer);
+        }
+    }
+}
+
+/// [`Context::drop_contained`] for a context that holds values.
+fn drop_values(vars: Arc<Vec<(u64, Value)>>) -> Option<Box<dyn Any + Send>> {
+    // `into_inner` hands the values to exactly one of the contexts sharing them: the last.
+    let mut vars = Arc::into_inner(vars)?;
+    let mut first = None;
+    while let Some((_, value)) = vars.pop() {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(value))) {
+            match first {
+                None => first = Some(payload),
+                Some(_) => {
+                    let _ = catch_unwind(AssertUnwindSafe(|| drop(payload)));
+                }
+            }
+        }
+    }
+    first
+}
+
+/// Makes a task's `context` current for one poll; returns what to give [`leave_task`] after it.
+///
+/// Most tasks have an empty context and run where the current one is empty too: then nothing
+/// is swapped (`None`), and [`leave_task`] only looks for values the poll set.
+#[inline]
+pub(crate) fn enter_task(context: &mut Context) -> Option<Context> {
+    CURRENT
+        .try_with(|current| {
+            let mut current = current.borrow_mut();
+            if context.vars.is_none() && current.vars.is_none() {
+                return None;
+            }
+            Some(std::mem::replace(&mut *current, std::mem::take(context)))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Ends a poll [`enter_task`] began: what the poll left current goes back into the task's
+/// `context`, and `outer` (what `enter_task` returned) becomes current again.
+#[inline]
+pub(crate) fn leave_task(context: &mut Context, outer: Option<Context>) {
+    match outer {
+        Some(outer) => *context = swap_current(outer),
+        None => {
+            // Both were empty at entry: only values the poll set (now current) move.
+            let _ = CURRENT.try_with(|current| {
+                let mut current = current.borrow_mut();
+                if current.vars.is_some() {
+                    *context = std::mem::take(&mut *current);
+                }
+            });
         }
     }
 }

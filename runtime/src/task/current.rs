@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::callbacks::Callback;
 use super::header::Header;
 use super::info::Owner;
-use crate::context::{Context, swap_current};
+use crate::context::{Context, enter_task, leave_task};
 
 struct Running {
     /// The task whose future is being polled (or dropped) on this thread.
@@ -128,8 +128,12 @@ fn deadline_of_outer(deadline: Option<Instant>) -> Option<Instant> {
 /// Marks a task as running and puts its context in place, for one poll or drop.
 pub(crate) struct Entered<'a> {
     outer_task: Option<NonNull<Header>>,
+    /// What was current before the task's context went in (`None`: nothing was swapped, both
+    /// were empty).
     outer_context: Option<Context>,
-    /// The deadline around the poll that entered this task, back in place when it ends.
+    /// The deadline around the poll that entered this task, cleared for the task's own poll and
+    /// back in place when it ends (`None`: there was none, or the task is a group child, which
+    /// keeps it).
     outer_deadline: Option<Instant>,
     context: &'a mut Context,
     started: Option<(Instant, Duration)>,
@@ -139,6 +143,9 @@ pub(crate) struct Entered<'a> {
     _span: tracing::span::Entered<'a>,
 }
 
+// Inlined into each task's poll, as is the guard's drop: they run around every poll, and the
+// guard is several words that would otherwise be built in memory and copied back.
+#[inline]
 pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered<'a> {
     // A group child is polled inside its group, so the deadlines around the group are its own
     // (the group is dropped when they pass). Any other task outlives the code that made it:
@@ -147,17 +154,19 @@ pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered
     let (outer_task, started, outer_deadline) = RUNNING
         .try_with(|r| {
             let outer = r.task.replace(Some(NonNull::from(header)));
-            let outer_deadline = if in_group {
-                r.deadline.get()
-            } else {
-                r.deadline.replace(None)
-            };
-            let started =
-                slow_poll_threshold(r).map(|_| (Instant::now(), r.nested.replace(Duration::ZERO)));
+            // Every change of the deadline below this point is undone before the poll returns
+            // (`with_deadline` restores it with a guard, and nested polls enter and leave the
+            // same way), so only a deadline cleared here has to be put back, and an absent one
+            // costs a load.
+            let outer_deadline = if in_group { None } else { r.deadline.get() };
+            if outer_deadline.is_some() {
+                r.deadline.set(None);
+            }
+            let started = slow_poll_threshold(r).map(|_| start_timing(r));
             (outer, started, outer_deadline)
         })
         .unwrap_or((None, None, None));
-    let outer_context = Some(swap_current(std::mem::take(context)));
+    let outer_context = enter_task(context);
     Entered {
         outer_task,
         outer_context,
@@ -180,18 +189,36 @@ fn slow_poll_threshold(r: &Running) -> Option<Duration> {
     debug
 }
 
+/// Debug mode: the start of a timed poll, and the nested time of the poll around it.
+#[cold]
+fn start_timing(r: &Running) -> (Instant, Duration) {
+    (Instant::now(), r.nested.replace(Duration::ZERO))
+}
+
 impl Drop for Entered<'_> {
+    #[inline]
     fn drop(&mut self) {
-        if let Some(outer) = self.outer_context.take() {
-            *self.context = swap_current(outer);
-        }
+        leave_task(self.context, self.outer_context.take());
         let outer_task = self.outer_task;
         let outer_deadline = self.outer_deadline;
+        let _ = RUNNING.try_with(|r| {
+            r.task.set(outer_task);
+            if outer_deadline.is_some() {
+                r.deadline.set(outer_deadline);
+            }
+        });
+        if let Some(started) = self.started {
+            self.end_timing(started);
+        }
+    }
+}
+
+impl Entered<'_> {
+    /// Debug mode: reports the poll that ends now if it took longer than the threshold.
+    #[cold]
+    fn end_timing(&self, (started, outer_nested): (Instant, Duration)) {
         let slow = RUNNING
             .try_with(|r| {
-                r.task.set(outer_task);
-                r.deadline.set(outer_deadline);
-                let (started, outer_nested) = self.started?;
                 let threshold = slow_poll_threshold(r)?;
                 let took = started.elapsed();
                 let own = took.saturating_sub(r.nested.get());
