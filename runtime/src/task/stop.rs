@@ -21,17 +21,24 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 
-use crate::loom_facade::{lock, unpoison};
+use crate::loom_facade::lock;
 use crate::slab::Slab;
 
 /// A point of the owner tree that can be asked to stop: a task that owns tasks (and, through
 /// the same type, any owner that joins the tree later, such as a group).
+///
+/// Every field is an atomic or under a lock, so a node is changed through a shared `Arc`:
+/// reusing a spare node and letting go of one take no read-modify-write of the `Arc`'s counts
+/// beyond the one every `Arc` drop pays.
 pub(crate) struct StopNode {
     requested: AtomicBool,
     /// The owner has finished: nobody can ask this node any more (a request to a finished task
     /// is refused), so a node that is closed and not requested only passes on what is above it.
     closed: AtomicBool,
-    parent: Option<Arc<StopNode>>,
+    /// The node above, of which this one owns a strong count (`Arc::into_raw`); null at the top.
+    /// Set when the node is made (or reused) and taken when it is let go of, each time by the
+    /// node's only holder; read while the node is alive, by anyone.
+    parent: AtomicPtr<StopNode>,
     /// Code waiting for a request to this node or any node below it.
     waiters: Mutex<Slab<Waker>>,
 }
@@ -46,6 +53,11 @@ thread_local! {
 /// How many spare nodes a thread keeps at most (about 80 bytes each).
 const SPARE_MAX: usize = 1024;
 
+/// The raw form of an optional node, as `parent` keeps it.
+fn into_raw(node: Option<Arc<StopNode>>) -> *mut StopNode {
+    node.map_or(ptr::null_mut(), |node| Arc::into_raw(node).cast_mut())
+}
+
 impl StopNode {
     /// A node below `parent`, already requested if `requested`.
     pub(crate) fn new(parent: Option<Arc<StopNode>>, requested: bool) -> Arc<StopNode> {
@@ -53,19 +65,39 @@ impl StopNode {
             .try_with(|spare| spare.borrow_mut().pop())
             .ok()
             .flatten();
-        if let Some(mut node) = spare {
-            if let Some(fresh) = Arc::get_mut(&mut node) {
-                *fresh.requested.get_mut() = requested;
-                *fresh.closed.get_mut() = false;
-                fresh.parent = parent;
-                return node;
-            }
+        if let Some(node) = spare {
+            // A spare is held by nothing else (see `release`), so nobody reads these stores
+            // before the node is handed out, which publishes them.
+            node.requested.store(requested, Ordering::Relaxed);
+            node.closed.store(false, Ordering::Relaxed);
+            node.parent.store(into_raw(parent), Ordering::Relaxed);
+            return node;
         }
         Arc::new(StopNode {
             requested: AtomicBool::new(requested),
             closed: AtomicBool::new(false),
-            parent,
+            parent: AtomicPtr::new(into_raw(parent)),
             waiters: Mutex::new(Slab::default()),
+        })
+    }
+
+    /// The node above this one, if any, borrowed for as long as this one is.
+    fn parent(&self) -> Option<&StopNode> {
+        let parent = self.parent.load(Ordering::Acquire);
+        // SAFETY: a non-null `parent` is a node this one holds a strong count of, given up only
+        // by `release` or `drop`, which have this node to themselves (nobody else borrows it).
+        (!parent.is_null()).then(|| unsafe { &*parent })
+    }
+
+    /// A new strong count of the node above this one, if any.
+    fn parent_arc(&self) -> Option<Arc<StopNode>> {
+        let parent = self.parent.load(Ordering::Acquire);
+        (!parent.is_null()).then(|| {
+            // SAFETY: as in `parent`; the count made here is the returned `Arc`'s.
+            unsafe {
+                Arc::increment_strong_count(parent);
+                Arc::from_raw(parent)
+            }
         })
     }
 
@@ -73,20 +105,19 @@ impl StopNode {
     /// its parent is let go of the same way).
     fn release(node: Arc<StopNode>) {
         let mut next = Some(node);
-        while let Some(mut node) = next.take() {
-            // A plain load first: `get_mut` costs a read-modify-write.
+        while let Some(node) = next.take() {
+            // Nothing makes a `Weak` of a node, so one strong count means this is the only
+            // holder, for good: nobody can reach the node to clone it. (A plain load: `get_mut`
+            // would cost a read-modify-write.)
             if Arc::strong_count(&node) != 1 {
-                return;
-            }
-            let Some(unique) = Arc::get_mut(&mut node) else {
                 return; // Held elsewhere too: dropping this count is all.
-            };
-            next = unique.parent.take();
-            // A node nobody else holds has no waiter (a waiter holds its node); should a
-            // waker be left, the node is freed rather than kept with it.
-            if !unpoison(unique.waiters.get_mut()).is_empty() {
-                continue;
             }
+            let parent = node.parent.swap(ptr::null_mut(), Ordering::Acquire);
+            // SAFETY: the count `parent` owned, taken out of it just above.
+            next = (!parent.is_null()).then(|| unsafe { Arc::from_raw(parent) });
+            // Every waker on a node belongs to a `StopWait`, which holds the node until it has
+            // taken its waker out again, so a node with one holder has none.
+            debug_assert!(lock(&node.waiters).is_empty(), "a waiter without its node");
             let _ = SPARE.try_with(|spare| {
                 let mut spare = spare.borrow_mut();
                 if spare.len() < SPARE_MAX {
@@ -103,7 +134,7 @@ impl StopNode {
             if node.requested.load(Ordering::Acquire) {
                 return true;
             }
-            match &node.parent {
+            match node.parent() {
                 Some(parent) => node = parent,
                 None => return false,
             }
@@ -119,7 +150,7 @@ impl StopNode {
                 Some(n)
                     if n.closed.load(Ordering::Acquire) && !n.requested.load(Ordering::Acquire) =>
                 {
-                    node = n.parent.clone();
+                    node = n.parent_arc();
                 }
                 _ => return node,
             }
@@ -168,6 +199,16 @@ impl StopNode {
     fn deregister(&self, key: usize) {
         let waker = lock(&self.waiters).remove(key);
         drop(waker);
+    }
+}
+
+impl Drop for StopNode {
+    fn drop(&mut self) {
+        let parent = *self.parent.get_mut();
+        if !parent.is_null() {
+            // SAFETY: the count `parent` owns, given up once, here.
+            StopNode::release(unsafe { Arc::from_raw(parent) });
+        }
     }
 }
 
@@ -290,10 +331,10 @@ impl StopWait {
     /// there.
     pub(crate) fn poll(&mut self, node: &Arc<StopNode>, waker: &Waker) -> bool {
         if self.registered.is_empty() {
-            let mut next = Some(node);
+            let mut next = Some(node.clone());
             while let Some(node) = next {
-                self.registered.push((node.clone(), usize::MAX));
-                next = node.parent.as_ref();
+                next = node.parent_arc();
+                self.registered.push((node, usize::MAX));
             }
         }
         let mut requested = false;
@@ -318,6 +359,7 @@ impl Drop for StopWait {
 
 #[cfg(test)]
 mod tests {
+    use std::ptr;
     use std::sync::Arc;
     use std::sync::atomic::Ordering;
 
@@ -341,7 +383,7 @@ mod tests {
         finished.closed.store(true, Ordering::Release);
         let slot = StopSlot::new(Some(finished.clone()));
         let own = slot.own_node(|| false);
-        assert!(Arc::ptr_eq(own.parent.as_ref().unwrap(), &root));
+        assert!(ptr::eq(own.parent().unwrap(), Arc::as_ptr(&root)));
         // The finished owner's node is no longer held by anything below it.
         assert_eq!(Arc::strong_count(&finished), 1);
         root.request();
