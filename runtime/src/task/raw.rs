@@ -193,14 +193,17 @@ where
     E: FnOnce(),
     Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError>,
 {
+    // The creating task, if a task creates this one: its id, and its stop node, so that
+    // graceful stop requests to it reach the new task.
+    let (parent, stop_parent) =
+        current::with_running(|creator| (creator.id, creator.stop_node())).unzip();
     let builder = async_task::Builder::new().metadata(Header::new(Origin {
         name: spawn.name.take(),
-        parent: running_id(),
+        parent,
         owner: spawn.owner,
         location: spawn.location,
         home: spawn.home,
-        // Graceful stop requests to the creating task reach the new one.
-        stop_parent: current::with_running(Header::stop_node),
+        stop_parent,
     }));
     let context = spawn
         .context
