@@ -112,7 +112,9 @@ impl StopNode {
             if Arc::strong_count(&node) != 1 {
                 return; // Held elsewhere too: dropping this count is all.
             }
-            let parent = node.parent.swap(ptr::null_mut(), Ordering::Acquire);
+            // The only holder: a load and a store, no read-modify-write.
+            let parent = node.parent.load(Ordering::Acquire);
+            node.parent.store(ptr::null_mut(), Ordering::Relaxed);
             // SAFETY: the count `parent` owned, taken out of it just above.
             next = (!parent.is_null()).then(|| unsafe { Arc::from_raw(parent) });
             // Every waker on a node belongs to a `StopWait`, which holds the node until it has
