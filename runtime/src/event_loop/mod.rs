@@ -16,6 +16,7 @@ mod worker;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::ptr;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,7 +39,24 @@ use inbox::Inbox;
 pub(crate) use worker::{IDLE_RECHECK, Worker};
 
 thread_local! {
-    static CURRENT: RefCell<Option<Rc<EventLoop>>> = const { RefCell::new(None) };
+    /// The loop running on this thread (null: none). The `Enter` that set it holds the loop's
+    /// `Rc` and clears it before letting go, so the loop outlives every read (see `running_loop`).
+    /// A plain pointer rather than a `RefCell<Option<Rc>>`: this is read on every schedule,
+    /// spawn and timer, and a cell of a pointer has no borrow flag and no destructor to check.
+    static CURRENT: Cell<*const EventLoop> = const { Cell::new(ptr::null()) };
+}
+
+/// The loop running on this thread, if any, for as long as the caller's stack frame.
+///
+/// Only `Enter` sets and clears `CURRENT`, and a loop is never entered from inside a loop
+/// (`run` refuses), so nothing a caller does while it holds the reference can end the loop it
+/// points to: the `Enter` that keeps it alive belongs to a frame below the caller's.
+#[inline]
+fn running_loop<'a>() -> Option<&'a EventLoop> {
+    let lp = CURRENT.try_with(Cell::get).ok()?;
+    // SAFETY: non-null only between `Enter::new` and `Enter::drop`, while `Enter` holds the
+    // loop's `Rc`; see above for why the reference does not outlive that.
+    (!lp.is_null()).then(|| unsafe { &*lp })
 }
 
 /// Every live loop's shared part, by id: how a wake from another thread finds a task's loop.
@@ -66,18 +84,14 @@ pub(crate) fn schedule(runnable: Runnable) {
 
 /// Puts `runnable` on the ready queue if loop `id` runs on this thread; gives it back if not.
 fn push_to_current(id: u64, runnable: Runnable) -> Option<Runnable> {
-    let mut runnable = Some(runnable);
-    // `try_with`: a waker may fire while this thread's locals are being torn down.
-    let _ = CURRENT.try_with(|current| {
-        if let Some(lp) = &*current.borrow() {
-            if lp.shared.id == id {
-                lp.ready
-                    .borrow_mut()
-                    .push_back(runnable.take().expect("taken once"));
-            }
+    // `running_loop` uses `try_with`: a waker may fire while this thread's locals are torn down.
+    match running_loop() {
+        Some(lp) if lp.shared.id == id => {
+            lp.ready.borrow_mut().push_back(runnable);
+            None
         }
-    });
-    runnable
+        _ => Some(runnable),
+    }
 }
 
 /// The part of a loop other threads can reach: where their wake-ups go.
@@ -105,14 +119,7 @@ impl Shared {
 
     /// `true` if this loop is the one running on the calling thread.
     pub(crate) fn is_current(&self) -> bool {
-        CURRENT
-            .try_with(|current| {
-                current
-                    .borrow()
-                    .as_ref()
-                    .is_some_and(|lp| lp.shared.id == self.id)
-            })
-            .unwrap_or(false)
+        running_loop().is_some_and(|lp| lp.shared.id == self.id)
     }
 
     /// `true` once the loop has finished and shut down.
@@ -128,21 +135,12 @@ impl Shared {
 
     /// Runs `callback` on this loop soon, from any thread. Gives it back if the loop has closed.
     pub(crate) fn call_soon(&self, callback: Callback) -> Result<(), Callback> {
-        let mut callback = Some(callback);
-        let _ = CURRENT.try_with(|current| {
-            if let Some(lp) = &*current.borrow() {
-                if lp.shared.id == self.id && !lp.closing.get() {
-                    // Callbacks queued by other threads before this one run before it (FIFO).
-                    lp.take_injected();
-                    lp.soon
-                        .borrow_mut()
-                        .push_back(callback.take().expect("taken once"));
-                }
-            }
-        });
-        let Some(callback) = callback else {
+        if let Some(lp) = running_loop().filter(|lp| lp.shared.id == self.id && !lp.closing.get()) {
+            // Callbacks queued by other threads before this one run before it (FIFO).
+            lp.take_injected();
+            lp.soon.borrow_mut().push_back(callback);
             return Ok(());
-        };
+        }
         self.inbox.push_callback(callback)?;
         self.unpark();
         Ok(())
@@ -307,18 +305,15 @@ impl EventLoop {
 
     /// Calls `f` with the loop running on this thread, if any.
     ///
-    /// `f` runs under a shared borrow of the thread-local (no `Rc` clone: this is on the path
-    /// of every spawn and timer). Only `Enter` borrows it mutably, and a loop is never entered
-    /// from inside a loop (`run` refuses), so `f` may call `with_current` again.
+    /// No `Rc` clone (this is on the path of every spawn and timer); `f` may call
+    /// `with_current` again.
+    #[inline]
     pub(crate) fn with_current<R>(f: impl FnOnce(&EventLoop) -> R) -> Option<R> {
-        CURRENT
-            .try_with(|c| c.borrow().as_deref().map(f))
-            .ok()
-            .flatten()
+        running_loop().map(f)
     }
 
     pub(crate) fn is_running_here() -> bool {
-        CURRENT.try_with(|c| c.borrow().is_some()).unwrap_or(false)
+        running_loop().is_some()
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -875,7 +870,7 @@ struct Enter {
 
 impl Enter {
     fn new(lp: Rc<EventLoop>) -> Enter {
-        CURRENT.with(|c| *c.borrow_mut() = Some(lp.clone()));
+        CURRENT.with(|c| c.set(Rc::as_ptr(&lp)));
         if let Some(worker) = &lp.worker {
             worker.enter(&lp.shared);
         }
@@ -899,7 +894,7 @@ impl Drop for Enter {
         if let Some(worker) = &self.lp.worker {
             worker.exit();
         }
-        let _ = CURRENT.try_with(|c| c.borrow_mut().take());
+        let _ = CURRENT.try_with(|c| c.set(ptr::null()));
     }
 }
 

@@ -25,6 +25,7 @@ use std::task::{Context, Poll};
 ///     assert_eq!(*log.borrow(), ["main", "other", "main again"]);
 /// });
 /// ```
+#[inline]
 pub fn yield_now() -> YieldNow {
     YieldNow { yielded: false }
 }
@@ -39,6 +40,7 @@ pub struct YieldNow {
 impl Future for YieldNow {
     type Output = ();
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.yielded {
             return Poll::Ready(());
