@@ -151,19 +151,19 @@ impl Future for Sleep {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if this.yielded && this.armed.is_none() {
-            // Due when first polled (or fired) and yielded once since: the deadline has not moved
-            // (`reset` clears `yielded`), and the clock only goes forward, so it is still due.
-            return Poll::Ready(());
-        }
         match this.deadline {
-            When::At(deadline) => this.poll_until(deadline, cx),
+            When::Now if this.yielded => Poll::Ready(()),
             When::Now => {
                 // `sleep(Duration::ZERO)`: yield once, exactly as `yield_now` does.
                 this.yielded = true;
                 cx.waker().wake_by_ref();
                 Poll::Pending
             }
+            // Due when first polled (or fired) and yielded once since: the deadline has not
+            // moved (`reset` clears `yielded`), and the clock only goes forward, so it is still
+            // due.
+            When::At(_) if this.yielded && this.armed.is_none() => Poll::Ready(()),
+            When::At(deadline) => this.poll_until(deadline, cx),
         }
     }
 }
@@ -224,6 +224,7 @@ impl Sleep {
 }
 
 impl Drop for Sleep {
+    #[inline]
     fn drop(&mut self) {
         self.disarm();
     }

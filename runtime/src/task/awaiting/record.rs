@@ -104,6 +104,7 @@ impl WaitRecord {
 }
 
 impl Drop for WaitRecord {
+    #[inline]
     fn drop(&mut self) {
         if self.token != 0 {
             self.end();
