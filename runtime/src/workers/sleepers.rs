@@ -92,10 +92,11 @@ impl Sleepers {
         // sleeper's `announce` and the searcher's `end_search`, so that either their next look
         // sees the pushed work or this sees them. (A plain load, even `SeqCst`, leaves loom a
         // lost wake-up.)
-        if self.searchers.fetch_add(0, Ordering::SeqCst) > 0 {
+        // `count` first: while every worker is busy, a push costs this one read-modify-write.
+        if self.count.fetch_add(0, Ordering::SeqCst) == 0 {
             return None;
         }
-        if self.count.fetch_add(0, Ordering::SeqCst) == 0 {
+        if self.searchers.fetch_add(0, Ordering::SeqCst) > 0 {
             return None;
         }
         let index = self
