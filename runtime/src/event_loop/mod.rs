@@ -232,8 +232,6 @@ pub(crate) struct EventLoop {
     worker: Option<Box<dyn Worker>>,
     /// The poller the loop blocks in when idle (on a worker: unless another worker does).
     poller: Arc<Poller>,
-    /// The wakers of the resources a driver turn found ready, kept to reuse the allocation.
-    io_wakers: RefCell<Vec<Waker>>,
     /// How many tasks have run since the driver was last polled: a busy loop polls it every
     /// [`IO_INTERVAL`] tasks, so that sockets are not starved by tasks that keep waking.
     since_io: Cell<usize>,
@@ -286,7 +284,6 @@ impl EventLoop {
             closing: Cell::new(false),
             worker,
             poller,
-            io_wakers: RefCell::new(Vec::new()),
             since_io: Cell::new(0),
             order: crate::schedule::order::Order::new(config.schedule).map(RefCell::new),
             tracking: (config.track_waits || config.debug.enabled || config.detect_deadlocks)
@@ -435,17 +432,19 @@ impl EventLoop {
 
     /// Runs one turn of the I/O driver (`turn` says how long it may block) and wakes the tasks
     /// of the resources it found ready. Returns how many resources were ready.
-    fn poll_io(&self, turn: impl FnOnce(&Poller, &Parker, &mut Vec<Waker>) -> usize) -> usize {
+    fn poll_io(
+        &self,
+        turn: impl FnOnce(&Poller, &Parker, &mut dyn FnMut(Waker)) -> usize,
+    ) -> usize {
         self.since_io.set(0);
-        let mut wakers = self.io_wakers.take();
-        let ready = turn(&self.poller, &self.shared.parker, &mut wakers);
-        // Outside the poller's lock: a waker is anybody's code, and one that panics is
-        // reported while the others still fire.
-        for waker in wakers.drain(..) {
-            wake_contained(waker);
-        }
-        self.io_wakers.replace(wakers);
-        ready
+        // A waker is anybody's code: one that panics is reported, and the others still fire
+        // (and the poller's lock, held meanwhile, is not poisoned). A worker that parked is
+        // still counted asleep while the wakers run, as tokio's worker is still listed among
+        // the sleepers when it notifies after its park: if the tasks queued here claim it, it
+        // becomes the searcher itself (no syscall), and passes the search on when it takes
+        // its first task (`workers::sleepers`).
+        let mut wake = |waker: Waker| wake_contained(waker);
+        turn(&self.poller, &self.shared.parker, &mut wake)
     }
 
     fn take_injected(&self) {

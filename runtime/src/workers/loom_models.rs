@@ -12,10 +12,12 @@ use loom::thread;
 
 use super::injector::Injector;
 use super::local_queue::LocalQueue;
-use super::sleepers::Sleepers;
+use super::sleepers::{AfterSearch, Sleepers};
 
-/// An idle worker looking for work the way `EventLoop::park` does: steal from `victim` or take
-/// from `injector`, else announce sleep, look once more, park.
+/// An idle worker looking for work the way `Slot::run_batch` and `EventLoop::park` do: steal
+/// from `victim` or take from `injector`, end its search if it was woken to search, else
+/// announce sleep, look once more, park. The modelled runtime's other worker never sleeps, so
+/// a search passed on finds no sleeper to wake.
 fn idle_worker(
     victim: &LocalQueue<u32>,
     injector: &Injector<u32>,
@@ -26,6 +28,15 @@ fn idle_worker(
     loop {
         victim.steal_half(&mut batch, 32);
         injector.pop_batch(&mut batch, 32);
+        match sleepers.end_search(index, !batch.is_empty()) {
+            AfterSearch::Nothing => {}
+            AfterSearch::Notify => assert_eq!(sleepers.notify_one(), None),
+            AfterSearch::CheckAll => {
+                if !victim.is_empty() || !injector.is_empty() {
+                    assert_eq!(sleepers.notify_one(), None);
+                }
+            }
+        }
         if !batch.is_empty() {
             return batch;
         }
@@ -63,18 +74,24 @@ fn work_from_outside_wakes_a_worker_that_is_going_to_sleep() {
     });
 }
 
-#[test]
-fn a_second_queued_task_wakes_a_thief_that_is_going_to_sleep() {
-    loom::model(|| {
+/// Worker 0 queues two tasks on its own queue and stays busy (it takes nothing meanwhile);
+/// worker 1 is idle, and `searching` if an earlier task woke it and it has not looked yet. The
+/// second task is one more than worker 0 runs next, so it wakes a sleeper
+/// (`Workers::schedule_on_worker`), unless worker 1 searches (then worker 1 must find it).
+/// Either way worker 1 must end up with a task, or loom reports it parked forever.
+fn two_tasks_behind_a_busy_worker(searching: bool) {
+    loom::model(move || {
         let local = Arc::new(LocalQueue::new());
         let injector = Arc::new(Injector::new());
         let sleepers = Arc::new(Sleepers::new(2));
+        if searching {
+            sleepers.announce(1);
+            assert_eq!(sleepers.notify_one(), Some(1));
+        }
         let thief = {
             let (local, injector, sleepers) = (local.clone(), injector.clone(), sleepers.clone());
             thread::spawn(move || idle_worker(&local, &injector, &sleepers, 1))
         };
-        // Worker 0 queues two tasks on its own queue; the second is one more than it will run
-        // next, so it wakes a sleeper (`Workers::schedule_on_worker`).
         // SAFETY: this thread is the queue's only producer.
         assert!(unsafe { local.push(1) }.is_ok());
         // SAFETY: as above. (The length it returns may already count a steal.)
@@ -85,8 +102,6 @@ fn a_second_queued_task_wakes_a_thief_that_is_going_to_sleep() {
                 assert_eq!(index, 1);
             }
         }
-        // Worker 0 stays busy (it takes nothing meanwhile): the thief must get a task, or
-        // loom reports it parked forever.
         let stolen = thief.join().unwrap();
         assert!(!stolen.is_empty());
         let mine: Vec<u32> = std::iter::from_fn(|| local.pop()).collect();
@@ -94,6 +109,11 @@ fn a_second_queued_task_wakes_a_thief_that_is_going_to_sleep() {
         all.sort_unstable();
         assert_eq!(all, [1, 2]);
     });
+}
+
+#[test]
+fn a_second_queued_task_wakes_a_thief_that_is_going_to_sleep() {
+    two_tasks_behind_a_busy_worker(false);
 }
 
 #[test]
@@ -174,5 +194,34 @@ fn only_one_of_two_pushers_claims_a_sleeper() {
             1,
             "{mine:?} {theirs:?}"
         );
+    });
+}
+
+#[test]
+fn a_task_queued_while_a_woken_worker_searches_is_found_by_it() {
+    two_tasks_behind_a_busy_worker(true);
+}
+
+#[test]
+fn a_searcher_that_found_work_hands_the_search_on() {
+    loom::model(|| {
+        let sleepers = Arc::new(Sleepers::new(3));
+        sleepers.announce(1);
+        sleepers.announce(2);
+        assert_eq!(sleepers.notify_one(), Some(1));
+        // Worker 1 finds work while another thread pushes and asks for a worker: between
+        // them, worker 2 is claimed exactly once (by the pusher, or by worker 1 passing the
+        // search on), never twice and never not at all.
+        let pusher = {
+            let sleepers = sleepers.clone();
+            thread::spawn(move || sleepers.notify_one())
+        };
+        let passed_on = match sleepers.end_search(1, true) {
+            AfterSearch::Notify => sleepers.notify_one(),
+            after => panic!("the only searcher found work: {after:?}"),
+        };
+        let pushed = pusher.join().unwrap();
+        let claimed: Vec<usize> = [passed_on, pushed].into_iter().flatten().collect();
+        assert_eq!(claimed, [2], "{passed_on:?} {pushed:?}");
     });
 }

@@ -47,7 +47,7 @@ use crate::task::raw::{FreeSlot, RawTask, Runnable, Spawn, TaskSlots, create};
 use crate::task::table::TaskTable;
 use injector::Injector;
 use local_queue::LocalQueue;
-use sleepers::Sleepers;
+use sleepers::{AfterSearch, Sleepers};
 
 /// How many `Send` tasks a worker runs before it turns to its own loop again (timers, local
 /// tasks, callbacks); also the most one steal takes.
@@ -415,10 +415,31 @@ impl Slot {
                 None if turn == 0 => self.steal(),
                 None => None,
             };
+            if turn == 0 {
+                self.end_search(next.is_some());
+            }
             let Some(runnable) = next else { return turn };
             runnable.run();
         }
         BATCH
+    }
+
+    /// This worker has looked for work: if it was woken to search, and was the last searcher,
+    /// passes the search on (see [`sleepers`]).
+    fn end_search(&self, found: bool) {
+        let workers = &*self.workers;
+        match workers.sleepers.end_search(self.index, found) {
+            AfterSearch::Nothing => {}
+            // There may be more work than this worker takes: another sleeper looks too.
+            AfterSearch::Notify => workers.wake_one(),
+            // Work pushed while this worker searched woke nobody; it looked at a few queues
+            // only, so every queue is looked at before the search ends empty-handed.
+            AfterSearch::CheckAll => {
+                if !workers.injector.is_empty() || workers.queues.iter().any(|q| !q.is_empty()) {
+                    workers.wake_one();
+                }
+            }
+        }
     }
 
     /// Takes a share of the injection queue: one task to run, the rest onto this worker's queue.
