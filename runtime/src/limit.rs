@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::loom_facade::{Mutex, lock};
+use crate::sync::waiters::{Wakers, wake_all};
 
 /// The limit of one group or set, shared (by `Arc`) with its children's slots.
 pub(crate) struct Limiter {
@@ -141,8 +142,8 @@ impl Drop for ReopenOnDrop {
 impl State {
     /// Hands free slots to the oldest waiters; returns the wakers to wake once the lock is let
     /// go (a wake may run the woken task's clean-up right here, which takes the lock again).
-    fn grant(&mut self) -> Vec<Waker> {
-        let mut wakers = Vec::new();
+    fn grant(&mut self) -> Wakers {
+        let mut wakers = Wakers::new();
         while self.free > 0 && !self.closed {
             let Some(front) = self.queue.pop_front() else {
                 break;
@@ -165,12 +166,6 @@ impl State {
             self.queue.pop_front();
             self.base += 1;
         }
-    }
-}
-
-fn wake_all(wakers: Vec<Waker>) {
-    for waker in wakers {
-        waker.wake();
     }
 }
 
@@ -227,7 +222,7 @@ impl Drop for Slot {
                 state.queue[at] = Waiting::Gone;
                 state.waiting -= 1;
                 state.drop_gone_front();
-                Vec::new()
+                Wakers::new()
             }
         };
         wake_all(wakers);

@@ -21,11 +21,11 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::sync::Mutex;
-use std::task::{Poll, Waker};
+use std::task::Poll;
 
 use super::error::{QueueShutDown, TaskDoneError, TryGetError, TryPutError};
 use super::store::{Len, Store};
-use crate::sync::waiters::{Cancelled, Polled, WaitList, lock, poll_waiter, wake_all};
+use crate::sync::waiters::{Cancelled, Polled, WaitList, Wakers, lock, poll_waiter, wake_all};
 
 /// What a waiting getter or putter is handed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +72,7 @@ impl<T, S: Len> State<T, S> {
 
 impl<T, S: Store<T>> State<T, S> {
     /// Adds an item put by a producer and lets a getter claim it.
-    fn insert(&mut self, item: T, wakers: &mut Vec<Waker>) {
+    fn insert(&mut self, item: T, wakers: &mut Wakers) {
         self.items.push(item);
         self.unfinished += 1;
         self.serve_getters(wakers);
@@ -80,14 +80,14 @@ impl<T, S: Store<T>> State<T, S> {
 
     /// Takes an item (already known to be there, claimed or not) and lets a putter into the
     /// room it leaves.
-    fn take(&mut self, maxsize: usize, wakers: &mut Vec<Waker>) -> Option<T> {
+    fn take(&mut self, maxsize: usize, wakers: &mut Wakers) -> Option<T> {
         let item = self.items.pop()?;
         self.serve_putters(maxsize, wakers);
         Some(item)
     }
 
     /// Grants a claim to waiting getters while unclaimed items remain.
-    fn serve_getters(&mut self, wakers: &mut Vec<Waker>) {
+    fn serve_getters(&mut self, wakers: &mut Wakers) {
         while self.unclaimed() > 0 {
             match self.getters.grant_front(Grant::Go) {
                 Ok(waker) => {
@@ -100,7 +100,7 @@ impl<T, S: Store<T>> State<T, S> {
     }
 
     /// Grants a reservation to waiting putters while there is room.
-    fn serve_putters(&mut self, maxsize: usize, wakers: &mut Vec<Waker>) {
+    fn serve_putters(&mut self, maxsize: usize, wakers: &mut Wakers) {
         while !self.shut && !self.is_full(maxsize) {
             match self.putters.grant_front(Grant::Go) {
                 Ok(waker) => {
@@ -144,7 +144,7 @@ impl<T, S> Core<T, S> {
 
 impl<T, S: Store<T>> Core<T, S> {
     pub(crate) fn put_nowait(&self, item: T) -> Result<(), TryPutError<T>> {
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         {
             let mut state = lock(&self.state);
             if state.shut {
@@ -165,7 +165,7 @@ impl<T, S: Store<T>> Core<T, S> {
             key: None,
         };
         let mut item = Some(item);
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Queue, self.name, self);
         let result = crate::task::awaiting::tracked(
             poll_fn(|cx| {
@@ -213,7 +213,7 @@ impl<T, S: Store<T>> Core<T, S> {
     }
 
     pub(crate) fn get_nowait(&self) -> Result<T, TryGetError> {
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         let item = {
             let mut state = lock(&self.state);
             if state.unclaimed() == 0 {
@@ -234,7 +234,7 @@ impl<T, S: Store<T>> Core<T, S> {
             core: self,
             key: None,
         };
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Queue, self.name, self);
         let item = crate::task::awaiting::tracked(
             poll_fn(|cx| {
@@ -274,7 +274,7 @@ impl<T, S: Store<T>> Core<T, S> {
     }
 
     pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         {
             let mut state = lock(&self.state);
             if state.unfinished == 0 {
@@ -307,7 +307,7 @@ impl<T, S: Store<T>> Core<T, S> {
     }
 
     pub(crate) fn shutdown(&self, immediate: bool) {
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         let dropped = {
             let mut state = lock(&self.state);
             state.shut = true;
@@ -367,7 +367,7 @@ struct PutWait<'a, T, S: Store<T>> {
 impl<T, S: Store<T>> Drop for PutWait<'_, T, S> {
     fn drop(&mut self) {
         let Some(key) = self.key.take() else { return };
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         let gone = {
             let mut state = lock(&self.core.state);
             let gone = state.putters.cancel(key);
@@ -391,7 +391,7 @@ struct GetWait<'a, T, S: Store<T>> {
 impl<T, S: Store<T>> Drop for GetWait<'_, T, S> {
     fn drop(&mut self) {
         let Some(key) = self.key.take() else { return };
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         let gone = {
             let mut state = lock(&self.core.state);
             let gone = state.getters.cancel(key);

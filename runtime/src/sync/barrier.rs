@@ -2,7 +2,7 @@ use std::fmt;
 use std::future::poll_fn;
 use std::sync::Mutex;
 
-use super::waiters::{Cancelled, WaitList, lock, poll_waiter, wake_all};
+use super::waiters::{Cancelled, WaitList, Wakers, lock, poll_waiter, wake_all};
 use crate::task::{Awaiting, SyncKind};
 
 /// A meeting point for a fixed number of tasks: asyncio's `Barrier`.
@@ -222,7 +222,7 @@ impl Barrier {
             barrier: self,
             key: None,
         };
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         let parked = poll_fn(|cx| {
             poll_waiter(
                 &self.state,
@@ -306,7 +306,7 @@ impl Barrier {
     }
 
     fn break_waiters(&self, broken: bool) {
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         {
             let mut state = lock(&self.state);
             state.broken = broken;

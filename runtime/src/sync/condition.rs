@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::task::Poll;
 
 use super::lock::{Lock, LockGuard};
-use super::waiters::{Cancelled, Polled, WaitList, lock, wake_all};
+use super::waiters::{Cancelled, Polled, WaitList, Wakers, lock, wake_all};
 use crate::task::awaiting::tracked;
 use crate::task::{Awaiting, SyncKind};
 
@@ -374,7 +374,7 @@ impl<L: Borrow<Lock>> Condition<L> {
     /// ```
     pub fn notify(&self, guard: &LockGuard<'_>, n: usize) {
         self.check(guard, "notify");
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         {
             let mut waiters = lock(&self.waiters);
             for _ in 0..n {
@@ -405,7 +405,7 @@ impl<L: Borrow<Lock>> Condition<L> {
     /// ```
     pub fn notify_all(&self, guard: &LockGuard<'_>) {
         self.check(guard, "notify_all");
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         lock(&self.waiters).grant_all(|| (), &mut wakers);
         wake_all(wakers);
     }

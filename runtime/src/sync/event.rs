@@ -2,7 +2,7 @@ use std::fmt;
 use std::future::poll_fn;
 use std::sync::Mutex;
 
-use super::waiters::{Cancelled, WaitList, lock, poll_waiter, wake_all};
+use super::waiters::{Cancelled, WaitList, Wakers, lock, poll_waiter, wake_all};
 use crate::task::{Awaiting, SyncKind};
 
 /// A flag that tasks can wait for: asyncio's `Event`.
@@ -106,7 +106,7 @@ impl Event {
     /// });
     /// ```
     pub fn set(&self) {
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         {
             let mut state = lock(&self.state);
             state.set = true;

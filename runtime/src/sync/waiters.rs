@@ -136,7 +136,7 @@ impl<G> WaitList<G> {
     }
 
     /// Hands every queued waiter a grant made by `make`, oldest first, and collects the wakers.
-    pub(crate) fn grant_all(&mut self, mut make: impl FnMut() -> G, wakers: &mut Vec<Waker>) {
+    pub(crate) fn grant_all(&mut self, mut make: impl FnMut() -> G, wakers: &mut Wakers) {
         while self.head != NIL {
             wakers.push(self.grant(self.head, make()));
         }
@@ -267,9 +267,47 @@ pub(crate) fn poll_waiter<S, G>(
     Poll::Pending
 }
 
-/// Wakes every waker in `wakers` (call it once the primitive's lock is released).
-pub(crate) fn wake_all(wakers: Vec<Waker>) {
-    wakers.into_iter().for_each(Waker::wake);
+/// Wakers collected under a primitive's lock, to be woken once it is released. The first is
+/// kept inline: most releases wake one waiter, and a `Vec` would allocate for it.
+#[derive(Default)]
+pub(crate) struct Wakers {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl Wakers {
+    pub(crate) fn new() -> Wakers {
+        Wakers::default()
+    }
+
+    pub(crate) fn push(&mut self, waker: Waker) {
+        if self.first.is_none() {
+            self.first = Some(waker);
+        } else {
+            self.rest.push(waker);
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+}
+
+impl Extend<Waker> for Wakers {
+    fn extend<I: IntoIterator<Item = Waker>>(&mut self, wakers: I) {
+        wakers.into_iter().for_each(|waker| self.push(waker));
+    }
+}
+
+/// Wakes every waker in `wakers`, in the order they were pushed (call it once the primitive's
+/// lock is released).
+pub(crate) fn wake_all(wakers: Wakers) {
+    wakers
+        .first
+        .into_iter()
+        .chain(wakers.rest)
+        .for_each(Waker::wake);
 }
 
 #[cfg(test)]
@@ -334,7 +372,7 @@ mod tests {
     fn grant_all_empties_the_list() {
         let mut list = WaitList::default();
         let keys: Vec<_> = (0..3).map(|_| list.push(waker())).collect();
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         let mut n = 0;
         list.grant_all(
             || {
