@@ -147,3 +147,20 @@ async fn patterns_may_have_alternatives_and_destructure() {
     };
     assert_eq!((a, b), (2, 1));
 }
+
+#[tether::test]
+async fn selects_nest_in_futures_and_in_bodies() {
+    let inner = async {
+        tether::select_biased! {
+            n = ready(1).fuse() => n,
+            n = ready(2).fuse() => n,
+        }
+    };
+    let value = tether::select! {
+        n = inner.fuse() => tether::select_biased! {
+            m = ready(n * 10).fuse() => m,
+            complete => 0,
+        },
+    };
+    assert_eq!(value, 10);
+}
