@@ -288,7 +288,8 @@ fn set_once(slot: &mut Option<Expr>, keyword: impl ToTokens, body: Expr, name: &
         return Err(Error::new_spanned(
             keyword,
             format!(
-                "{name}! takes at most one `{keyword_text} =>` branch; merge the two bodies into one"
+                "{name}! takes at most one `{keyword_text} =>` branch; \
+                 merge the two bodies into one"
             ),
         ));
     }

@@ -250,10 +250,10 @@ macro_rules! task_group {
 /// `select!`s must also be pinned (`std::pin::pin!`): a branch whose future is a plain path
 /// (`stop`) borrows it, so it must be `Unpin`; any other expression is evaluated once and pinned
 /// in place. Branches are polled in a random order, so none starves the others;
-/// [`select_biased!`] polls them in the order written. A branch that loses is dropped before the
-/// winner's body runs, so only cancel-safe futures should lose: `tether::net` reads and accepts
-/// are (see [`net`](crate::net)). When every future has already finished (a fused future
-/// reused in a loop), `complete =>` runs; without it, `select!` panics.
+/// [`select_biased!`](crate::select_biased!) polls them in the order written. A branch that
+/// loses is dropped before the winner's body runs, so only cancel-safe futures should lose:
+/// `tether::net` reads and accepts are (see [`net`](crate::net)). When every future has already
+/// finished (a fused future reused in a loop), `complete =>` runs; without it, `select!` panics.
 ///
 /// ```
 /// use std::time::Duration;
@@ -311,9 +311,9 @@ macro_rules! select {
     };
 }
 
-/// [`select!`] that polls its branches in the order written (the `futures` crate's
-/// `select_biased!`): tokio's `select! { biased; ... }`. Put a shutdown signal first so it
-/// wins over work that is always ready. Everything else is as in [`select!`].
+/// [`select!`](crate::select!) that polls its branches in the order written (the `futures`
+/// crate's `select_biased!`): tokio's `select! { biased; ... }`. Put a shutdown signal first so
+/// it wins over work that is always ready. Everything else is as in [`select!`](crate::select!).
 ///
 /// ```
 /// use futures::FutureExt;
