@@ -29,20 +29,17 @@
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote_spanned};
 use syn::spanned::Spanned;
-use syn::visit_mut::{self, VisitMut};
-use syn::{
-    Block, Expr, ExprAssign, ImplItemFn, Item, ItemConst, ItemFn, ItemStatic, Local, Pat, Type,
-};
+use syn::{Block, Expr, ImplItem, Item, Local, Pat, Stmt, TraitItem, Type};
 
 /// Rewrites every `let _ =` of a value in `block`, nested closures, async blocks and items
 /// included.
 pub(crate) fn check_block(krate: &TokenStream, block: &mut Block) {
-    Rewriter { krate }.visit_block_mut(block);
+    Rewriter { krate }.block(block);
 }
 
 /// Rewrites every `let _ =` of a value in the bodies `item` holds.
 pub(crate) fn check_item(krate: &TokenStream, item: &mut Item) {
-    Rewriter { krate }.visit_item_mut(item);
+    Rewriter { krate }.item(item);
 }
 
 struct Rewriter<'a> {
@@ -97,44 +94,182 @@ impl Rewriter<'_> {
     }
 }
 
-impl VisitMut for Rewriter<'_> {
-    fn visit_local_mut(&mut self, local: &mut Local) {
-        visit_mut::visit_local_mut(self, local);
+/// The walk: every statement in every body the item holds, nested closures, async blocks and
+/// items included; the children of a statement first, then the statement. Written out by hand
+/// (rather than with syn's `visit-mut`, a large generated module that every build of syn would
+/// then compile). It does not enter const contexts (const items, `const fn`, const blocks,
+/// array lengths, enum discriminants), which cannot call the probe and hold no running task,
+/// nor macro invocations, whose tokens are not Rust code yet.
+impl Rewriter<'_> {
+    fn block(&self, block: &mut Block) {
+        for stmt in &mut block.stmts {
+            match stmt {
+                Stmt::Local(local) => self.local(local),
+                Stmt::Item(item) => self.item(item),
+                Stmt::Expr(expr, _) => self.expr(expr),
+                Stmt::Macro(_) => {}
+            }
+        }
+    }
+
+    fn local(&self, local: &mut Local) {
+        let Some(init) = &mut local.init else {
+            return;
+        };
+        self.expr(&mut init.expr);
+        if let Some((_, diverge)) = &mut init.diverge {
+            self.expr(diverge);
+        }
         let ty = match &local.pat {
             Pat::Wild(_) => None,
             Pat::Type(typed) if matches!(*typed.pat, Pat::Wild(_)) => Some((*typed.ty).clone()),
             _ => return,
         };
-        if let Some(init) = &mut local.init {
-            self.wrap(&mut init.expr, ty.as_ref());
+        self.wrap(&mut init.expr, ty.as_ref());
+    }
+
+    fn item(&self, item: &mut Item) {
+        match item {
+            Item::Fn(function) if function.sig.constness.is_none() => {
+                self.block(&mut function.block);
+            }
+            Item::Impl(block) => {
+                for item in &mut block.items {
+                    match item {
+                        ImplItem::Fn(function) if function.sig.constness.is_none() => {
+                            self.block(&mut function.block);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Item::Trait(definition) => {
+                for item in &mut definition.items {
+                    if let TraitItem::Fn(function) = item {
+                        if let Some(body) = &mut function.default {
+                            self.block(body);
+                        }
+                    }
+                }
+            }
+            Item::Mod(module) => {
+                if let Some((_, items)) = &mut module.content {
+                    for item in items {
+                        self.item(item);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
-    fn visit_expr_assign_mut(&mut self, assign: &mut ExprAssign) {
-        visit_mut::visit_expr_assign_mut(self, assign);
-        if matches!(*assign.left, Expr::Infer(_)) {
-            self.wrap(&mut assign.right, None);
+    /// The guards of a `match` arm's pattern (`Some(x) if ready(x)`), the only expressions in
+    /// a pattern that are not const contexts.
+    fn guards(&self, pat: &mut Pat) {
+        match pat {
+            Pat::Guard(guarded) => {
+                self.guards(&mut guarded.pat);
+                self.expr(&mut guarded.guard);
+            }
+            Pat::Or(alternatives) => {
+                for case in &mut alternatives.cases {
+                    self.guards(case);
+                }
+            }
+            Pat::Paren(inner) => self.guards(&mut inner.pat),
+            _ => {}
         }
     }
 
-    // Const contexts cannot call the probe; and their values are not running tasks.
-    fn visit_item_fn_mut(&mut self, function: &mut ItemFn) {
-        if function.sig.constness.is_none() {
-            visit_mut::visit_item_fn_mut(self, function);
+    fn exprs<'e>(&self, exprs: impl IntoIterator<Item = &'e mut Expr>) {
+        for expr in exprs {
+            self.expr(expr);
         }
     }
 
-    fn visit_impl_item_fn_mut(&mut self, function: &mut ImplItemFn) {
-        if function.sig.constness.is_none() {
-            visit_mut::visit_impl_item_fn_mut(self, function);
+    fn expr(&self, expr: &mut Expr) {
+        match expr {
+            Expr::Assign(assign) => {
+                self.expr(&mut assign.left);
+                self.expr(&mut assign.right);
+                if matches!(*assign.left, Expr::Infer(_)) {
+                    self.wrap(&mut assign.right, None);
+                }
+            }
+            Expr::Array(array) => self.exprs(&mut array.elems),
+            Expr::Tuple(tuple) => self.exprs(&mut tuple.elems),
+            Expr::Call(call) => {
+                self.expr(&mut call.func);
+                self.exprs(&mut call.args);
+            }
+            Expr::MethodCall(call) => {
+                self.expr(&mut call.receiver);
+                self.exprs(&mut call.args);
+            }
+            Expr::Binary(binary) => {
+                self.expr(&mut binary.left);
+                self.expr(&mut binary.right);
+            }
+            Expr::Index(index) => {
+                self.expr(&mut index.expr);
+                self.expr(&mut index.index);
+            }
+            Expr::Range(range) => {
+                self.exprs(range.start.as_deref_mut());
+                self.exprs(range.end.as_deref_mut());
+            }
+            Expr::Struct(literal) => {
+                self.exprs(literal.fields.iter_mut().map(|field| &mut field.expr));
+                self.exprs(literal.rest.as_deref_mut());
+            }
+            Expr::Async(block) => self.block(&mut block.block),
+            Expr::Block(block) => self.block(&mut block.block),
+            Expr::Loop(block) => self.block(&mut block.body),
+            Expr::TryBlock(block) => self.block(&mut block.block),
+            Expr::Unsafe(block) => self.block(&mut block.block),
+            Expr::ForLoop(for_loop) => {
+                self.expr(&mut for_loop.expr);
+                self.block(&mut for_loop.body);
+            }
+            Expr::While(while_loop) => {
+                self.expr(&mut while_loop.cond);
+                self.block(&mut while_loop.body);
+            }
+            Expr::If(branch) => {
+                self.expr(&mut branch.cond);
+                self.block(&mut branch.then_branch);
+                if let Some((_, otherwise)) = &mut branch.else_branch {
+                    self.expr(otherwise);
+                }
+            }
+            Expr::Match(choice) => {
+                self.expr(&mut choice.expr);
+                for arm in &mut choice.arms {
+                    self.guards(&mut arm.pat);
+                    self.expr(&mut arm.body);
+                }
+            }
+            Expr::Closure(closure) => self.expr(&mut closure.body),
+            Expr::Await(inner) => self.expr(&mut inner.base),
+            Expr::Field(inner) => self.expr(&mut inner.base),
+            Expr::Cast(inner) => self.expr(&mut inner.expr),
+            Expr::Group(inner) => self.expr(&mut inner.expr),
+            Expr::Let(inner) => self.expr(&mut inner.expr),
+            Expr::Paren(inner) => self.expr(&mut inner.expr),
+            Expr::RawAddr(inner) => self.expr(&mut inner.expr),
+            Expr::Reference(inner) => self.expr(&mut inner.expr),
+            // The length is a const context.
+            Expr::Repeat(inner) => self.expr(&mut inner.expr),
+            Expr::Try(inner) => self.expr(&mut inner.expr),
+            Expr::Unary(inner) => self.expr(&mut inner.expr),
+            Expr::Break(inner) => self.exprs(inner.expr.as_deref_mut()),
+            Expr::Return(inner) => self.exprs(inner.expr.as_deref_mut()),
+            Expr::Yield(inner) => self.exprs(inner.expr.as_deref_mut()),
+            // No statements inside: paths, literals, `_`, `continue`, macros (tokens), const
+            // blocks (a const context), and what syn may add later.
+            _ => {}
         }
     }
-
-    fn visit_item_const_mut(&mut self, _: &mut ItemConst) {}
-
-    fn visit_item_static_mut(&mut self, _: &mut ItemStatic) {}
-
-    fn visit_expr_const_mut(&mut self, _: &mut syn::ExprConst) {}
 }
 
 /// `tokens` with every span set to `span`, so that rustc's notes about the call they start
@@ -221,6 +356,108 @@ mod tests {
     }
 
     #[test]
+    fn reaches_every_kind_of_nested_body() {
+        let output = rewrite(quote!({
+            if c {
+                let _ = spawn(a);
+            } else if d {
+                let _ = spawn(b);
+            } else {
+                let _ = spawn(c);
+            }
+            match x {
+                Some(y)
+                    if {
+                        let _ = spawn(d);
+                        true
+                    } =>
+                {
+                    let _ = spawn(e);
+                }
+                _ => loop {
+                    let _ = spawn(f);
+                },
+            }
+            for i in {
+                let _ = spawn(g);
+                0..1
+            } {
+                let _ = spawn(h);
+            }
+            while {
+                let _ = spawn(i);
+                false
+            } {
+                let _ = spawn(j);
+            }
+            unsafe {
+                let _ = spawn(k);
+            }
+            call(
+                async {
+                    let _ = spawn(l);
+                },
+                || {
+                    let _ = spawn(m);
+                },
+            );
+            value.method(async move {
+                let _ = spawn(n);
+            });
+            let s = S {
+                field: async {
+                    let _ = spawn(o);
+                },
+                ..{
+                    let _ = spawn(p);
+                    d()
+                }
+            };
+            let t = (
+                {
+                    let _ = spawn(q);
+                },
+                [async {
+                    let _ = spawn(r);
+                }],
+            );
+            let Some(u) = w else {
+                let _ = spawn(s);
+                return;
+            };
+            fn inner() {
+                let _ = spawn(t);
+            }
+            impl X {
+                fn method(&self) {
+                    let _ = spawn(u);
+                }
+                const fn c() {
+                    let _ = g();
+                }
+            }
+            trait Y {
+                fn provided(&self) {
+                    let _ = spawn(v);
+                }
+            }
+            mod m {
+                fn f() {
+                    let _ = spawn(w);
+                }
+            }
+            let v = [{
+                let _ = spawn(x);
+                0
+            }; 3];
+            return {
+                let _ = spawn(y);
+            };
+        }));
+        assert_eq!(output.matches("__tether_value =>").count(), 25, "{output}");
+    }
+
+    #[test]
     fn leaves_const_contexts_alone() {
         let output = rewrite(quote!({
             const fn f() {
@@ -229,6 +466,22 @@ mod tests {
             const X: () = {
                 let _ = g();
             };
+            let a = [0; {
+                let _ = g();
+                3
+            }];
+            let b = const {
+                let _ = g();
+            };
+            static S: () = {
+                let _ = g();
+            };
+            enum E {
+                A = {
+                    let _ = g();
+                    1
+                },
+            }
         }));
         assert!(!output.contains("__tether_value"), "{output}");
     }

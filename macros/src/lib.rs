@@ -1,14 +1,16 @@
 //! Procedural macros for [tether](https://docs.rs/tether): `#[tether::main]`, `#[tether::test]`,
-//! `tether::gather!` and `tether::task_group!`.
+//! `tether::gather!`, `tether::task_group!`, `tether::select!` and `tether::select_biased!`.
 //!
 //! Depend on `tether` and use the macros from there; this crate is its implementation detail.
-//! `#[main]` and `#[test]` are re-exported as they are. `gather!` and `task_group!` are reached
-//! through thin `macro_rules!` wrappers in `tether` that pass `$crate` in first, so the paths in
-//! the expansion resolve even when the `tether` dependency is renamed.
+//! `#[main]` and `#[test]` are re-exported as they are. `gather!`, `task_group!`, `select!` and
+//! `select_biased!` are reached through thin `macro_rules!` wrappers in `tether` that pass
+//! `$crate` in first, so the paths in the expansion resolve even when the `tether` dependency is
+//! renamed.
 //!
-//! Each macro lives in its own module: `entry` for `#[main]`/`#[test]`, `owned`, `gather` and
-//! `task_group`; `let_underscore` holds the ownership check the attributes share. Every misuse
-//! is a compile error that points at the offending tokens and says how to fix it.
+//! Each macro lives in its own module: `entry` for `#[main]`/`#[test]`, `owned`, `gather`,
+//! `task_group` and `select` (both `select!` forms); `let_underscore` holds the ownership check
+//! the attributes share. Every misuse is a compile error that points at the offending tokens and
+//! says how to fix it.
 
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
@@ -20,6 +22,7 @@ mod entry;
 mod gather;
 mod let_underscore;
 mod owned;
+mod select;
 mod task_group;
 
 /// Runs an `async fn main()` on a tether event loop: asyncio's `asyncio.run(main())`.
@@ -307,4 +310,22 @@ pub fn gather(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn task_group(input: TokenStream) -> TokenStream {
     task_group::expand(input.into()).into()
+}
+
+/// The implementation of `tether::select!`; call that macro, which passes `$crate` in.
+///
+/// Input: `($crate) pat = fut => body, ... [default => body] [complete => body]`. See the
+/// documentation of `tether::select!`.
+#[proc_macro]
+pub fn select(input: TokenStream) -> TokenStream {
+    select::expand(input.into(), true).into()
+}
+
+/// The implementation of `tether::select_biased!`; call that macro, which passes `$crate` in.
+///
+/// Input: as for `select`, polled in the order written. See the documentation of
+/// `tether::select_biased!`.
+#[proc_macro]
+pub fn select_biased(input: TokenStream) -> TokenStream {
+    select::expand(input.into(), false).into()
 }

@@ -91,9 +91,9 @@ pub fn is_cancellation_requested() -> bool {
 
 /// Completes when the running task, or any owner above it, is asked to stop gracefully.
 ///
-/// Race it against the work in flight (with `futures::select!`, or by polling both) to notice
-/// the request while waiting. Outside a tether task nothing can ask, and it never completes.
-/// The future watches the task that first polls it.
+/// Race it against the work in flight (with [`select!`](crate::select!), or by polling both) to
+/// notice the request while waiting. Outside a tether task nothing can ask, and it never
+/// completes. The future watches the task that first polls it.
 ///
 /// # Cancel safety
 ///
@@ -109,7 +109,7 @@ pub fn is_cancellation_requested() -> bool {
 ///     let server = tether::create_task(async {
 ///         let mut stop = std::pin::pin!(tether::cancellation_requested().fuse());
 ///         loop {
-///             futures::select! {
+///             tether::select! {
 ///                 _ = stop => return "sent a close frame",
 ///                 _ = tether::sleep(Duration::from_millis(1)).fuse() => {} // serve a client
 ///             }

@@ -214,6 +214,7 @@ pub mod queue;
 mod registry;
 mod runtime;
 pub mod schedule;
+mod select;
 mod set;
 #[cfg(unix)]
 pub mod signal;
@@ -245,50 +246,6 @@ pub use wait::{
 
 mod macros;
 
-/// Waits for several futures at once and runs the branch of the first that finishes, dropping
-/// (cancelling) the others: tokio's `select!`, asyncio's `wait(..., return_when=FIRST_COMPLETED)`
-/// for the common case. This is the `futures` crate's `select!`, re-exported.
-///
-/// Two differences from tokio's: each future must be fused (`futures::FutureExt::fuse`, or a
-/// [`Task`], which is fused already), and a future used by reference across several
-/// `select!`s must also be pinned (`std::pin::pin!`). Branches are polled in a random order;
-/// [`select_biased!`] polls them in the order written. A branch that loses is dropped, so only
-/// cancel-safe futures should lose: `tether::net` reads and accepts are (see [`net`]).
-///
-/// ```
-/// use std::time::Duration;
-/// use futures::FutureExt;
-/// use tether::net::TcpListener;
-///
-/// tether::run(async {
-///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-///     tether::select! {
-///         accepted = listener.accept().fuse() => panic!("nobody connects: {accepted:?}"),
-///         () = tether::sleep(Duration::from_millis(10)).fuse() => println!("no client yet"),
-///     }
-/// });
-/// ```
-pub use futures_util::select;
-
-/// [`select!`] that polls its branches in the order written (the `futures` crate's
-/// `select_biased!`): tokio's `select! { biased; ... }`. Put a shutdown signal first so it
-/// wins over work that is always ready.
-///
-/// ```
-/// use futures::FutureExt;
-///
-/// tether::run(async {
-///     let stop = tether::sync::Event::new();
-///     stop.set();
-///     let winner = tether::select_biased! {
-///         () = stop.wait().fuse() => "stop",
-///         () = tether::yield_now().fuse() => "work",
-///     };
-///     assert_eq!(winner, "stop");
-/// });
-/// ```
-pub use futures_util::select_biased;
-
 pub use tether_macros::{main, owned, test};
 
 /// Paths used by the macros' expansions, and read-outs for tether's own tests; not public API,
@@ -301,7 +258,12 @@ pub use tether_macros::{main, owned, test};
 #[doc(hidden)]
 pub mod __private {
     pub use futures_util;
-    pub use tether_macros::{gather, task_group};
+    pub use tether_macros::{gather, select, select_biased, task_group};
+
+    /// What `select!`'s expansion calls at run time.
+    pub mod select_support {
+        pub use crate::select::{is_terminated, shuffle};
+    }
 
     /// The probe behind the macros' `let _ =` check.
     pub mod owning {

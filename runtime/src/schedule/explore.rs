@@ -129,7 +129,7 @@ fn seed_from_env() -> Option<u64> {
 }
 
 /// A fresh seed: std's randomly keyed hasher over the time and a counter, so no dependency.
-fn random_seed() -> u64 {
+pub(crate) fn random_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);

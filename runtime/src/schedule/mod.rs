@@ -69,6 +69,7 @@ pub(crate) mod order;
 mod rng;
 
 pub use explore::current_seed;
+pub(crate) use explore::random_seed;
 #[doc(hidden)]
 pub use explore::{TestOutcome, TestPlan, run_test};
 pub use order::Strategy;

@@ -403,6 +403,14 @@ impl<T> Future for Task<T> {
     }
 }
 
+/// Finished once `.await` (or a poll) has handed out the outcome: a `Task` may then sit in a
+/// [`select!`](crate::select!) loop without being polled again.
+impl<T> futures_util::future::FusedFuture for Task<T> {
+    fn is_terminated(&self) -> bool {
+        self.taken
+    }
+}
+
 impl<T> Drop for Task<T> {
     /// Cancels the task through tether's own path: the request reaches the task's wrapper,
     /// which drops the future (catching a panic from its destructors) and runs the done
