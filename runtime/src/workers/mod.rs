@@ -121,8 +121,11 @@ pub(crate) struct Workers {
     /// Each worker's loop, once it has started: what an unpark or a cross-worker timer
     /// disarm needs.
     loops: Box<[OnceLock<Arc<Shared>>]>,
-    /// Every live `Send` task, owned by its handle: shutdown cancels them all.
-    tasks: Mutex<SendTable>,
+    /// Every live `Send` task, owned by its handle: shutdown cancels them all. One shard per
+    /// worker, each under its own lock (a task's key says its shard): a worker takes and frees
+    /// the slots of the tasks it creates in its own shard, so the workers do not queue on one
+    /// lock for every task they create and end.
+    tasks: Box<[TableShard]>,
     shutting_down: AtomicBool,
     stopped: AtomicBool,
     /// One `to_thread` pool for all workers, so that its bound is the runtime's.
@@ -134,6 +137,10 @@ pub(crate) struct Workers {
 
 /// The table of `Send` tasks, shared by the workers.
 struct SendTable(TaskTable);
+
+/// One shard of the `Send` tasks' table, on cache lines of its own.
+#[repr(align(128))]
+struct TableShard(Mutex<SendTable>);
 
 // SAFETY: the table holds pointers to the headers of `Send` tasks. A `Header` is `Sync` (its
 // state is atomic, the rest behind a mutex or immutable), and an entry is only read while the
@@ -152,7 +159,9 @@ impl Workers {
             closed: Mutex::new(false),
             sleepers: Sleepers::new(n),
             loops: (0..n).map(|_| OnceLock::new()).collect(),
-            tasks: Mutex::new(SendTable(TaskTable::default())),
+            tasks: (0..n)
+                .map(|_| TableShard(Mutex::new(SendTable(TaskTable::default()))))
+                .collect(),
             shutting_down: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
             blocking: Arc::new(BlockingPool::new(
@@ -244,9 +253,16 @@ impl Workers {
 
     fn task_ended(&self, key: usize) {
         let left = {
-            let mut tasks = lock(&self.tasks);
-            tasks.0.free(key);
-            tasks.0.owned_len()
+            let (shard, slot) = self.shard_of(key);
+            lock(&shard.0).0.free(slot);
+            // After the free, every shard (this one included) is read under its lock: of two
+            // tasks ending at once in two shards, the one whose free comes second in some
+            // shard's lock order sees the other's, so the last to end sees none left.
+            if self.shutting_down.load(Ordering::SeqCst) {
+                self.live_tasks()
+            } else {
+                1
+            }
         };
         if left == 0 && self.shutting_down.load(Ordering::SeqCst) {
             // Worker 0 may be parked, waiting for exactly this.
@@ -259,17 +275,28 @@ impl Workers {
     /// Sets aside a slot of the shared table: for a `Send` task, or a child of a `Send` group
     /// (listed for introspection, not owned: its group cancels it, not the runtime's shutdown).
     pub(crate) fn reserve_slot(&self) -> usize {
-        lock(&self.tasks).0.reserve()
+        // The shard of the worker creating the task (the first from outside the workers).
+        let (here, index) = WORKER.try_with(Cell::get).unwrap_or((std::ptr::null(), 0));
+        let shard = if std::ptr::eq(here, self) { index } else { 0 };
+        lock(&self.tasks[shard].0).0.reserve() * self.tasks.len() + shard
+    }
+
+    /// The shard a key of `reserve_slot` is in, and its slot there.
+    fn shard_of(&self, key: usize) -> (&TableShard, usize) {
+        let n = self.tasks.len();
+        (&self.tasks[key % n], key / n)
     }
 
     /// Lists a task under a reserved key; `owned`: the runtime's shutdown cancels it.
     pub(crate) fn fill_slot(&self, key: usize, header: &Header, owned: bool) {
-        lock(&self.tasks).0.fill(key, header, owned);
+        let (shard, slot) = self.shard_of(key);
+        lock(&shard.0).0.fill(slot, header, owned);
     }
 
     /// Takes a child of a `Send` group off the table: when its future ends.
     pub(crate) fn free_slot(&self, key: usize) {
-        lock(&self.tasks).0.free(key);
+        let (shard, slot) = self.shard_of(key);
+        lock(&shard.0).0.free(slot);
     }
 
     /// `true` once the runtime has shut down: it runs nothing more.
@@ -279,12 +306,17 @@ impl Workers {
 
     /// How many `Send` tasks are alive.
     pub(crate) fn live_tasks(&self) -> usize {
-        lock(&self.tasks).0.owned_len()
+        self.tasks
+            .iter()
+            .map(|shard| lock(&shard.0).0.owned_len())
+            .sum()
     }
 
     /// Calls `f` with the header of every live `Send` task.
     pub(crate) fn for_each_task(&self, f: &mut dyn FnMut(&Header)) {
-        lock(&self.tasks).0.headers().for_each(f);
+        for shard in &self.tasks {
+            lock(&shard.0).0.headers().for_each(&mut *f);
+        }
     }
 
     /// The loop of the worker whose loop id is `loop_id`.
@@ -298,7 +330,9 @@ impl Workers {
     /// Phase 1 of shutdown: cancels every `Send` task.
     pub(crate) fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
-        lock(&self.tasks).0.cancel_owned();
+        for shard in &self.tasks {
+            lock(&shard.0).0.cancel_owned();
+        }
     }
 
     /// Phase 2: tells every worker to shut its loop down and exit.
