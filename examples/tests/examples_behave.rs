@@ -243,6 +243,16 @@ const EXAMPLES: &[Expected] = &[
         ],
         seconds: None,
     },
+    Expected {
+        name: "axum_router",
+        lines: &[
+            "200 OK hello, ada (greeting 1)",
+            "200 OK hello, grace (greeting 2)",
+            "200 OK hello, barbara (greeting 3)",
+            "404 Not Found",
+        ],
+        seconds: None,
+    },
 ];
 
 #[test]
