@@ -17,7 +17,7 @@
 
 use std::cell::RefCell;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering, fence};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 
@@ -112,6 +112,10 @@ impl StopNode {
             if Arc::strong_count(&node) != 1 {
                 return; // Held elsewhere too: dropping this count is all.
             }
+            // The count was read relaxed: this orders every former holder's use of the node
+            // (which came before its `Release` decrement) before the writes below, as the
+            // acquire of `Arc::get_mut` would. A compiler barrier only, on x86.
+            fence(Ordering::Acquire);
             // The only holder: a load and a store, no read-modify-write.
             let parent = node.parent.load(Ordering::Acquire);
             node.parent.store(ptr::null_mut(), Ordering::Relaxed);
