@@ -135,6 +135,9 @@ pub(crate) fn random_seed() -> u64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    // The wall clock adds entropy where it can be read; Miri's isolation refuses it (and the
+    // hasher's keys are random there too).
+    #[cfg(not(miri))]
     if let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
         hasher.write_u128(now.as_nanos());
     }
