@@ -60,11 +60,8 @@ impl Context {
     /// Runs `f` with this context as the current one; what `f` sets stays in `self`
     /// (asyncio's `Context.run`).
     pub fn run<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        let outer = swap_current(std::mem::take(self));
-        let _restore = Restore {
-            outer: Some(outer),
-            into: self,
-        };
+        let outer = enter_context(self);
+        let _restore = Restore { outer, into: self };
         f()
     }
 
@@ -109,9 +106,7 @@ struct Restore<'a> {
 
 impl Drop for Restore<'_> {
     fn drop(&mut self) {
-        if let Some(outer) = self.outer.take() {
-            *self.into = swap_current(outer);
-        }
+        leave_context(self.into, self.outer.take());
     }
 }
 
@@ -133,12 +128,13 @@ fn drop_values(vars: Arc<Vec<(u64, Value)>>) -> Option<Box<dyn Any + Send>> {
     first
 }
 
-/// Makes a task's `context` current for one poll; returns what to give [`leave_task`] after it.
+/// Makes `context` current (a task's, for one poll, or [`Context::run`]'s); returns what to
+/// give [`leave_context`] after it.
 ///
 /// Most tasks have an empty context and run where the current one is empty too: then nothing
-/// is swapped (`None`), and [`leave_task`] only looks for values the poll set.
+/// is swapped (`None`), and [`leave_context`] only looks for values set meanwhile.
 #[inline]
-pub(crate) fn enter_task(context: &mut Context) -> Option<Context> {
+pub(crate) fn enter_context(context: &mut Context) -> Option<Context> {
     CURRENT
         .try_with(|current| {
             let mut current = current.borrow_mut();
@@ -151,14 +147,14 @@ pub(crate) fn enter_task(context: &mut Context) -> Option<Context> {
         .flatten()
 }
 
-/// Ends a poll [`enter_task`] began: what the poll left current goes back into the task's
-/// `context`, and `outer` (what `enter_task` returned) becomes current again.
+/// Ends what [`enter_context`] began: what was left current goes back into `context`, and
+/// `outer` (what `enter_context` returned) becomes current again.
 #[inline]
-pub(crate) fn leave_task(context: &mut Context, outer: Option<Context>) {
+pub(crate) fn leave_context(context: &mut Context, outer: Option<Context>) {
     match outer {
         Some(outer) => *context = swap_current(outer),
         None => {
-            // Both were empty at entry: only values the poll set (now current) move.
+            // Both were empty at entry: only values set since (now current) move.
             let _ = CURRENT.try_with(|current| {
                 let mut current = current.borrow_mut();
                 if current.vars.is_some() {
@@ -170,7 +166,7 @@ pub(crate) fn leave_task(context: &mut Context, outer: Option<Context>) {
 }
 
 /// Makes `context` current and returns the one it replaces.
-pub(crate) fn swap_current(context: Context) -> Context {
+fn swap_current(context: Context) -> Context {
     CURRENT
         .try_with(|current| std::mem::replace(&mut *current.borrow_mut(), context))
         .unwrap_or_default()

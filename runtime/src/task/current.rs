@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::callbacks::Callback;
 use super::header::Header;
 use super::info::Owner;
-use crate::context::{Context, enter_task, leave_task};
+use crate::context::{Context, enter_context, leave_context};
 
 struct Running {
     /// The task whose future is being polled (or dropped) on this thread.
@@ -166,7 +166,7 @@ pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered
             (outer, started, outer_deadline)
         })
         .unwrap_or((None, None, None));
-    let outer_context = enter_task(context);
+    let outer_context = enter_context(context);
     Entered {
         outer_task,
         outer_context,
@@ -198,7 +198,7 @@ fn start_timing(r: &Running) -> (Instant, Duration) {
 impl Drop for Entered<'_> {
     #[inline]
     fn drop(&mut self) {
-        leave_task(self.context, self.outer_context.take());
+        leave_context(self.context, self.outer_context.take());
         let outer_task = self.outer_task;
         let outer_deadline = self.outer_deadline;
         let _ = RUNNING.try_with(|r| {
