@@ -311,12 +311,9 @@ impl Drop for StopSlot {
         if node.is_null() {
             return;
         }
-        // SAFETY: the slot's own count of the node it holds, given up once.
-        let node = unsafe { Arc::from_raw(node) };
-        // Most often a node shared by the creator's other children: a plain drop.
-        if Arc::strong_count(&node) == 1 {
-            StopNode::release(node);
-        }
+        // SAFETY: the slot's own count of the node it holds, given up once. Most often a node
+        // shared by the creator's other children, which `release` only lets go of.
+        StopNode::release(unsafe { Arc::from_raw(node) });
     }
 }
 
