@@ -252,19 +252,11 @@ impl Workers {
     }
 
     fn task_ended(&self, key: usize) {
-        let left = {
-            let (shard, slot) = self.shard_of(key);
-            lock(&shard.0).0.free(slot);
-            // After the free, every shard (this one included) is read under its lock: of two
-            // tasks ending at once in two shards, the one whose free comes second in some
-            // shard's lock order sees the other's, so the last to end sees none left.
-            if self.shutting_down.load(Ordering::SeqCst) {
-                self.live_tasks()
-            } else {
-                1
-            }
-        };
-        if left == 0 && self.shutting_down.load(Ordering::SeqCst) {
+        self.free_slot(key);
+        // After the free, every shard (this one included) is read under its lock: of two tasks
+        // ending at once in two shards, the one whose free comes second in some shard's lock
+        // order sees the other's, so the last to end sees none left.
+        if self.shutting_down.load(Ordering::SeqCst) && self.live_tasks() == 0 {
             // Worker 0 may be parked, waiting for exactly this.
             if let Some(shared) = self.loops[0].get() {
                 shared.unpark();
