@@ -103,6 +103,19 @@ impl Server {
             .unwrap();
         (status, rest, stderr)
     }
+
+    /// Sends SIGTERM and checks the shutdown: `client`'s idle connection is closed (end of
+    /// file), and the server exits successfully, printing only `report` from then on and
+    /// nothing on stderr.
+    fn terminate_expecting(self, mut client: TcpStream, report: &str) {
+        self.terminate();
+        let mut rest = Vec::new();
+        assert_eq!(client.read_to_end(&mut rest).unwrap(), 0);
+        let (status, lines, stderr) = self.wait();
+        assert!(status.success(), "{status}; stderr: {stderr}");
+        assert_eq!(lines, [report]);
+        assert_eq!(stderr, "");
+    }
 }
 
 fn connect(addr: SocketAddr) -> TcpStream {
@@ -123,17 +136,11 @@ fn the_echo_server_serves_once_listening_and_shuts_down_gracefully_on_sigterm() 
     client.read_exact(&mut echoed).unwrap();
     assert_eq!(&echoed, b"ping");
 
-    server.terminate();
     // The idle connection is closed at once: end-of-file.
-    let mut rest = Vec::new();
-    assert_eq!(client.read_to_end(&mut rest).unwrap(), 0);
-    let (status, lines, stderr) = server.wait();
-    assert!(status.success(), "{status}; stderr: {stderr}");
-    assert_eq!(
-        lines,
-        ["shut down: 1 connections accepted, 1 finished, 0 cancelled"]
+    server.terminate_expecting(
+        client,
+        "shut down: 1 connections accepted, 1 finished, 0 cancelled",
     );
-    assert_eq!(stderr, "");
 }
 
 #[test]
@@ -153,17 +160,11 @@ fn the_http_server_serves_once_listening_and_shuts_down_gracefully_on_sigterm() 
     }
     assert!(response.starts_with(b"HTTP/1.1 200 OK\r\n"));
 
-    server.terminate();
     // hyper's graceful shutdown closes the idle keep-alive connection.
-    let mut rest = Vec::new();
-    assert_eq!(client.read_to_end(&mut rest).unwrap(), 0);
-    let (status, lines, stderr) = server.wait();
-    assert!(status.success(), "{status}; stderr: {stderr}");
-    assert_eq!(
-        lines,
-        ["shut down: 1 connections accepted, 1 closed gracefully, 0 cancelled"]
+    server.terminate_expecting(
+        client,
+        "shut down: 1 connections accepted, 1 closed gracefully, 0 cancelled",
     );
-    assert_eq!(stderr, "");
 }
 
 #[test]
