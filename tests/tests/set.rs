@@ -283,3 +283,90 @@ async fn a_background_member_that_panics_in_its_destructor_does_not_leak_its_out
     assert!(set.join_next().await.is_none());
     assert_eq!(std::sync::Arc::strong_count(&output), 1);
 }
+
+#[tether::test(start_paused)]
+async fn a_dropped_join_next_loses_no_outcome() {
+    let mut set = TaskSet::new();
+    set.create_task(async {
+        tether::sleep(ms(10)).await;
+        "late"
+    });
+    // Gives up before the member ends, and again while it is ending.
+    assert!(tether::timeout(ms(5), set.join_next()).await.is_err());
+    tether::sleep(ms(10)).await;
+    assert_eq!(set.len(), 1);
+    assert_eq!(set.join_next().await.unwrap().unwrap(), "late");
+    assert!(set.join_next().await.is_none());
+}
+
+#[tether::test]
+async fn an_eager_member_that_ends_at_once_keeps_its_outcome() {
+    use tether::task::Builder;
+    let mut set = TaskSet::new();
+    set.create_task_with(Builder::new().eager(true), async { 1 });
+    set.create_task(async { 2 });
+    assert_eq!(set.len(), 2);
+    // The eager member ended inside `create_task_with`: its outcome comes first.
+    assert_eq!(set.join_next().await.unwrap().unwrap(), 1);
+    assert_eq!(set.join_next().await.unwrap().unwrap(), 2);
+    assert!(set.is_empty());
+}
+
+#[tether::test]
+async fn members_are_joined_in_the_order_they_end() {
+    let mut set = TaskSet::new();
+    set.create_task(async {
+        tether::cancellation_requested().await;
+        "asked to stop"
+    });
+    set.create_task(std::future::pending::<&str>());
+    set.create_task(async { "at once" });
+    tether::yield_now().await;
+    set.request_cancellation();
+    assert_eq!(set.join_next().await.unwrap().unwrap(), "at once");
+    assert_eq!(set.join_next().await.unwrap().unwrap(), "asked to stop");
+    // The member that ignores the request is still there, until the set cancels it.
+    assert_eq!(set.len(), 1);
+    set.shutdown().await;
+    assert!(set.is_empty());
+}
+
+#[tether::test]
+async fn a_kept_member_that_panics_in_its_destructor_does_not_leak_its_output() {
+    let output = std::sync::Arc::new(());
+    let mut set = TaskSet::new();
+    set.create_task(ReturnsThenPanics(Some(output.clone())));
+    set.spawn(ReturnsThenPanics(Some(output.clone())));
+    let outcomes = set.join_all().await;
+    assert_eq!(outcomes.len(), 2);
+    drop(outcomes);
+    assert_eq!(std::sync::Arc::strong_count(&output), 1);
+}
+
+#[test]
+fn spawned_members_are_joined_in_the_order_they_end() {
+    tether::Runtime::builder().workers(2).build().run(async {
+        let mut set = TaskSet::new();
+        let gate = std::sync::Arc::new(tether::sync::Event::new());
+        for i in 0..50u32 {
+            let gate = gate.clone();
+            set.spawn(async move {
+                if i % 2 == 0 {
+                    gate.wait().await;
+                }
+                i
+            });
+        }
+        // The 25 odd members end without waiting; the even ones only after the gate opens.
+        let mut first = Vec::new();
+        for _ in 0..25 {
+            first.push(set.join_next().await.unwrap().unwrap());
+        }
+        assert!(first.iter().all(|i| i % 2 == 1), "{first:?}");
+        gate.set();
+        let rest = set.join_all().await;
+        assert_eq!(rest.len(), 25);
+        assert!(rest.iter().all(|r| r.as_ref().is_ok_and(|i| i % 2 == 0)));
+        assert!(set.is_empty());
+    });
+}

@@ -1,23 +1,17 @@
 //! [`TaskSet`]: the owner for `'static` work that outlives any scope.
 
-use std::cell::{Cell, RefCell};
+mod members;
+
 use std::fmt;
 use std::future::{Future, poll_fn};
-use std::rc::{Rc, Weak};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::panic::Location;
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
-
-use crate::slab::Slab;
-use std::panic::Location;
-
 use crate::limit::{Limited, Limiter, ReopenOnDrop, Slot, granted};
-use crate::loom_facade::lock;
 use crate::task::raw::Spawn;
-use crate::task::{Builder, Owner, Task, TaskError, TaskId, spawn_send, spawn_task};
+use crate::task::{Builder, Owner, Task, TaskError, TaskId};
+use members::Members;
 
 /// A set of owned tasks: asyncio's `background_tasks` pattern, with ownership.
 ///
@@ -80,141 +74,12 @@ impl Drop for SetLimit {
     }
 }
 
-enum Members<T> {
-    Keep(FuturesUnordered<Task<T>>),
-    Background(Rc<Background<T>>),
-}
-
-struct Background<T> {
-    tasks: RefCell<Slab<Task<T>>>,
-    /// Whoever waits for the set to empty.
-    waiter: Cell<Option<Waker>>,
-    /// Where `spawn`ed members, which may end on another worker, report that they ended.
-    ended: Arc<Ended>,
-}
-
-/// The keys of `spawn`ed background members whose future has ended, for the set to take their
-/// handles out on its own thread.
-///
-/// A `create_task` member takes its handle out itself ([`Discard`]): it ends on the set's
-/// thread, where the set's `Rc` lives. A `spawn`ed one may end on any worker, so it only
-/// records its key here (behind a lock) and wakes the set's waiter; the set removes the handles
-/// of ended members before it answers anything ([`Background::reap`]). Its slot is freed only
-/// then, so a key is never reused while it is still on this list.
-#[derive(Default)]
-struct Ended {
-    state: Mutex<EndedState>,
-}
-
-#[derive(Default)]
-struct EndedState {
-    keys: Vec<usize>,
-    waiter: Option<Waker>,
-}
-
-/// [`Discard`] for a `spawn`ed member: reports the end of its future to [`Ended`].
-struct DiscardSend {
-    ended: Arc<Ended>,
-    key: usize,
-}
-
-impl Drop for DiscardSend {
-    fn drop(&mut self) {
-        let waiter = {
-            let mut state = lock(&self.ended.state);
-            state.keys.push(self.key);
-            state.waiter.take()
-        };
-        if let Some(waiter) = waiter {
-            waiter.wake();
-        }
-    }
-}
-
-impl<T> Background<T> {
-    /// Takes the handles of `spawn`ed members that have ended out of the set.
-    fn reap(&self) {
-        let ended = std::mem::take(&mut lock(&self.ended.state).keys);
-        if ended.is_empty() {
-            return;
-        }
-        let gone: Vec<Task<T>> = {
-            let mut tasks = self.tasks.borrow_mut();
-            ended
-                .into_iter()
-                .filter_map(|key| tasks.remove(key))
-                .collect()
-        };
-        // Dropped outside the borrow: a handle's drop runs code, if only to let go of its task.
-        drop(gone);
-    }
-
-    /// Ready once the set holds no task (`join_next` of a background set).
-    fn poll_empty(&self, cx: &mut Context<'_>) -> Poll<()> {
-        // Registered before reaping: a member ending after the reap finds the waker.
-        lock(&self.ended.state).waiter = Some(cx.waker().clone());
-        self.reap();
-        if self.tasks.borrow().is_empty() {
-            return Poll::Ready(());
-        }
-        self.waiter.set(Some(cx.waker().clone()));
-        Poll::Pending
-    }
-}
-
-/// Takes a background task's own handle out of its set when the task's future ends.
-struct Discard<T> {
-    set: Weak<Background<T>>,
-    key: usize,
-}
-
-impl<T> Drop for Discard<T> {
-    fn drop(&mut self) {
-        if let Some(set) = self.set.upgrade() {
-            let own = set.tasks.borrow_mut().remove(self.key);
-            if set.tasks.borrow().is_empty() {
-                if let Some(waiter) = set.waiter.take() {
-                    waiter.wake();
-                }
-            }
-            // Dropping its own handle while it runs only marks the task: it is finishing anyway.
-            drop(own);
-        }
-    }
-}
-
-/// A background member's future with its [`Discard`]: both dropped when the task's future ends.
-///
-/// Not an `async` block awaiting `future`: rustc never drops the output of an `.await` whose
-/// future panics in its destructor after returning it, so a member that did would leak its
-/// output. Here the user's future stays in place after returning, and the task's supervisor
-/// drops it under its panic guard, as for any task.
-///
-/// `D` is the member's way out of the set: [`Discard`] (`create_task`) or [`DiscardSend`]
-/// (`spawn`).
-struct Member<F, D> {
-    future: F,
-    _discard: D,
-}
-
-impl<F: Future, D> Future for Member<F, D> {
-    type Output = F::Output;
-
-    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is pinned structurally: `Member` never moves it out (there is no
-        // other access to it and no `Drop` impl), so it is dropped where it was pinned, with
-        // `Member`; `Member` is `Unpin` only if `F` is (auto trait; `Discard` and `DiscardSend`
-        // are `Unpin`).
-        unsafe { self.map_unchecked_mut(|member| &mut member.future) }.poll(cx)
-    }
-}
-
 impl<T: 'static> TaskSet<T> {
     /// A set that keeps each outcome until [`join_next`](TaskSet::join_next) takes it.
     pub fn new() -> TaskSet<T> {
         TaskSet {
             limit: None,
-            members: Members::Keep(FuturesUnordered::new()),
+            members: Members::new(true),
         }
     }
 
@@ -241,11 +106,7 @@ impl<T: 'static> TaskSet<T> {
     pub fn background() -> TaskSet<T> {
         TaskSet {
             limit: None,
-            members: Members::Background(Rc::new(Background {
-                tasks: RefCell::new(Slab::default()),
-                waiter: Cell::new(None),
-                ended: Arc::default(),
-            })),
+            members: Members::new(false),
         }
     }
 
@@ -485,43 +346,8 @@ impl<T: 'static> TaskSet<T> {
         F: Future<Output = T> + 'static,
     {
         match slot {
-            None => self.start_local(future, spawn),
-            Some(slot) => self.start_local(Limited::new(future, slot), spawn),
-        }
-    }
-
-    /// Starts a `create_task` member: the one path for limited and unlimited ones.
-    fn start_local<F>(&mut self, future: F, spawn: Spawn) -> TaskId
-    where
-        F: Future<Output = T> + 'static,
-    {
-        match &mut self.members {
-            Members::Keep(tasks) => {
-                let task = spawn_task(future, spawn);
-                let id = task.id();
-                tasks.push(task);
-                id
-            }
-            Members::Background(set) => {
-                let key = set.tasks.borrow_mut().reserve();
-                let discard = Discard {
-                    set: Rc::downgrade(set),
-                    key,
-                };
-                let task = spawn_task(
-                    Member {
-                        future,
-                        _discard: discard,
-                    },
-                    spawn,
-                );
-                let id = task.id();
-                // An eager task may have finished already, and freed its key on the way out.
-                if !task.is_finished() {
-                    set.tasks.borrow_mut().fill(key, task);
-                }
-                id
-            }
+            None => self.members.start_local(future, spawn),
+            Some(slot) => self.members.start_local(Limited::new(future, slot), spawn),
         }
     }
 
@@ -597,43 +423,8 @@ impl<T: 'static> TaskSet<T> {
         T: Send,
     {
         match slot {
-            None => self.start_send(future, spawn),
-            Some(slot) => self.start_send(Limited::new(future, slot), spawn),
-        }
-    }
-
-    /// Starts a `spawn` member: the one path for limited and unlimited ones.
-    fn start_send<F>(&mut self, future: F, spawn: Spawn) -> TaskId
-    where
-        F: Future<Output = T> + Send + 'static,
-        T: Send,
-    {
-        match &mut self.members {
-            Members::Keep(tasks) => {
-                let task = spawn_send(future, spawn);
-                let id = task.id();
-                tasks.push(task);
-                id
-            }
-            Members::Background(set) => {
-                let key = set.tasks.borrow_mut().reserve();
-                let discard = DiscardSend {
-                    ended: set.ended.clone(),
-                    key,
-                };
-                let task = spawn_send(
-                    Member {
-                        future,
-                        _discard: discard,
-                    },
-                    spawn,
-                );
-                let id = task.id();
-                // Filled even if the task has ended already (eager, or on another worker): its
-                // key is on `ended`, and the next `reap` frees the slot.
-                set.tasks.borrow_mut().fill(key, task);
-                id
-            }
+            None => self.members.start_send(future, spawn),
+            Some(slot) => self.members.start_send(Limited::new(future, slot), spawn),
         }
     }
 
@@ -641,13 +432,7 @@ impl<T: 'static> TaskSet<T> {
     /// [limit](TaskSet::with_limit), and (for [`TaskSet::new`]) finished ones whose outcome has
     /// not been taken.
     pub fn len(&self) -> usize {
-        match &self.members {
-            Members::Keep(tasks) => tasks.len(),
-            Members::Background(set) => {
-                set.reap();
-                set.tasks.borrow().len()
-            }
-        }
+        self.members.len()
     }
 
     /// `true` if the set holds no task.
@@ -664,13 +449,7 @@ impl<T: 'static> TaskSet<T> {
     ///
     /// Cancel-safe: if the returned future is dropped, no outcome is lost.
     pub async fn join_next(&mut self) -> Option<Result<T, TaskError>> {
-        match &mut self.members {
-            Members::Keep(tasks) => tasks.next().await,
-            Members::Background(set) => {
-                poll_fn(|cx| set.poll_empty(cx)).await;
-                None
-            }
-        }
+        poll_fn(|cx| self.members.poll_next(cx)).await
     }
 
     /// Waits for every task and returns their outcomes in completion order (empty for a
@@ -747,14 +526,8 @@ impl<T: 'static> TaskSet<T> {
         running
     }
 
-    fn for_each(&self, mut f: impl FnMut(&Task<T>)) {
-        match &self.members {
-            Members::Keep(tasks) => tasks.iter().for_each(f),
-            Members::Background(set) => {
-                set.reap();
-                set.tasks.borrow().iter().for_each(&mut f);
-            }
-        }
+    fn for_each(&self, f: impl FnMut(&Task<T>)) {
+        self.members.for_each(f);
     }
 }
 
@@ -766,16 +539,9 @@ impl<T: 'static> Default for TaskSet<T> {
 
 impl<T> fmt::Debug for TaskSet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (mode, len) = match &self.members {
-            Members::Keep(tasks) => ("keep", tasks.len()),
-            Members::Background(set) => {
-                set.reap();
-                ("background", set.tasks.borrow().len())
-            }
-        };
         f.debug_struct("TaskSet")
-            .field("mode", &mode)
-            .field("len", &len)
+            .field("mode", &self.members.kind())
+            .field("len", &self.members.len())
             .field("limit", &self.limit.as_ref().map(|limit| limit.0.limit()))
             .finish()
     }
