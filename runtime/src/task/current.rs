@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use super::callbacks::Callback;
 use super::header::Header;
-use super::info::Owner;
 use crate::context::{Context, enter_context, leave_context};
 
 struct Running {
@@ -150,7 +149,7 @@ pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered
     // A group child is polled inside its group, so the deadlines around the group are its own
     // (the group is dropped when they pass). Any other task outlives the code that made it:
     // it starts with no deadline, even when polled eagerly inside a timeout.
-    let in_group = matches!(header.owner, Owner::Group { .. });
+    let in_group = header.in_group();
     let (outer_task, started, outer_deadline) = RUNNING
         .try_with(|r| {
             let outer = r.task.replace(Some(NonNull::from(header)));

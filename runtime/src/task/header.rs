@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use super::callbacks::{Callbacks, DoneCallback};
-use super::info::{Outcome, Owner};
+use super::info::{GroupId, Outcome, Owner};
 use super::stop::{StopNode, StopSlot};
 use crate::loom_facade::lock;
 
@@ -87,7 +87,12 @@ pub(crate) struct Header {
     pub(crate) id: TaskId,
     /// The task that created this one, if a tether task did.
     pub(crate) parent: Option<TaskId>,
-    pub(crate) owner: Owner,
+    /// The task's [`Owner`], in three fields (see [`OwnerKind`]).
+    owner_kind: OwnerKind,
+    /// The group of a group child (else 0).
+    owner_group: u64,
+    /// The task running a group child's group, if a task runs it (else `None`).
+    owner_runner: Option<TaskId>,
     /// Where the task was created.
     pub(crate) location: &'static std::panic::Location<'static>,
     /// The id of the loop (or multi-threaded runtime) whose queue the task's schedule function
@@ -110,6 +115,16 @@ pub(crate) struct Header {
     extras: AtomicPtr<Mutex<Extras>>,
     /// Where graceful stop requests reach the task from: its owner's node, then its own.
     stop: StopSlot,
+}
+
+/// What kind of owner a task has: the tag of its [`Owner`], kept apart from the group's
+/// fields so that the header can place it beside its state byte, in what would otherwise be
+/// padding (an `Owner` field takes three words; this takes two).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OwnerKind {
+    Handle,
+    Group,
+    Set,
 }
 
 /// A task's own waker, held in its header from creation until its future ends.
@@ -213,12 +228,19 @@ impl Header {
             home,
             stop_parent,
         } = origin;
+        let (owner_kind, owner_group, owner_runner) = match owner {
+            Owner::Handle => (OwnerKind::Handle, 0, None),
+            Owner::Set => (OwnerKind::Set, 0, None),
+            Owner::Group { group, runner } => (OwnerKind::Group, group.0, runner),
+        };
         Header {
             id,
             #[cfg(feature = "tracing")]
             span,
             parent,
-            owner,
+            owner_kind,
+            owner_group,
+            owner_runner,
             location,
             home,
             state: AtomicU8::new(if name.is_some() { HAS_EXTRAS } else { 0 }),
@@ -231,6 +253,23 @@ impl Header {
             })),
             stop: StopSlot::new(stop_parent),
         }
+    }
+
+    /// The task's owner.
+    pub(crate) fn owner(&self) -> Owner {
+        match self.owner_kind {
+            OwnerKind::Handle => Owner::Handle,
+            OwnerKind::Set => Owner::Set,
+            OwnerKind::Group => Owner::Group {
+                group: GroupId(self.owner_group),
+                runner: self.owner_runner,
+            },
+        }
+    }
+
+    /// `true` for a group child.
+    pub(crate) fn in_group(&self) -> bool {
+        self.owner_kind == OwnerKind::Group
     }
 
     /// The extras, if they have been allocated.
@@ -449,5 +488,46 @@ impl fmt::Debug for Header {
             .field("cancel_requested", &self.is_cancel_requested())
             .field("outcome", &self.outcome())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::{GroupId, Header, Origin, Owner, TaskId};
+
+    #[test]
+    fn the_owner_kind_shares_the_state_bytes_word() {
+        // Without the `tracing` span: id, parent, two owner words, location, home, the state
+        // word (state and owner kind), the waker's two words, extras and the stop slot.
+        #[cfg(not(feature = "tracing"))]
+        assert_eq!(size_of::<Header>(), 11 * size_of::<u64>());
+    }
+
+    #[test]
+    fn the_owner_reads_back_as_it_was_given() {
+        let owners = [
+            Owner::Handle,
+            Owner::Set,
+            Owner::Group {
+                group: GroupId(7),
+                runner: None,
+            },
+            Owner::Group {
+                group: GroupId(8),
+                runner: Some(TaskId::next()),
+            },
+        ];
+        for owner in owners {
+            let header = Header::new(Origin {
+                name: None,
+                parent: None,
+                owner,
+                location: std::panic::Location::caller(),
+                home: 0,
+                stop_parent: None,
+            });
+            assert_eq!(header.owner(), owner);
+            assert_eq!(header.in_group(), matches!(owner, Owner::Group { .. }));
+        }
     }
 }

@@ -20,7 +20,7 @@ pub(crate) fn snapshot(header: &Header) -> TaskInfo {
         } else {
             TaskState::Waiting
         },
-        owner: header.owner,
+        owner: header.owner(),
         parent: header.parent,
         location: header.location,
         awaiting: None,
