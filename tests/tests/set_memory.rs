@@ -1,4 +1,5 @@
-//! A background TaskSet that has run 1,000,000 short tasks holds no memory for them.
+//! A TaskSet that has run a million short tasks holds no memory for them: a background set as
+//! they finish, a set that keeps outcomes once `join_next` has taken them.
 //!
 //! A counting allocator measures the bytes in use after each wave of tasks: the figure must stay
 //! flat once the set's slab and the loop's queues have reached their working size.
@@ -28,8 +29,14 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// The counter is the process's: the tests take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn a_background_set_holds_no_memory_for_finished_tasks() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let (waves, per_wave) = if cfg!(miri) { (20, 50) } else { (1000, 1000) };
     let in_use = tether::run(async move {
         let mut set = tether::TaskSet::background();
@@ -47,11 +54,45 @@ fn a_background_set_holds_no_memory_for_finished_tasks() {
         }
         in_use
     });
+    assert_flat(&in_use, waves * per_wave);
+}
+
+#[test]
+fn a_set_whose_outcomes_are_taken_holds_no_memory_for_them() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (waves, per_wave) = if cfg!(miri) { (20, 50) } else { (1000, 1000) };
+    let in_use = tether::run(async move {
+        let mut set = tether::TaskSet::new();
+        let mut in_use = Vec::with_capacity(waves);
+        for _ in 0..waves {
+            for i in 0..per_wave {
+                set.create_task(async move {
+                    tether::yield_now().await;
+                    vec![i as u8; 64]
+                });
+            }
+            let mut taken = 0;
+            while let Some(outcome) = set.join_next().await {
+                assert_eq!(outcome.unwrap().len(), 64);
+                taken += 1;
+            }
+            assert_eq!(taken, per_wave);
+            in_use.push(IN_USE.load(Ordering::Relaxed));
+        }
+        in_use
+    });
+    assert_flat(&in_use, waves * per_wave);
+}
+
+/// Once the first tenth of the waves has grown the set and the loop to their working size, the
+/// bytes in use after each wave stay within a page.
+fn assert_flat(in_use: &[isize], tasks: usize) {
     let settled = &in_use[in_use.len() / 10..];
     let (low, high) = (settled.iter().min().unwrap(), settled.iter().max().unwrap());
     assert!(
         high - low < 4096,
-        "{} tasks ran; bytes in use drifted from {low} to {high}",
-        waves * per_wave
+        "{tasks} tasks ran; bytes in use drifted from {low} to {high}"
     );
 }
