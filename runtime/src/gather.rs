@@ -1,6 +1,8 @@
 //! [`gather`] and [`try_gather`]: await a dynamic number of futures together.
 
-use std::future::IntoFuture;
+use std::future::{IntoFuture, poll_fn};
+
+use crate::join::JoinAll;
 
 /// Awaits every future of `futures` concurrently, inside the calling task, and returns their
 /// outputs in the order given: asyncio's `await asyncio.gather(*aws)`.
@@ -26,7 +28,11 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
-    futures_util::future::join_all(futures.into_iter().map(IntoFuture::into_future)).await
+    let mut join = JoinAll::new(futures.into_iter().map(IntoFuture::into_future));
+    match poll_fn(|cx| join.poll_join(cx, |_| false)).await {
+        Ok(outputs) => outputs,
+        Err(_) => unreachable!("no output fails a gather"),
+    }
 }
 
 /// Like [`gather`] for futures that return `Result`: resolves to the first `Err` as soon as one
@@ -49,5 +55,11 @@ where
     I: IntoIterator,
     I::Item: IntoFuture<Output = Result<T, E>>,
 {
-    futures_util::future::try_join_all(futures.into_iter().map(IntoFuture::into_future)).await
+    let mut join = JoinAll::new(futures.into_iter().map(IntoFuture::into_future));
+    // Either every output, each `Ok`, or the first `Err` alone: collecting gives the answer.
+    let outputs = match poll_fn(|cx| join.poll_join(cx, Result::is_err)).await {
+        Ok(outputs) => outputs,
+        Err(failure) => vec![failure],
+    };
+    outputs.into_iter().collect()
 }
