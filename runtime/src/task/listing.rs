@@ -28,9 +28,15 @@ pub(crate) fn snapshot(header: &Header) -> TaskInfo {
 
 /// Snapshots of every live task of `lp`, oldest first, with the running ones marked.
 pub(crate) fn infos(each_task: impl FnOnce(&mut dyn FnMut(&Header))) -> Vec<TaskInfo> {
-    let mut infos = Vec::new();
-    each_task(&mut |header| infos.push(snapshot(header)));
-    infos.sort_by_key(|info| info.id);
+    let mut found = Vec::new();
+    each_task(&mut |header| found.push(snapshot(header)));
+    // Oldest first, through the sorted index every listing shares (no sort of its own).
+    let order: Vec<usize> = ById::new(&found).positions().collect();
+    let mut found: Vec<Option<TaskInfo>> = found.into_iter().map(Some).collect();
+    let mut infos: Vec<TaskInfo> = order
+        .into_iter()
+        .map(|at| found[at].take().expect("each position comes once"))
+        .collect();
     // A task is running if it is being polled, or runs the group of a child being polled.
     let mut next = infos.iter().position(|t| t.state == TaskState::Running);
     while let Some(i) = next {
