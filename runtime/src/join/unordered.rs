@@ -3,12 +3,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use super::pin_element;
-use crate::loom_facade::lock;
+// loom's, under the models at the end of this file: wakes come from any thread.
+use crate::loom_facade::{AtomicBool, Mutex, Ordering, lock};
 
 /// The futures of a [`wait`](crate::wait), an [`as_completed`](crate::as_completed), a
 /// [`first_ok`](crate::first_ok) or a large [`gather`](crate::gather), run inside the task
@@ -296,5 +296,93 @@ mod tests {
         assert_eq!(Arc::strong_count(&witness), 4);
         drop(set);
         assert_eq!(Arc::strong_count(&witness), 1);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_models {
+    //! Run with `RUSTFLAGS="--cfg loom" cargo test -p tether --lib --release loom_models`.
+
+    use std::future::{Future, poll_fn};
+    use std::task::{Context, Poll, Wake, Waker};
+
+    use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use loom::sync::{Arc, Mutex};
+    use loom::thread;
+
+    use super::Unordered;
+
+    /// The polling task's waker: counts its wakes (`Waker::from` takes std's `Arc`).
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A future that is ready once `open` is set: it leaves its waker in `slot`, then looks.
+    fn gate(
+        open: Arc<AtomicBool>,
+        slot: Arc<Mutex<Option<Waker>>>,
+    ) -> impl Future<Output = ()> + Unpin {
+        poll_fn(move |cx| {
+            *slot.lock().unwrap() = Some(cx.waker().clone());
+            if open.load(Ordering::Acquire) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+
+    #[test]
+    fn wakes_from_another_thread_are_never_lost() {
+        loom::model(|| {
+            let gates: Vec<_> = (0..2)
+                .map(|_| {
+                    (
+                        Arc::new(AtomicBool::new(false)),
+                        Arc::new(Mutex::new(None::<Waker>)),
+                    )
+                })
+                .collect();
+            let mut set = Unordered::new(
+                gates
+                    .iter()
+                    .map(|(open, slot)| gate(open.clone(), slot.clone())),
+            );
+            let opener = thread::spawn(move || {
+                for (open, slot) in gates {
+                    open.store(true, Ordering::Release);
+                    let waker = slot.lock().unwrap().take();
+                    if let Some(waker) = waker {
+                        waker.wake();
+                    }
+                }
+            });
+            let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
+            let waker = Waker::from(count.clone());
+            let mut cx = Context::from_waker(&waker);
+            let mut arrived = 0;
+            let mut seen = 0;
+            while arrived < 2 {
+                match set.poll_next(&mut cx) {
+                    Poll::Ready(Some(_)) => arrived += 1,
+                    Poll::Ready(None) => panic!("the set ended before both gates opened"),
+                    // A lost wake-up would spin here forever: loom reports it.
+                    Poll::Pending => loop {
+                        let now = count.0.load(Ordering::SeqCst);
+                        if now != seen {
+                            seen = now;
+                            break;
+                        }
+                        thread::yield_now();
+                    },
+                }
+            }
+            assert!(set.is_empty());
+            opener.join().unwrap();
+        });
     }
 }
