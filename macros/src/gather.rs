@@ -4,8 +4,8 @@
 //! // Input (after the runtime's wrapper): gather!(($crate) a, b)
 //! // Output:
 //! {
-//!     let mut f0 = pin!(maybe_done(IntoFuture::into_future(a)));
-//!     let mut f1 = pin!(maybe_done(IntoFuture::into_future(b)));
+//!     let mut f0 = pin!(MaybeDone::Future(IntoFuture::into_future(a)));
+//!     let mut f1 = pin!(MaybeDone::Future(IntoFuture::into_future(b)));
 //!     poll_fn(|cx| {
 //!         let mut done = true;
 //!         done &= Future::poll(f0.as_mut(), cx).is_ready();
@@ -85,7 +85,7 @@ impl Parse for Gather {
 impl Gather {
     fn expand(&self) -> TokenStream {
         let krate = &self.krate;
-        let futures_crate = quote!(#krate::__private::futures_util);
+        let maybe_done = quote!(#krate::__private::MaybeDone);
         let cx = private_ident("__tether_gather_cx");
         let done = private_ident("__tether_gather_done");
         let slots: Vec<_> = (0..self.futures.len())
@@ -93,11 +93,11 @@ impl Gather {
             .collect();
         let try_form = self.try_token.is_some();
 
-        // `let mut fN = pin!(maybe_done(into_future(expr)));`, spanned on the user's expression so
+        // `let mut fN = pin!(MaybeDone::Future(into_future(expr)));`, spanned on the user's expression so
         // that "`X` is not a future" lands on it.
         let pins = self.futures.iter().zip(&slots).map(|(future, slot)| {
             quote_spanned! {future.span()=>
-                let mut #slot = ::core::pin::pin!(#futures_crate::future::maybe_done(
+                let mut #slot = ::core::pin::pin!(#maybe_done::Future(
                     ::core::future::IntoFuture::into_future(#future)
                 ));
             }
@@ -181,7 +181,7 @@ mod tests {
     #[test]
     fn plain_form() {
         let output = expand(quote!(($crate) a, b)).to_string();
-        assert!(output.contains("maybe_done"), "{output}");
+        assert!(output.contains("MaybeDone"), "{output}");
         assert!(output.contains(". await"), "{output}");
         assert!(!output.contains("Err"), "{output}");
     }
@@ -190,7 +190,7 @@ mod tests {
     fn try_form_returns_the_first_error() {
         let output = expand(quote!((tether) try a, b,)).to_string();
         assert!(
-            output.contains("tether :: __private :: futures"),
+            output.contains("tether :: __private :: MaybeDone"),
             "{output}"
         );
         assert!(

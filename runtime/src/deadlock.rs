@@ -21,13 +21,12 @@
 //! other one is a foreign waker, the report can be wrong, which is why only tests and debug
 //! mode run it.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::task::awaiting::{Awaiting, SyncKind, describe};
 use crate::task::header::TaskId;
 use crate::task::info::TaskInfo;
-use crate::task::listing::task_label;
+use crate::task::listing::{ById, task_label};
 use crate::time::Instant;
 
 /// How long debug mode lets a loop sit idle on waits it cannot judge before reporting them.
@@ -77,8 +76,8 @@ pub(crate) fn may_be_stalled(tasks: &[TaskInfo]) -> bool {
 
 /// The wait-for report of `tasks` at `now` (the loop's clock), headed by `headline`.
 pub(crate) fn report(tasks: &[TaskInfo], now: Instant, headline: &str) -> String {
-    let names: BTreeMap<TaskId, &str> = tasks.iter().map(|t| (t.id, t.name.as_str())).collect();
-    let name_of = |id: TaskId| task_label(names.get(&id).copied(), id);
+    let by_id = ById::new(tasks);
+    let name_of = |id: TaskId| task_label(by_id.get(id).map(|t| t.name.as_str()), id);
     let mut out = format!("tether: {headline}\n");
     for task in tasks {
         let what = task.awaiting.as_ref().map_or_else(
@@ -131,27 +130,41 @@ fn blocker(what: &Awaiting) -> Option<TaskId> {
     }
 }
 
-/// A cycle of waits, as (task, what it awaits) pairs, if there is one.
+/// A cycle of waits, as (task, what it awaits) pairs, if there is one: the first found
+/// walking from each waiting task in id order.
 fn find_cycle(tasks: &[TaskInfo]) -> Option<Vec<(TaskId, Awaiting)>> {
-    let waits: BTreeMap<TaskId, Awaiting> = tasks
-        .iter()
-        .filter_map(|t| t.awaiting.map(|what| (t.id, what)))
-        .collect();
-    let mut done = BTreeSet::new();
-    for &start in waits.keys() {
-        let mut path: Vec<TaskId> = Vec::new();
+    let by_id = ById::new(tasks);
+    // Positions already walked from, with no cycle through them.
+    let mut done = vec![false; tasks.len()];
+    for start in by_id.positions() {
+        if tasks[start].awaiting.is_none() {
+            continue;
+        }
+        let mut path: Vec<usize> = Vec::new();
         let mut at = start;
-        while !done.contains(&at) {
+        while !done[at] {
             if let Some(pos) = path.iter().position(|&t| t == at) {
-                return Some(path[pos..].iter().map(|t| (*t, waits[t])).collect());
+                return Some(
+                    path[pos..]
+                        .iter()
+                        .filter_map(|&t| Some((tasks[t].id, tasks[t].awaiting?)))
+                        .collect(),
+                );
             }
             path.push(at);
-            match waits.get(&at).and_then(blocker) {
+            match tasks[at]
+                .awaiting
+                .as_ref()
+                .and_then(blocker)
+                .and_then(|next| by_id.position(next))
+            {
                 Some(next) => at = next,
                 None => break,
             }
         }
-        done.extend(path);
+        for walked in path {
+            done[walked] = true;
+        }
     }
     None
 }

@@ -1,10 +1,8 @@
 //! [`first_ok`]: the first success among several attempts.
 
-use std::future::IntoFuture;
+use std::future::{IntoFuture, poll_fn};
 
-use futures_util::StreamExt;
-use futures_util::future::FutureExt;
-use futures_util::stream::FuturesUnordered;
+use crate::join::Unordered;
 
 /// Every attempt given to [`first_ok`] failed: their errors, in the order the attempts were
 /// given (not the order they failed in).
@@ -65,15 +63,11 @@ where
     I: IntoIterator,
     I::Item: IntoFuture<Output = Result<T, E>>,
 {
-    let mut running: FuturesUnordered<_> = futures
-        .into_iter()
-        .enumerate()
-        .map(|(index, future)| future.into_future().map(move |outcome| (index, outcome)))
-        .collect();
+    let mut running = Unordered::new(futures.into_iter().map(IntoFuture::into_future));
     let mut errors: Vec<Option<E>> = std::iter::repeat_with(|| None)
         .take(running.len())
         .collect();
-    while let Some((index, outcome)) = running.next().await {
+    while let Some((index, outcome)) = poll_fn(|cx| running.poll_next(cx)).await {
         match outcome {
             Ok(value) => return Ok(value),
             Err(error) => errors[index] = Some(error),

@@ -1,12 +1,13 @@
 //! [`Handle`]: a reference to a running loop.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::event_loop::{EventLoop, Shared};
+use crate::loom_facade::{lock, unpoison};
 use crate::task::header::Header;
 use crate::task::raw::{FreeSlot, Spawn, TaskSlots, create};
 use crate::task::{Owner, Task};
@@ -231,16 +232,62 @@ impl Handle {
         if self.shared.is_current() {
             return Ok(crate::dump_tasks());
         }
-        let (tx, rx) = std::sync::mpsc::channel();
+        let reply = Arc::new(DumpReply {
+            state: Mutex::new(Reply::Waiting),
+            settled: Condvar::new(),
+        });
+        let answer = DumpAnswer(reply.clone());
         self.shared
-            .call_soon(Box::new(move || {
-                let _ = tx.send(crate::dump_tasks());
-            }))
+            .call_soon(Box::new(move || answer.send(crate::dump_tasks())))
             .map_err(|_| DumpError::Closed)?;
-        rx.recv_timeout(timeout).map_err(|error| match error {
-            std::sync::mpsc::RecvTimeoutError::Timeout => DumpError::Busy,
-            std::sync::mpsc::RecvTimeoutError::Disconnected => DumpError::Closed,
-        })
+        let state = lock(&reply.state);
+        let (mut state, _) = unpoison(
+            reply
+                .settled
+                .wait_timeout_while(state, timeout, |state| matches!(state, Reply::Waiting)),
+        );
+        match std::mem::replace(&mut *state, Reply::Abandoned) {
+            Reply::Answered(tree) => Ok(tree),
+            Reply::Abandoned => Err(DumpError::Closed),
+            Reply::Waiting => Err(DumpError::Busy),
+        }
+    }
+}
+
+/// Where the loop answers a [`Handle::dump_tasks`] from another thread. A mutex and a condition
+/// variable rather than a channel: one answer, one waiter.
+struct DumpReply {
+    state: Mutex<Reply>,
+    settled: Condvar,
+}
+
+enum Reply {
+    Waiting,
+    Answered(String),
+    /// The loop dropped the request unanswered (it closed, or the dump panicked).
+    Abandoned,
+}
+
+/// The loop's side of a [`DumpReply`]: answers it, or, dropped unanswered, abandons it.
+struct DumpAnswer(Arc<DumpReply>);
+
+impl DumpAnswer {
+    fn send(self, tree: String) {
+        self.settle(Reply::Answered(tree));
+    }
+
+    fn settle(&self, reply: Reply) {
+        let mut state = lock(&self.0.state);
+        if matches!(*state, Reply::Waiting) {
+            *state = reply;
+            self.0.settled.notify_one();
+        }
+    }
+}
+
+impl Drop for DumpAnswer {
+    fn drop(&mut self) {
+        self.settle(Reply::Abandoned);
     }
 }
 

@@ -205,6 +205,7 @@ mod handle;
 pub mod hyper;
 mod introspect;
 mod io;
+mod join;
 mod limit;
 mod loom_facade;
 pub mod net;
@@ -224,6 +225,7 @@ pub mod task;
 pub mod time;
 mod to_thread;
 mod wait;
+mod waker_slot;
 mod workers;
 
 pub use first_ok::{AllFailed, first_ok};
@@ -257,7 +259,7 @@ pub use tether_macros::{main, owned, test};
 /// so it would gate nothing. What they expose is counts, no handle on the loop's internals.
 #[doc(hidden)]
 pub mod __private {
-    pub use futures_util;
+    pub use crate::join::MaybeDone;
     pub use tether_macros::{gather, select, select_biased, task_group};
 
     /// What `select!`'s expansion calls at run time.

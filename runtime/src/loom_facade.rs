@@ -1,5 +1,5 @@
 //! The synchronisation primitives of the cross-thread paths that the loom models check (a
-//! loop's inbox, the workers' queues and sleepers): std's, or loom's when the models run
+//! loop's inbox, the workers' queues and sleepers, the wakers of a `join::Unordered`): std's, or loom's when the models run
 //! (`RUSTFLAGS="--cfg loom" cargo test -p tether --lib --release loom_models`), so that the
 //! models check the very code the runtime runs.
 

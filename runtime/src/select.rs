@@ -7,9 +7,9 @@
 
 use std::cell::RefCell;
 
-use crate::schedule::{SplitMix64, random_seed};
+use futures_core::FusedFuture;
 
-use futures_util::future::FusedFuture;
+use crate::schedule::{SplitMix64, random_seed};
 
 thread_local! {
     static ORDER: RefCell<SplitMix64> = RefCell::new(SplitMix64::new(random_seed()));

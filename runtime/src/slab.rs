@@ -11,15 +11,20 @@ pub(crate) struct Slab<T> {
 
 impl<T> Default for Slab<T> {
     fn default() -> Self {
+        Slab::new()
+    }
+}
+
+impl<T> Slab<T> {
+    /// An empty slab (`const`: it can sit in a `static`).
+    pub(crate) const fn new() -> Slab<T> {
         Slab {
             slots: Vec::new(),
             free: Vec::new(),
             len: 0,
         }
     }
-}
 
-impl<T> Slab<T> {
     /// Sets a key aside; [`Slab::fill`] it, or give it back with [`Slab::remove`].
     pub(crate) fn reserve(&mut self) -> usize {
         match self.free.pop() {

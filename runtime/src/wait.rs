@@ -1,15 +1,15 @@
 //! Waiting on several tasks: [`wait`] (asyncio's `asyncio.wait`), [`as_completed`], [`shield`].
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::Stream;
-use futures_util::stream::FuturesUnordered;
+use futures_core::Stream;
 
 use crate::group::TaskHandle;
+use crate::join::Unordered;
 use crate::task::{Task, TaskError};
 use crate::time::{Instant, Sleep, sleep_until};
 
@@ -71,9 +71,8 @@ impl<T> Waitable for TaskHandle<T> {
     }
 }
 
-/// Resolves to its task once the task has finished (its outcome kept inside). The number is the
-/// task's place in the input, which `wait` keeps its leftovers in.
-struct WhenDone<W>(Option<W>, usize);
+/// Resolves to its task once the task has finished (its outcome kept inside).
+struct WhenDone<W>(Option<W>);
 
 impl<W: Waitable> Future for WhenDone<W> {
     type Output = W;
@@ -136,11 +135,7 @@ where
     W: Waitable,
 {
     Wait {
-        running: tasks
-            .into_iter()
-            .enumerate()
-            .map(|(index, task)| WhenDone(Some(task), index))
-            .collect(),
+        running: Unordered::new(tasks.into_iter().map(|task| WhenDone(Some(task)))),
         done: Vec::new(),
         when,
         limit: None,
@@ -150,7 +145,7 @@ where
 /// The future returned by [`wait`].
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Wait<W> {
-    running: FuturesUnordered<WhenDone<W>>,
+    running: Unordered<WhenDone<W>>,
     done: Vec<W>,
     when: ReturnWhen,
     limit: Option<Sleep>,
@@ -184,14 +179,10 @@ impl<W: Waitable> Wait<W> {
     /// polled: two tasks that finish in the same tick both wake it, and it returns after the
     /// first, so the second would otherwise be reported as still running.
     fn finish(&mut self) -> Waited<W> {
-        let mut rest: Vec<(usize, W)> = std::mem::take(&mut self.running)
-            .into_iter()
-            .filter_map(|WhenDone(task, index)| task.map(|task| (index, task)))
-            .collect();
-        rest.sort_unstable_by_key(|(index, _)| *index);
+        let rest = self.running.take_unfinished();
         let mut done = std::mem::take(&mut self.done);
         let mut pending = Vec::with_capacity(rest.len());
-        for (_, task) in rest {
+        for task in rest.into_iter().filter_map(|WhenDone(task)| task) {
             if task.is_done() {
                 done.push(task);
             } else {
@@ -211,8 +202,8 @@ impl<W: Waitable> Future for Wait<W> {
             if this.running.is_empty() {
                 return Poll::Ready(this.finish());
             }
-            match Pin::new(&mut this.running).poll_next(cx) {
-                Poll::Ready(Some(task)) => {
+            match this.running.poll_next(cx) {
+                Poll::Ready(Some((_, task))) => {
                     let failed = task.has_failed();
                     this.done.push(task);
                     match this.when {
@@ -276,25 +267,23 @@ where
     W: Waitable,
 {
     AsCompleted {
-        running: tasks
-            .into_iter()
-            .enumerate()
-            .map(|(index, task)| WhenDone(Some(task), index))
-            .collect(),
+        running: Unordered::new(tasks.into_iter().map(|task| WhenDone(Some(task)))),
     }
 }
 
 /// The stream returned by [`as_completed`].
 #[must_use = "streams do nothing unless polled"]
 pub struct AsCompleted<W> {
-    running: FuturesUnordered<WhenDone<W>>,
+    running: Unordered<WhenDone<W>>,
 }
 
 impl<W: Waitable> AsCompleted<W> {
     /// The next task to finish, or `None` once every task has been yielded. The same as
     /// `StreamExt::next`, without importing it.
     pub async fn next(&mut self) -> Option<W> {
-        futures_util::StreamExt::next(&mut self.running).await
+        poll_fn(|cx| self.running.poll_next(cx))
+            .await
+            .map(|(_, task)| task)
     }
 }
 
@@ -314,7 +303,9 @@ impl<W: Waitable> Stream for AsCompleted<W> {
     type Item = W;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<W>> {
-        Pin::new(&mut self.running).poll_next(cx)
+        self.running
+            .poll_next(cx)
+            .map(|arrived| arrived.map(|(_, task)| task))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

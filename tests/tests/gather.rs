@@ -96,3 +96,45 @@ async fn try_gather_stops_at_the_first_error() {
             .is_err()
     );
 }
+
+/// Above a few dozen futures, `gather` polls only the futures that were woken: 200 futures
+/// finishing one at a time are polled about twice each, not 200 times each.
+#[tether::test(start_paused)]
+async fn gather_of_many_keeps_order_and_polls_only_what_was_woken() {
+    let polls = Cell::new(0_u32);
+    let start = Instant::now();
+    let values = tether::gather((0..200_u64).map(|n| {
+        let polls = &polls;
+        let mut sleep = Box::pin(tether::sleep(Duration::from_millis(200 - n)));
+        std::future::poll_fn(move |cx| {
+            polls.set(polls.get() + 1);
+            sleep.as_mut().poll(cx).map(|()| n)
+        })
+    }))
+    .await;
+    assert_eq!(values, (0..200).collect::<Vec<_>>());
+    assert_eq!(start.elapsed(), Duration::from_millis(200));
+    assert!(polls.get() <= 2 * 200, "{} polls", polls.get());
+}
+
+#[tether::test(start_paused)]
+async fn try_gather_of_many_returns_the_first_err_and_drops_the_rest() {
+    let drops = DropCounter::new();
+    let start = Instant::now();
+    let result = tether::try_gather((0..100_u64).map(|n| {
+        let guard = drops.guard();
+        async move {
+            let _guard = guard;
+            if n == 50 {
+                tether::sleep(secs(1)).await;
+                return Err(n);
+            }
+            tether::sleep(secs(10)).await;
+            Ok(n)
+        }
+    }))
+    .await;
+    assert_eq!(result, Err(50));
+    assert_eq!(start.elapsed(), secs(1));
+    assert_eq!(drops.dropped(), 100);
+}

@@ -16,11 +16,12 @@ mod worker;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::pin::Pin;
 use std::ptr;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
@@ -837,10 +838,12 @@ impl<T> MainTask<T> {
 
     /// The outcome of the finished main task.
     fn output(mut self) -> Result<T, TaskError> {
-        let raw = self.0.take().expect("the main task is taken once");
-        futures_util::FutureExt::now_or_never(raw)
-            .expect("the main task has finished: run_until returned")
-            .map(crate::task::raw::Contained::into_inner)
+        let mut raw = self.0.take().expect("the main task is taken once");
+        let mut cx = Context::from_waker(Waker::noop());
+        match Pin::new(&mut raw).poll(&mut cx) {
+            Poll::Ready(outcome) => outcome.map(crate::task::raw::Contained::into_inner),
+            Poll::Pending => unreachable!("the main task has finished: run_until returned"),
+        }
     }
 }
 

@@ -7,10 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
-use futures_util::task::AtomicWaker;
-
 use super::{Mode, TaskGroup};
 use crate::task::header::Header;
+use crate::waker_slot::WakerSlot;
 
 impl<M: Mode> TaskGroup<'_, '_, M> {
     /// Asks every child of the group, and everything the children created, to stop gracefully:
@@ -126,7 +125,7 @@ impl<M: Mode> TaskGroup<'_, '_, M> {
     fn children_ended(&self) -> impl Future<Output = ()> + use<M> {
         let ended = Arc::new(Ended {
             left: AtomicUsize::new(1),
-            waker: AtomicWaker::new(),
+            waker: WakerSlot::new(),
         });
         let watch = |header: &Header| {
             ended.left.fetch_add(1, Ordering::AcqRel);
@@ -155,7 +154,7 @@ impl<M: Mode> TaskGroup<'_, '_, M> {
 /// wake when none is.
 struct Ended {
     left: AtomicUsize,
-    waker: AtomicWaker,
+    waker: WakerSlot,
 }
 
 impl Ended {

@@ -3,9 +3,8 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use futures_util::task::AtomicWaker;
-
 use crate::task::raw::Runnable;
+use crate::waker_slot::WakerSlot;
 
 /// The ready queue of one group's children: their schedule function pushes here (from any
 /// thread), and only the group's own future pops and runs what is here.
@@ -13,7 +12,7 @@ use crate::task::raw::Runnable;
 pub(crate) struct GroupQueue {
     runnables: Mutex<VecDeque<Runnable>>,
     /// The waker of the task polling the group's future.
-    waker: AtomicWaker,
+    waker: WakerSlot,
 }
 
 impl GroupQueue {

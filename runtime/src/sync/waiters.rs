@@ -315,7 +315,7 @@ mod tests {
     use super::*;
 
     fn waker() -> Waker {
-        futures_util::task::noop_waker()
+        Waker::noop().clone()
     }
 
     fn order(list: &WaitList<u32>) -> Vec<usize> {

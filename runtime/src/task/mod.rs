@@ -23,8 +23,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use futures_util::task::AtomicWaker;
-
 pub use awaiting::{Awaiting, IoDirection, SyncKind};
 pub use builder::Builder;
 pub use cancel_handle::CancelHandle;
@@ -36,6 +34,7 @@ pub(crate) use spawn::spawn_send;
 pub use yield_now::{YieldNow, yield_now};
 
 use crate::event_loop::EventLoop;
+use crate::waker_slot::WakerSlot;
 use callbacks::Callbacks;
 use header::Header;
 use raw::{Contained, RawTask, Spawn, is_running_tasks_waker, schedule_callbacks};
@@ -46,7 +45,7 @@ use raw::{Contained, RawTask, Spawn, is_running_tasks_waker, schedule_callbacks}
 /// panic. A tether task's own waker cannot panic (it only schedules); any other waker is
 /// somebody's code, so it is reached through this one, which reports a panic instead.
 struct ForwardWaker {
-    awaiter: AtomicWaker,
+    awaiter: WakerSlot,
 }
 
 impl Wake for ForwardWaker {
@@ -74,7 +73,7 @@ fn awaiter_waker<'a>(
     }
     let (inner, outer) = forward.get_or_insert_with(|| {
         let inner = Arc::new(ForwardWaker {
-            awaiter: AtomicWaker::new(),
+            awaiter: WakerSlot::new(),
         });
         let outer = Waker::from(inner.clone());
         (inner, outer)
@@ -405,7 +404,7 @@ impl<T> Future for Task<T> {
 
 /// Finished once `.await` (or a poll) has handed out the outcome: a `Task` may then sit in a
 /// [`select!`](crate::select!) loop without being polled again.
-impl<T> futures_util::future::FusedFuture for Task<T> {
+impl<T> futures_core::FusedFuture for Task<T> {
     fn is_terminated(&self) -> bool {
         self.taken
     }
@@ -441,7 +440,7 @@ mod tests {
     fn awaiting_from_a_tether_task_passes_its_own_waker_through() {
         crate::run(async {
             let mut task = crate::create_task(crate::yield_now());
-            assert!(futures_util::poll!(&mut task).is_pending());
+            assert!(futures::poll!(&mut task).is_pending());
             assert!(
                 task.forward.is_none(),
                 "the running task's waker needs no forwarding"

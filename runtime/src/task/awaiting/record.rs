@@ -1,23 +1,30 @@
 //! The process-wide table of current waits, and the switch that turns recording on.
 
-use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
 
 use super::Awaiting;
+use crate::loom_facade::lock;
+use crate::slab::Slab;
 use crate::task::header::TaskId;
 
 /// How many live loops record waits. Zero: every wait skips recording after one load.
 static TRACKING: AtomicUsize = AtomicUsize::new(0);
 
-/// The current waits: token -> (waiting task, what it awaits).
-static WAITS: Mutex<BTreeMap<u64, (TaskId, Awaiting)>> = Mutex::new(BTreeMap::new());
+/// The current waits, each under the key its `WaitRecord` keeps. A slab, not an ordered map:
+/// a wait starts and ends in O(1), and only a listing reads them all.
+static WAITS: Mutex<Slab<Wait>> = Mutex::new(Slab::new());
 
-/// The holder of every held `Lock`, by the lock's address (only while recording is on).
-static HOLDERS: Mutex<BTreeMap<usize, TaskId>> = Mutex::new(BTreeMap::new());
+/// The holder of every held `Lock`, by the lock's address (only while recording is on). A
+/// list: a task holds few locks at a time, so a search by address stays short.
+static HOLDERS: Mutex<Vec<(usize, TaskId)>> = Mutex::new(Vec::new());
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
+/// One recorded wait.
+struct Wait {
+    /// When it started, in the order of all waits: of a task's waits, the latest is listed.
+    seq: u64,
+    task: TaskId,
+    what: Awaiting,
 }
 
 #[inline]
@@ -46,8 +53,8 @@ impl Drop for Tracking {
 /// or the future is dropped). Keep it in the waiting future's state, next to what it waits on.
 #[derive(Debug, Default)]
 pub(crate) struct WaitRecord {
-    /// 0 while nothing is recorded.
-    token: u64,
+    /// The wait's key in `WAITS` plus one; 0 while nothing is recorded.
+    token: usize,
 }
 
 impl WaitRecord {
@@ -92,14 +99,17 @@ impl WaitRecord {
         let Some(task) = crate::task::raw::running_id() else {
             return;
         };
-        let token = NEXT.fetch_add(1, Ordering::Relaxed);
-        lock(&WAITS).insert(token, (task, what));
-        self.token = token;
+        let seq = NEXT.fetch_add(1, Ordering::Relaxed);
+        let mut waits = lock(&WAITS);
+        let key = waits.reserve();
+        waits.fill(key, Wait { seq, task, what });
+        self.token = key + 1;
     }
 
     #[cold]
     fn end(&mut self) {
-        lock(&WAITS).remove(&std::mem::take(&mut self.token));
+        let key = std::mem::take(&mut self.token) - 1;
+        lock(&WAITS).remove(key);
     }
 }
 
@@ -117,7 +127,13 @@ impl Drop for WaitRecord {
 pub(crate) fn holder_acquired(object: usize) {
     if is_on() {
         if let Some(task) = crate::task::raw::running_id() {
-            lock(&HOLDERS).insert(object, task);
+            let mut holders = lock(&HOLDERS);
+            // An entry left for this address (recording was switched off before its release
+            // was recorded) is replaced.
+            match holders.iter_mut().find(|(held, _)| *held == object) {
+                Some(entry) => entry.1 = task,
+                None => holders.push((object, task)),
+            }
         }
     }
 }
@@ -126,39 +142,52 @@ pub(crate) fn holder_acquired(object: usize) {
 #[inline]
 pub(crate) fn holder_released(object: usize) {
     if is_on() {
-        lock(&HOLDERS).remove(&object);
+        let mut holders = lock(&HOLDERS);
+        if let Some(at) = holders.iter().position(|(held, _)| *held == object) {
+            holders.swap_remove(at);
+        }
     }
 }
 
-/// What each task of `tasks` awaits, most recent wait last, with lock holders filled in.
-pub(crate) fn snapshot(tasks: &[TaskId]) -> BTreeMap<TaskId, Awaiting> {
-    let mut found = BTreeMap::new();
+/// What each task of `tasks` (sorted by id) awaits, in the same order, with lock holders
+/// filled in.
+pub(crate) fn snapshot(tasks: &[TaskId]) -> Vec<Option<Awaiting>> {
+    let mut found: Vec<Option<(u64, Awaiting)>> = vec![None; tasks.len()];
     if !is_on() {
-        return found;
+        return Vec::new();
     }
     {
         let waits = lock(&WAITS);
-        // Tokens grow, so a task's latest wait comes last and wins (a task waiting on several
-        // things at once, in a select or a gather, shows the one it parked on most recently).
-        for (task, what) in waits.values() {
-            if tasks.binary_search(task).is_ok() {
-                found.insert(*task, *what);
+        // A task waiting on several things at once (in a select or a gather) shows the one it
+        // parked on most recently.
+        for wait in waits.iter() {
+            if let Ok(at) = tasks.binary_search(&wait.task) {
+                if found[at].is_none_or(|(seq, _)| seq < wait.seq) {
+                    found[at] = Some((wait.seq, wait.what));
+                }
             }
         }
     }
     let holders = lock(&HOLDERS);
-    for what in found.values_mut() {
-        if let Awaiting::Sync {
-            kind: super::SyncKind::Lock,
-            object,
-            held_by,
-            ..
-        } = what
-        {
-            *held_by = holders.get(object).copied();
-        }
-    }
     found
+        .into_iter()
+        .map(|entry| {
+            let (_, mut what) = entry?;
+            if let Awaiting::Sync {
+                kind: super::SyncKind::Lock,
+                object,
+                held_by,
+                ..
+            } = &mut what
+            {
+                *held_by = holders
+                    .iter()
+                    .find(|(held, _)| held == object)
+                    .map(|&(_, task)| task);
+            }
+            Some(what)
+        })
+        .collect()
 }
 
 /// Runs `future`, recording `what()` for the running task while it is parked.
