@@ -74,6 +74,16 @@ thread_local! {
     static WORKER: Cell<(*const Workers, usize)> = const { Cell::new((std::ptr::null(), 0)) };
 }
 
+/// How many keys of its own shard of the `Send` table a worker reserves in one locked step.
+const SPARE_KEYS: usize = 16;
+
+thread_local! {
+    /// Keys of this worker's shard of the `Send` table, reserved ahead (`SPARE_KEYS` under one
+    /// lock), so that creating a task takes the shard's lock once, to fill its slot, instead of
+    /// twice. Tagged with the id of the runtime they belong to; handed back by `Slot::exit`.
+    static SPARE: RefCell<(u64, Vec<usize>)> = const { RefCell::new((0, Vec::new())) };
+}
+
 /// Every live multi-threaded runtime, by id: how a wake from a thread that is not one of its
 /// workers finds a `Send` task's runtime (tasks do not hold it; see [`schedule`]).
 static RUNTIMES: Registry<Workers> = Registry::new();
@@ -269,8 +279,46 @@ impl Workers {
     pub(crate) fn reserve_slot(&self) -> usize {
         // The shard of the worker creating the task (the first from outside the workers).
         let (here, index) = WORKER.try_with(Cell::get).unwrap_or((std::ptr::null(), 0));
-        let shard = if std::ptr::eq(here, self) { index } else { 0 };
-        lock(&self.tasks[shard].0).0.reserve() * self.tasks.len() + shard
+        if !std::ptr::eq(here, self) {
+            return lock(&self.tasks[0].0).0.reserve() * self.tasks.len();
+        }
+        let spare = SPARE.try_with(|spare| {
+            let (runtime, keys) = &mut *spare.borrow_mut();
+            if *runtime != self.id {
+                // Left by a runtime this thread was a worker of and did not exit cleanly:
+                // reserved in that runtime's table, which is gone or never fills them.
+                *runtime = self.id;
+                keys.clear();
+            }
+            if keys.is_empty() {
+                let n = self.tasks.len();
+                let mut shard = lock(&self.tasks[index].0);
+                keys.extend((0..SPARE_KEYS).map(|_| shard.0.reserve() * n + index));
+            }
+            keys.pop()
+        });
+        match spare {
+            Ok(Some(key)) => key,
+            // This thread's locals are being torn down.
+            _ => lock(&self.tasks[index].0).0.reserve() * self.tasks.len() + index,
+        }
+    }
+
+    /// Frees the keys this thread reserved ahead (see `SPARE`), when it stops being a worker.
+    fn return_spare_keys(&self) {
+        let keys = SPARE
+            .try_with(|spare| {
+                let (runtime, keys) = &mut *spare.borrow_mut();
+                if *runtime == self.id {
+                    std::mem::take(keys)
+                } else {
+                    Vec::new()
+                }
+            })
+            .unwrap_or_default();
+        for key in keys {
+            self.free_slot(key);
+        }
     }
 
     /// The shard a key of `reserve_slot` is in, and its slot there.
@@ -413,6 +461,7 @@ impl Slot {
     }
 
     pub(crate) fn exit(&self) {
+        self.workers.return_spare_keys();
         let _ = WORKER.try_with(|worker| worker.set((std::ptr::null(), 0)));
     }
 
