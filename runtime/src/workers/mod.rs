@@ -81,14 +81,22 @@ thread_local! {
 /// work comes a moment later, and on bursts of small tasks it comes a moment later all the
 /// time: with 2 workers, 100 runs of ping_pong (`workload tether-mt ping_pong 100` under
 /// `perf stat`) made 14,679 `eventfd` writes and 29,372 context switches when idle workers
-/// parked at once, and 2 and 62 with these yields. A yield hands the core to a thread that is
+/// parked at once, and 17 and 92 with these yields. A yield hands the core to a thread that is
 /// ready to run (on a loaded machine, often the other worker, which then queues the work); on
-/// an idle core it returns at once, so a worker that finds nothing parks within a few
-/// microseconds. It does not spin: 200 looks with a `spin_loop` hint between them before
-/// parking burnt the core the other worker needed on a loaded machine, and made ping_pong
-/// 1.2x slower than parking at once. The sleeper protocol is untouched: the yields come before the
+/// an idle core it returns at once, so a worker that finds nothing parks within microseconds.
+/// It does not spin: 200 looks with a `spin_loop` hint between them burnt the core the other
+/// worker needed on a loaded machine, and made ping_pong 1.2x slower than parking at once.
+///
+/// Yields are only tried while they pay (`YIELD_RETRY`): on the echo server's load, where
+/// work comes from sockets, yielding at every idle moment handed the core to the load
+/// generator: the server's context switches per 100,000 messages went from 8,000-14,000 to
+/// 43,000-77,000 (`perf stat -p` on the server, 4 runs each); with the retry rule, 24,000-25,000. The sleeper protocol is untouched: the yields come before the
 /// announcement, so a worker that parks still announces, looks, then parks.
 const YIELDS_BEFORE_PARK: usize = 3;
+
+/// After yields that found no work, how many idle looks park at once before yields are tried
+/// again.
+const YIELD_RETRY: u8 = 15;
 
 /// How many keys of its own shard of the `Send` table a worker reserves in one locked step.
 const SPARE_KEYS: usize = 16;
@@ -453,6 +461,10 @@ pub(crate) struct Slot {
     batch: RefCell<Vec<Runnable>>,
     /// The state of the xorshift that picks steal victims.
     rng: Cell<u64>,
+    /// The last yields before parking found work (`look_before_parking`).
+    yields_pay: Cell<bool>,
+    /// Idle looks that parked at once since yields last found nothing.
+    yields_skipped: Cell<u8>,
 }
 
 impl Slot {
@@ -463,6 +475,8 @@ impl Slot {
             batch: RefCell::new(Vec::with_capacity(BATCH)),
             // Any non-zero seed, different on each worker so thieves spread over their victims.
             rng: Cell::new((index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
+            yields_pay: Cell::new(true),
+            yields_skipped: Cell::new(0),
         }
     }
 
@@ -637,10 +651,18 @@ impl Slot {
         if self.workers.queues.len() < 2 {
             return false;
         }
-        (0..YIELDS_BEFORE_PARK).any(|_| {
+        // Only while yielding pays (see `YIELD_RETRY`).
+        if !self.yields_pay.get() && self.yields_skipped.get() < YIELD_RETRY {
+            self.yields_skipped.set(self.yields_skipped.get() + 1);
+            return false;
+        }
+        self.yields_skipped.set(0);
+        let found = (0..YIELDS_BEFORE_PARK).any(|_| {
             std::thread::yield_now();
             self.has_work() || local()
-        })
+        });
+        self.yields_pay.set(found);
+        found
     }
 
     /// The first half of parking: see [`sleepers`]. Returns `false` if work turned up after
