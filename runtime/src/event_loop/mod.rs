@@ -528,7 +528,8 @@ impl EventLoop {
             return;
         }
         if let Some(worker) = &self.worker {
-            if !worker.announce_sleep() {
+            let inbox = || self.shared.inbox.has_pending();
+            if worker.look_before_parking(&inbox) || !worker.announce_sleep() {
                 return;
             }
         }

@@ -21,6 +21,10 @@ pub(crate) trait Worker: Any {
     fn run_batch(&self) -> usize;
     /// Runs every `Send` task queued for this worker, until none is left.
     fn drain(&self);
+    /// Before parking: looks for work a little longer (and at `local`, the loop's own
+    /// inbox), so that work queued a moment later needs no wake-up. `true` if work turned up
+    /// (then do not park).
+    fn look_before_parking(&self, local: &dyn Fn() -> bool) -> bool;
     /// The first half of parking; `false` if work turned up after all (then do not park).
     fn announce_sleep(&self) -> bool;
     /// The second half of parking: the worker is awake again.
