@@ -245,30 +245,38 @@ impl<T> Members<T> {
             lock(&set.ended_send.state).waiter = Some(cx.waker().clone());
             set.reap();
         }
-        let first = set.ended_keys.borrow().front().copied();
-        let Some(key) = first else {
-            if set.tasks.borrow().is_empty() {
-                return Poll::Ready(None);
-            }
-            set.waiter.set(Some(cx.waker().clone()));
-            return Poll::Pending;
-        };
-        // The member's future has ended; its outcome is stored when the poll that ended it
-        // returns (at once on this thread; a `spawn`ed member may still be finishing on
-        // another worker, and then its handle wakes us).
-        let outcome = {
-            let mut tasks = set.tasks.borrow_mut();
-            let task = tasks
-                .get_mut(key)
-                .expect("a member whose future ended stays in the set until join_next takes it");
-            Pin::new(task).poll(cx)
-        };
-        let Poll::Ready(outcome) = outcome else {
-            return Poll::Pending;
-        };
-        set.ended_keys.borrow_mut().pop_front();
-        let taken = set.tasks.borrow_mut().remove(key);
-        drop(taken);
-        Poll::Ready(Some(outcome))
+        loop {
+            let first = set.ended_keys.borrow().front().copied();
+            let Some(key) = first else {
+                if set.tasks.borrow().is_empty() {
+                    return Poll::Ready(None);
+                }
+                set.waiter.set(Some(cx.waker().clone()));
+                return Poll::Pending;
+            };
+            // The member's future has ended; its outcome is stored when the poll that ended it
+            // returns (at once on this thread; a `spawn`ed member may still be finishing on
+            // another worker, and then its handle wakes us).
+            let outcome = {
+                let mut tasks = set.tasks.borrow_mut();
+                tasks.get_mut(key).map(|task| Pin::new(task).poll(cx))
+            };
+            let outcome = match outcome {
+                Some(Poll::Ready(outcome)) => outcome,
+                Some(Poll::Pending) => return Poll::Pending,
+                // No task under the key: it was never made (`create_task` or `spawn` panicked,
+                // called outside a loop, and dropped the future, which reported its end). Its
+                // key is given back.
+                None => {
+                    set.ended_keys.borrow_mut().pop_front();
+                    set.tasks.borrow_mut().remove(key);
+                    continue;
+                }
+            };
+            set.ended_keys.borrow_mut().pop_front();
+            let taken = set.tasks.borrow_mut().remove(key);
+            drop(taken);
+            return Poll::Ready(Some(outcome));
+        }
     }
 }
