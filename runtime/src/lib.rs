@@ -226,6 +226,7 @@ pub mod time;
 mod to_thread;
 mod wait;
 mod waker_slot;
+mod woken;
 mod workers;
 
 pub use first_ok::{AllFailed, first_ok};

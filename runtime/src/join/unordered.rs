@@ -8,7 +8,8 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use super::pin_element;
 // loom's, under the models at the end of this file: wakes come from any thread.
-use crate::loom_facade::{AtomicBool, Mutex, Ordering, lock};
+use crate::loom_facade::{AtomicBool, Ordering};
+use crate::woken::WokenKeys;
 
 /// The futures of a [`wait`](crate::wait), an [`as_completed`](crate::as_completed), a
 /// [`first_ok`](crate::first_ok) or a large [`gather`](crate::gather), run inside the task
@@ -33,17 +34,12 @@ pub(crate) struct Unordered<F> {
 
 /// What the futures' wakers reach, from any thread.
 struct Shared {
-    ready: Mutex<Ready>,
-    /// Per future: already in `ready.woken` (or in the set's batch, or finished), so a second
-    /// wake adds nothing.
+    /// Indices woken since the set last took them, in the order they were woken, and the
+    /// waker of the task polling the set.
+    woken: WokenKeys,
+    /// Per future: already in `woken` (or in the set's batch, or finished), so a second wake
+    /// adds nothing.
     queued: Box<[AtomicBool]>,
-}
-
-struct Ready {
-    /// Indices woken since the set last took them, in the order they were woken.
-    woken: Vec<usize>,
-    /// The task polling the set; taken by the first wake after it registered.
-    waker: Option<Waker>,
 }
 
 /// The waker of the future at `index`.
@@ -63,14 +59,7 @@ impl Wake for FutureWaker {
         if self.shared.queued[self.index].swap(true, Ordering::AcqRel) {
             return;
         }
-        let waker = {
-            let mut ready = lock(&self.shared.ready);
-            ready.woken.push(self.index);
-            ready.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        self.shared.woken.push(self.index);
     }
 }
 
@@ -91,10 +80,7 @@ impl<F: Future> Unordered<F> {
         let slots: Box<[Option<F>]> = futures.into_iter().map(Some).collect();
         let len = slots.len();
         let shared = Arc::new(Shared {
-            ready: Mutex::new(Ready {
-                woken: Vec::new(),
-                waker: None,
-            }),
+            woken: WokenKeys::new(),
             // Every future starts in the batch, so each is queued already.
             queued: (0..len).map(|_| AtomicBool::new(true)).collect(),
         });
@@ -163,25 +149,7 @@ impl<F: Future> Unordered<F> {
     /// Registers `waker` and takes every index woken so far as the next batch (the batch is
     /// empty: `poll_batch` ran to its end).
     fn take_woken(&mut self, waker: &Waker) {
-        let mut ready = lock(&self.shared.ready);
-        if !ready
-            .waker
-            .as_ref()
-            .is_some_and(|kept| kept.will_wake(waker))
-        {
-            // Cloned and dropped outside the lock (a waker is user code and may wake this
-            // set); the batch is taken under the same lock as the waker is stored, or a wake in
-            // between would find neither.
-            drop(ready);
-            let fresh = waker.clone();
-            ready = lock(&self.shared.ready);
-            let old = ready.waker.replace(fresh);
-            std::mem::swap(&mut ready.woken, &mut self.batch);
-            drop(ready);
-            drop(old);
-            return;
-        }
-        std::mem::swap(&mut ready.woken, &mut self.batch);
+        self.shared.woken.take_and_register(waker, &mut self.batch);
     }
 }
 

@@ -16,13 +16,13 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::loom_facade::lock;
 use crate::slab::Slab;
 use crate::task::raw::Spawn;
 use crate::task::{Task, TaskError, TaskId, spawn_send, spawn_task};
+use crate::woken::WokenKeys;
 
 /// The members of a set, shared with their end reports.
 pub(super) struct Members<T>(Rc<Shared<T>>);
@@ -36,29 +36,11 @@ struct Shared<T> {
     ended_keys: RefCell<VecDeque<usize>>,
     /// Whoever waits in `join_next`.
     waiter: Cell<Option<Waker>>,
-    /// Where `spawn`ed members, which may end on another worker, report that they ended.
-    ended_send: Arc<EndedSend>,
+    /// Where `spawn`ed members, which may end on another worker, report that they ended (see
+    /// [`EndSend`]).
+    ended_send: Arc<WokenKeys>,
     /// A `spawn`ed member has been started: `ended_send` must be looked at.
     has_send: Cell<bool>,
-}
-
-/// The keys of `spawn`ed members whose future has ended, for the set to take in on its own
-/// thread.
-///
-/// A `create_task` member reports its end itself ([`EndLocal`]): it ends on the set's thread,
-/// where the set's `Rc` lives. A `spawn`ed one may end on any worker, so it only records its
-/// key here (behind a lock) and wakes the set's waiter; the set takes these keys in before it
-/// answers anything ([`Shared::reap`]). A key is never reused while it is on this list: its
-/// slot is freed only after the set has taken it in.
-#[derive(Default)]
-struct EndedSend {
-    state: Mutex<EndedSendState>,
-}
-
-#[derive(Default)]
-struct EndedSendState {
-    keys: Vec<usize>,
-    waiter: Option<Waker>,
 }
 
 /// The end report of a `create_task` member.
@@ -76,21 +58,20 @@ impl<T> Drop for EndLocal<T> {
 }
 
 /// The end report of a `spawn`ed member.
+///
+/// A `create_task` member reports its end itself ([`EndLocal`]): it ends on the set's thread,
+/// where the set's `Rc` lives. A `spawn`ed one may end on any worker, so it only reports its
+/// key to the set's [`WokenKeys`] (which wakes the set's waiter); the set takes these keys in
+/// before it answers anything ([`Shared::reap`]). A key is never reused while it waits there:
+/// its slot is freed only after the set has taken it in.
 struct EndSend {
-    ended: Arc<EndedSend>,
+    ended: Arc<WokenKeys>,
     key: usize,
 }
 
 impl Drop for EndSend {
     fn drop(&mut self) {
-        let waiter = {
-            let mut state = lock(&self.ended.state);
-            state.keys.push(self.key);
-            state.waiter.take()
-        };
-        if let Some(waiter) = waiter {
-            waiter.wake();
-        }
+        self.ended.push(self.key);
     }
 }
 
@@ -145,7 +126,11 @@ impl<T> Shared<T> {
         if !self.has_send.get() {
             return;
         }
-        let ended = std::mem::take(&mut lock(&self.ended_send.state).keys);
+        self.take_in(self.ended_send.take());
+    }
+
+    /// Takes in `ended`, keys of `spawn`ed members that have ended.
+    fn take_in(&self, ended: Vec<usize>) {
         if self.keep {
             self.ended_keys.borrow_mut().extend(ended);
             return;
@@ -169,7 +154,7 @@ impl<T: 'static> Members<T> {
             keep,
             ended_keys: RefCell::new(VecDeque::new()),
             waiter: Cell::new(None),
-            ended_send: Arc::default(),
+            ended_send: Arc::new(WokenKeys::new()),
             has_send: Cell::new(false),
         }))
     }
@@ -241,9 +226,11 @@ impl<T> Members<T> {
     pub(super) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Result<T, TaskError>>> {
         let set = &self.0;
         if set.has_send.get() {
-            // Registered before reaping: a member ending after the reap finds the waker.
-            lock(&set.ended_send.state).waiter = Some(cx.waker().clone());
-            set.reap();
+            // Registered in the same step as the keys are taken: a member ending after it
+            // finds the waker.
+            let mut ended = Vec::new();
+            set.ended_send.take_and_register(cx.waker(), &mut ended);
+            set.take_in(ended);
         }
         loop {
             let first = set.ended_keys.borrow().front().copied();
