@@ -34,37 +34,27 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
 fn a_background_set_holds_no_memory_for_finished_tasks() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let (waves, per_wave) = if cfg!(miri) { (20, 50) } else { (1000, 1000) };
-    let in_use = tether::run(async move {
-        let mut set = tether::TaskSet::background();
-        let mut in_use = Vec::with_capacity(waves);
-        for _ in 0..waves {
-            for i in 0..per_wave {
-                set.create_task(async move {
-                    tether::yield_now().await;
-                    vec![i as u8; 64]
-                });
-            }
-            assert_eq!(set.join_next().await.map(|_: Result<Vec<u8>, _>| ()), None);
-            assert!(set.is_empty());
-            in_use.push(IN_USE.load(Ordering::Relaxed));
-        }
-        in_use
-    });
-    assert_flat(&in_use, waves * per_wave);
+    assert_flat(&bytes_in_use_after_each_wave(false));
 }
 
 #[test]
 fn a_set_whose_outcomes_are_taken_holds_no_memory_for_them() {
+    assert_flat(&bytes_in_use_after_each_wave(true));
+}
+
+/// Runs waves of short tasks through one set, a background set or (`keep`) one whose
+/// outcomes `join_next` takes; the bytes in use after each wave.
+fn bytes_in_use_after_each_wave(keep: bool) -> Vec<isize> {
     let _turn = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let (waves, per_wave) = if cfg!(miri) { (20, 50) } else { (1000, 1000) };
-    let in_use = tether::run(async move {
-        let mut set = tether::TaskSet::new();
+    tether::run(async move {
+        let mut set = if keep {
+            tether::TaskSet::new()
+        } else {
+            tether::TaskSet::background()
+        };
         let mut in_use = Vec::with_capacity(waves);
         for _ in 0..waves {
             for i in 0..per_wave {
@@ -78,21 +68,22 @@ fn a_set_whose_outcomes_are_taken_holds_no_memory_for_them() {
                 assert_eq!(outcome.unwrap().len(), 64);
                 taken += 1;
             }
-            assert_eq!(taken, per_wave);
+            assert_eq!(taken, if keep { per_wave } else { 0 });
+            assert!(set.is_empty());
             in_use.push(IN_USE.load(Ordering::Relaxed));
         }
         in_use
-    });
-    assert_flat(&in_use, waves * per_wave);
+    })
 }
 
 /// Once the first tenth of the waves has grown the set and the loop to their working size, the
 /// bytes in use after each wave stay within a page.
-fn assert_flat(in_use: &[isize], tasks: usize) {
+fn assert_flat(in_use: &[isize]) {
     let settled = &in_use[in_use.len() / 10..];
     let (low, high) = (settled.iter().min().unwrap(), settled.iter().max().unwrap());
     assert!(
         high - low < 4096,
-        "{tasks} tasks ran; bytes in use drifted from {low} to {high}"
+        "after {} waves of tasks, bytes in use drifted from {low} to {high}",
+        in_use.len()
     );
 }
