@@ -129,21 +129,12 @@ impl<T> Shared<T> {
         self.take_in(self.ended_send.take());
     }
 
-    /// Takes in `ended`, keys of `spawn`ed members that have ended.
+    /// Takes in `ended`, keys of `spawn`ed members that have ended: each as if it had ended
+    /// on this thread.
     fn take_in(&self, ended: Vec<usize>) {
-        if self.keep {
-            self.ended_keys.borrow_mut().extend(ended);
-            return;
+        for key in ended {
+            self.member_ended(key);
         }
-        let gone: Vec<Task<T>> = {
-            let mut tasks = self.tasks.borrow_mut();
-            ended
-                .into_iter()
-                .filter_map(|key| tasks.remove(key))
-                .collect()
-        };
-        // Dropped outside the borrow, as in `member_ended`.
-        drop(gone);
     }
 }
 
