@@ -497,10 +497,13 @@ mod size_tests {
 
     #[test]
     fn the_owner_kind_shares_the_state_bytes_word() {
-        // Without the `tracing` span: id, parent, two owner words, location, home, the state
-        // word (state and owner kind), the waker's two words, extras and the stop slot.
+        // id, parent, two owner words, location, home, the state word (state and owner kind),
+        // the waker's two words, extras and the stop slot; and the `tracing` span, if on.
         #[cfg(not(feature = "tracing"))]
-        assert_eq!(size_of::<Header>(), 11 * size_of::<u64>());
+        let span = 0;
+        #[cfg(feature = "tracing")]
+        let span = size_of::<tracing::Span>();
+        assert_eq!(size_of::<Header>(), 11 * size_of::<u64>() + span);
     }
 
     #[test]
