@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::limit::{Limited, Limiter, ReopenOnDrop, Slot, granted};
 use crate::task::raw::Spawn;
-use crate::task::{Builder, Owner, Task, TaskError, TaskId};
+use crate::task::{Builder, Owner, TaskError, TaskId};
 use members::Members;
 
 /// A set of owned tasks: asyncio's `background_tasks` pattern, with ownership.
@@ -479,7 +479,7 @@ impl<T: 'static> TaskSet<T> {
             ReopenOnDrop(limit.0.clone())
         });
         let mut running = 0;
-        self.for_each(|task| {
+        self.members.for_each(|task| {
             running += usize::from(task.cancel());
         });
         (reopen, running)
@@ -488,7 +488,7 @@ impl<T: 'static> TaskSet<T> {
     /// Asks every task in the set, and what each owns, to stop gracefully (see
     /// [`graceful`](crate::graceful)); nothing is dropped. Tasks added later are not asked.
     pub fn request_cancellation(&self) {
-        self.for_each(|task| {
+        self.members.for_each(|task| {
             task.request_cancellation();
         });
     }
@@ -524,10 +524,6 @@ impl<T: 'static> TaskSet<T> {
         let (_reopen, running) = self.cancel_all();
         while self.join_next().await.is_some() {}
         running
-    }
-
-    fn for_each(&self, f: impl FnMut(&Task<T>)) {
-        self.members.for_each(f);
     }
 }
 
