@@ -152,10 +152,10 @@ pub(crate) fn holder_released(object: usize) {
 /// What each task of `tasks` (sorted by id) awaits, in the same order, with lock holders
 /// filled in.
 pub(crate) fn snapshot(tasks: &[TaskId]) -> Vec<Option<Awaiting>> {
-    let mut found: Vec<Option<(u64, Awaiting)>> = vec![None; tasks.len()];
     if !is_on() {
         return Vec::new();
     }
+    let mut found: Vec<Option<(u64, Awaiting)>> = vec![None; tasks.len()];
     {
         let waits = lock(&WAITS);
         // A task waiting on several things at once (in a select or a gather) shows the one it
