@@ -281,9 +281,7 @@ impl<W: Waitable> AsCompleted<W> {
     /// The next task to finish, or `None` once every task has been yielded. The same as
     /// `StreamExt::next`, without importing it.
     pub async fn next(&mut self) -> Option<W> {
-        poll_fn(|cx| self.running.poll_next(cx))
-            .await
-            .map(|(_, task)| task)
+        poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }
 }
 

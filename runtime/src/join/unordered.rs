@@ -115,7 +115,11 @@ impl<F: Future> Unordered<F> {
         if let Some(arrived) = self.poll_batch() {
             return Poll::Ready(Some(arrived));
         }
-        self.take_woken(cx.waker());
+        // The batch is empty (`poll_batch` ran to its end): the indices woken so far become
+        // the next one, taken in the same step as the waker is registered.
+        self.shared
+            .woken
+            .take_and_register(cx.waker(), &mut self.batch);
         match self.poll_batch() {
             Some(arrived) => Poll::Ready(Some(arrived)),
             // Whatever is woken from now on wakes `cx`'s waker, registered above.
@@ -129,7 +133,9 @@ impl<F: Future> Unordered<F> {
             self.next += 1;
             let mut slot = pin_element(self.slots.as_mut(), index);
             let Some(future) = slot.as_mut().as_pin_mut() else {
-                continue; // A wake that came after the future finished.
+                // Not expected: a finished future's index is never queued again (its `queued`
+                // flag stays set), and `take_unfinished` empties the slots only with `live`.
+                continue;
             };
             self.shared.queued[index].swap(false, Ordering::AcqRel);
             let mut cx = Context::from_waker(&self.wakers[index]);
@@ -144,12 +150,6 @@ impl<F: Future> Unordered<F> {
         self.batch.clear();
         self.next = 0;
         None
-    }
-
-    /// Registers `waker` and takes every index woken so far as the next batch (the batch is
-    /// empty: `poll_batch` ran to its end).
-    fn take_woken(&mut self, waker: &Waker) {
-        self.shared.woken.take_and_register(waker, &mut self.batch);
     }
 }
 
