@@ -304,7 +304,7 @@ impl Workers {
         // The shard of the worker creating the task (the first from outside the workers).
         let (here, index) = WORKER.try_with(Cell::get).unwrap_or((std::ptr::null(), 0));
         if !std::ptr::eq(here, self) {
-            return lock(&self.tasks[0].0).0.reserve() * self.tasks.len();
+            return self.reserve_in(0);
         }
         let spare = SPARE.try_with(|spare| {
             let (runtime, keys) = &mut *spare.borrow_mut();
@@ -315,17 +315,32 @@ impl Workers {
                 keys.clear();
             }
             if keys.is_empty() {
-                let n = self.tasks.len();
                 let mut shard = lock(&self.tasks[index].0);
-                keys.extend((0..SPARE_KEYS).map(|_| shard.0.reserve() * n + index));
+                keys.extend((0..SPARE_KEYS).map(|_| self.key(index, shard.0.reserve())));
             }
             keys.pop()
         });
         match spare {
             Ok(Some(key)) => key,
             // This thread's locals are being torn down.
-            _ => lock(&self.tasks[index].0).0.reserve() * self.tasks.len() + index,
+            _ => self.reserve_in(index),
         }
+    }
+
+    /// Reserves a slot in shard `shard`, under its lock; its key.
+    fn reserve_in(&self, shard: usize) -> usize {
+        let slot = lock(&self.tasks[shard].0).0.reserve();
+        self.key(shard, slot)
+    }
+
+    /// The key of slot `slot` of shard `shard` (see `shard_of`).
+    fn key(&self, shard: usize, slot: usize) -> usize {
+        slot * self.tasks.len() + shard
+    }
+
+    /// `true` if a task waits in any worker's queue or the injection queue.
+    fn any_queued(&self) -> bool {
+        !self.injector.is_empty() || self.queues.iter().any(|queue| !queue.is_empty())
     }
 
     /// Frees the keys this thread reserved ahead (see `SPARE`), when it stops being a worker.
@@ -345,7 +360,7 @@ impl Workers {
         }
     }
 
-    /// The shard a key of `reserve_slot` is in, and its slot there.
+    /// The shard a key of `reserve_slot` is in, and its slot there (the inverse of `key`).
     fn shard_of(&self, key: usize) -> (&TableShard, usize) {
         let n = self.tasks.len();
         (&self.tasks[key % n], key / n)
@@ -540,7 +555,7 @@ impl Slot {
             // Work pushed while this worker searched woke nobody; it looked at a few queues
             // only, so every queue is looked at before the search ends empty-handed.
             AfterSearch::CheckAll => {
-                if !workers.injector.is_empty() || workers.queues.iter().any(|q| !q.is_empty()) {
+                if workers.any_queued() {
                     workers.wake_one();
                 }
             }
@@ -640,12 +655,12 @@ impl Slot {
         self.workers.stopped.load(Ordering::SeqCst)
     }
 
-    /// What an idle worker does before it announces that it sleeps: looks for work (and at
-    /// `local`, its loop's inbox), then, if there is none and another worker may queue some,
-    /// yields its thread [`YIELDS_BEFORE_PARK`] times, looking again after each. `true` if work
-    /// turned up: then it does not park.
+    /// What an idle worker does before it announces that it sleeps: looks for work (its
+    /// loop has just found its own inbox empty), then, if there is none and another worker may
+    /// queue some, yields its thread [`YIELDS_BEFORE_PARK`] times, looking again after each (and
+    /// at `local`, its loop's inbox). `true` if work turned up: then it does not park.
     pub(crate) fn look_before_parking(&self, local: &dyn Fn() -> bool) -> bool {
-        if self.has_work() || local() {
+        if self.has_work() {
             return true;
         }
         if self.workers.queues.len() < 2 {
