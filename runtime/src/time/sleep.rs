@@ -142,6 +142,58 @@ impl Sleep {
             EventLoop::with_current(|lp| armed.disarm(lp));
         }
     }
+
+    /// The poll of a sleep with a deadline: arms, re-arms or completes its timer.
+    fn poll_until(&mut self, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
+        let ready = EventLoop::with_current(|lp| {
+            if let Some(armed) = self.armed {
+                if armed.loop_id == lp.id() {
+                    // Armed here: the loop fires timers once due, so an armed timer is a
+                    // pending sleep (no clock read) and a missing one has fired.
+                    if lp.timers.borrow_mut().rearm(armed.key, cx.waker()) {
+                        return false;
+                    }
+                    // Fired: nothing left to disarm, so no second trip to the loop below.
+                    self.armed = None;
+                    self.yielded = true;
+                    return true;
+                }
+                // Armed on another worker, and the task has moved here since: move the timer.
+                armed.disarm(lp);
+                self.armed = None;
+            }
+            // The clock was read when this sleep's deadline was computed, most likely: no
+            // second read. A deadline passed since the last reading is armed, and fires at the
+            // loop's next turn, as soon as the yield below would have completed it.
+            if lp.clock.now_or_earlier() >= deadline.into_std() {
+                return true;
+            }
+            let key = lp
+                .timers
+                .borrow_mut()
+                .arm(deadline.into_std(), cx.waker().clone());
+            self.armed = Some(Armed {
+                loop_id: lp.id(),
+                key,
+            });
+            false
+        })
+        .unwrap_or_else(|| panic!("{NO_LOOP}"));
+        if !ready {
+            return self
+                .record
+                .track(Poll::Pending, || crate::task::Awaiting::Timer { deadline });
+        }
+        if self.armed.is_none() && !self.yielded {
+            // Due at the first poll: yield once anyway, as asyncio.sleep(0) does.
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        self.disarm();
+        self.record
+            .track(Poll::Ready(()), || unreachable!("only ends a wait"))
+    }
 }
 
 impl Future for Sleep {
@@ -165,61 +217,6 @@ impl Future for Sleep {
             When::At(_) if this.yielded && this.armed.is_none() => Poll::Ready(()),
             When::At(deadline) => this.poll_until(deadline, cx),
         }
-    }
-}
-
-impl Sleep {
-    /// The poll of a sleep with a deadline: arms, re-arms or completes its timer.
-    fn poll_until(&mut self, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self;
-        let ready = EventLoop::with_current(|lp| {
-            if let Some(armed) = this.armed {
-                if armed.loop_id == lp.id() {
-                    // Armed here: the loop fires timers once due, so an armed timer is a
-                    // pending sleep (no clock read) and a missing one has fired.
-                    if lp.timers.borrow_mut().rearm(armed.key, cx.waker()) {
-                        return false;
-                    }
-                    // Fired: nothing left to disarm, so no second trip to the loop below.
-                    this.armed = None;
-                    this.yielded = true;
-                    return true;
-                }
-                // Armed on another worker, and the task has moved here since: move the timer.
-                armed.disarm(lp);
-                this.armed = None;
-            }
-            // The clock was read when this sleep's deadline was computed, most likely: no
-            // second read. A deadline passed since the last reading is armed, and fires at the
-            // loop's next turn, as soon as the yield below would have completed it.
-            if lp.clock.now_or_earlier() >= deadline.into_std() {
-                return true;
-            }
-            let key = lp
-                .timers
-                .borrow_mut()
-                .arm(deadline.into_std(), cx.waker().clone());
-            this.armed = Some(Armed {
-                loop_id: lp.id(),
-                key,
-            });
-            false
-        })
-        .unwrap_or_else(|| panic!("{NO_LOOP}"));
-        if !ready {
-            return this
-                .record
-                .track(Poll::Pending, || crate::task::Awaiting::Timer { deadline });
-        }
-        if this.armed.is_none() && !this.yielded {
-            // Due at the first poll: yield once anyway, as asyncio.sleep(0) does.
-            this.yielded = true;
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        this.disarm();
-        this.record
-            .track(Poll::Ready(()), || unreachable!("only ends a wait"))
     }
 }
 
