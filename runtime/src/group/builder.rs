@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::scope::{enter, enter_send};
 use super::supervise::Policy;
 use super::{Fallible, GroupError, Plain, SendBody, Sendable, TaskGroup};
-use crate::limit::{Limiter, ZERO_LIMIT};
+use crate::sync::limit::{Limiter, ZERO_LIMIT};
 
 /// The options of a task group, set before it opens; then one of the scope methods (the same
 /// as [`TaskGroup`]'s) runs the group. `task_group!(limit = n, |tg| ...)` writes

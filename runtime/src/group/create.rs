@@ -6,10 +6,10 @@ use std::future::Future;
 use super::listing::Listing;
 use super::mode::sealed::Token;
 use super::{Child, CreateTaskError, Mode, State, TaskFailure, TaskGroup, TaskHandle};
-use crate::limit::{Limited, Slot};
-use crate::task::header::Header;
-use crate::task::raw::{FreeSlot, Spawn, TaskSlots, create};
+use crate::sync::limit::{Limited, Slot};
 use crate::task::{Builder, Owner, Task, TaskError};
+use crate::task_core::header::Header;
+use crate::task_core::raw::{FreeSlot, Spawn, TaskSlots, create};
 
 pub(super) enum Admission {
     Open,

@@ -8,8 +8,8 @@ use std::task::Poll;
 use std::time::Duration;
 
 use super::{Mode, TaskGroup};
-use crate::task::header::Header;
-use crate::waker_slot::WakerSlot;
+use crate::task_core::header::Header;
+use crate::util::waker_slot::WakerSlot;
 
 impl<M: Mode> TaskGroup<'_, '_, M> {
     /// Asks every child of the group, and everything the children created, to stop gracefully:
@@ -98,7 +98,10 @@ impl<M: Mode> TaskGroup<'_, '_, M> {
     /// ```
     pub async fn shutdown_gracefully(&self, grace: Duration) {
         self.request_cancellation();
-        if crate::timeout(grace, self.children_ended()).await.is_err() {
+        if crate::time::timeout(grace, self.children_ended())
+            .await
+            .is_err()
+        {
             // Not `cancel` (which ends the body too) nor `cancel_spread` (which refuses later
             // spread children): only the children running now are dropped.
             self.for_each_child(|header| {

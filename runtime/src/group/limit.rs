@@ -5,7 +5,7 @@ use std::future::Future;
 
 use super::create::or_panic;
 use super::{Child, Mode, TaskGroup, TaskHandle};
-use crate::limit::granted;
+use crate::sync::limit::granted;
 use crate::task::Builder;
 
 impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {

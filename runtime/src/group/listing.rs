@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::event_loop::EventLoop;
-use crate::task::header::Header;
+use crate::scheduler::event_loop::EventLoop;
+use crate::task_core::header::Header;
 
 /// Where a group child is listed for introspection (`all_tasks`, `dump_tasks`); the group
 /// itself owns the child, so nothing cancels it through this entry.
@@ -15,7 +15,7 @@ pub(super) enum Listing {
     /// In the shared table of a multi-threaded runtime: for a `Sendable` group on a worker,
     /// whose children may end on another worker than the one that made them.
     Workers {
-        workers: Arc<crate::workers::Workers>,
+        workers: Arc<crate::scheduler::workers::Workers>,
         key: usize,
     },
 }
@@ -23,7 +23,7 @@ pub(super) enum Listing {
 impl Listing {
     /// Reserves an entry on the running loop (`None` outside one).
     pub(super) fn new(moves_between_threads: bool) -> Option<Listing> {
-        EventLoop::with_current(|lp| match crate::workers::of_loop(lp) {
+        EventLoop::with_current(|lp| match crate::scheduler::workers::of_loop(lp) {
             Some(workers) if moves_between_threads => {
                 let workers = workers.clone();
                 let key = workers.reserve_slot();

@@ -120,6 +120,7 @@ mod graceful;
 mod handle;
 mod limit;
 mod listing;
+mod macros;
 mod mode;
 mod owner;
 mod queue;
@@ -143,10 +144,10 @@ pub(crate) use scope::BATCH;
 pub use scope::SendBody;
 pub use start::{Ready, Start, StartError};
 
-use crate::limit::{Limiter, Slot};
-use crate::task::raw::running_id;
-use crate::task::table::TaskTable;
+use crate::sync::limit::{Limiter, Slot};
 use crate::task::{GroupId, TaskId};
+use crate::task_core::raw::running_id;
+use crate::task_core::table::TaskTable;
 use queue::GroupQueue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use crate::task::raw::Runnable;
-use crate::waker_slot::WakerSlot;
+use crate::task_core::raw::Runnable;
+use crate::util::waker_slot::WakerSlot;
 
 /// The ready queue of one group's children: their schedule function pushes here (from any
 /// thread), and only the group's own future pops and runs what is here.
@@ -53,7 +53,7 @@ impl GroupQueue {
     /// teardown, cancelling the other children.
     pub(crate) fn wake(&self) {
         if let Some(waker) = self.waker.take() {
-            crate::event_loop::wake_contained(waker);
+            crate::scheduler::event_loop::wake_contained(waker);
         }
     }
 
@@ -64,11 +64,11 @@ impl GroupQueue {
     /// Stops children woken from now on from waking the group's task (it is running them).
     pub(crate) fn unregister(&self) {
         if let Some(waker) = self.waker.take() {
-            crate::task::error::contain_panic(|| "a waker".to_owned(), || drop(waker));
+            crate::task_core::error::contain_panic(|| "a waker".to_owned(), || drop(waker));
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Runnable>> {
-        crate::loom_facade::lock(&self.runnables)
+        crate::util::loom_facade::lock(&self.runnables)
     }
 }

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use super::owner::{Polling, thread_token};
 use super::supervise::Policy;
 use super::{Fallible, GroupError, Mode, Plain, Sendable, State, TaskFailure, TaskGroup};
-use crate::limit::Limiter;
+use crate::sync::limit::Limiter;
 use crate::task::Panic;
 
 /// How many children a group runs per poll before it lets the event loop run other tasks.
@@ -223,12 +223,14 @@ where
 {
     let mut body = pin!(Some(body));
     let mut output = None;
-    let mut record = crate::task::awaiting::WaitRecord::new();
+    let mut record = crate::task_core::awaiting::WaitRecord::new();
     poll_fn(|cx| {
         let poll = group.poll_scope(cx, body.as_mut(), &mut output);
         // Once the body has returned, the task only waits for the children.
         if output.is_some() {
-            return record.track(poll, || crate::task::Awaiting::Group { id: group.id });
+            return record.track(poll, || crate::task_core::awaiting::Awaiting::Group {
+                id: group.id,
+            });
         }
         poll
     })

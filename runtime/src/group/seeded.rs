@@ -3,8 +3,8 @@
 
 use std::collections::VecDeque;
 
-use crate::event_loop::EventLoop;
-use crate::task::raw::Runnable;
+use crate::scheduler::event_loop::EventLoop;
+use crate::task_core::raw::Runnable;
 
 /// A batch of a group's children under a seeded schedule: see [`group_batch`].
 pub(crate) struct GroupBatch {

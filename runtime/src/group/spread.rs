@@ -29,12 +29,13 @@ use super::create::or_panic;
 use super::mode::sealed::Token;
 use super::queue::GroupQueue;
 use super::{Child, CreateTaskError, Mode, TaskFailure, TaskGroup, TaskHandle};
-use crate::limit::{Limited, Slot};
-use crate::task::error::OwnerFailure;
-use crate::task::header::Header;
-use crate::task::raw::running_id;
-use crate::task::supervise::drop_in_place;
-use crate::task::{Builder, CancelHandle, Owner, Panic, Task, TaskId, current};
+use crate::sync::limit::{Limited, Slot};
+use crate::task::{Builder, CancelHandle, Owner, Panic, Task, TaskId};
+use crate::task_core::current;
+use crate::task_core::error::OwnerFailure;
+use crate::task_core::header::Header;
+use crate::task_core::raw::running_id;
+use crate::task_core::supervise::drop_in_place;
 
 /// What a group shares with its spread children.
 pub(crate) struct Spread<E> {
@@ -70,7 +71,7 @@ impl<E> Spread<E> {
     }
 
     fn lock(&self) -> MutexGuard<'_, State<E>> {
-        crate::loom_facade::lock(&self.state)
+        crate::util::loom_facade::lock(&self.state)
     }
 
     /// A key for a child about to be made.

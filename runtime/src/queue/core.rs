@@ -166,8 +166,14 @@ impl<T, S: Store<T>> Core<T, S> {
         };
         let mut item = Some(item);
         let mut wakers = Wakers::new();
-        let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Queue, self.name, self);
-        let result = crate::task::awaiting::tracked(
+        let what = || {
+            crate::task_core::awaiting::Awaiting::sync(
+                crate::task_core::awaiting::SyncKind::Queue,
+                self.name,
+                self,
+            )
+        };
+        let result = crate::task_core::awaiting::tracked(
             poll_fn(|cx| {
                 let mut state = lock(&self.state);
                 let stale = match wait.key {
@@ -235,8 +241,14 @@ impl<T, S: Store<T>> Core<T, S> {
             key: None,
         };
         let mut wakers = Wakers::new();
-        let what = || crate::task::Awaiting::sync(crate::task::SyncKind::Queue, self.name, self);
-        let item = crate::task::awaiting::tracked(
+        let what = || {
+            crate::task_core::awaiting::Awaiting::sync(
+                crate::task_core::awaiting::SyncKind::Queue,
+                self.name,
+                self,
+            )
+        };
+        let item = crate::task_core::awaiting::tracked(
             poll_fn(|cx| {
                 let mut state = lock(&self.state);
                 let stale = match wait.key {

@@ -108,7 +108,7 @@ macro_rules! queue {
                 }
             }
 
-            #[doc = concat!("A new `", stringify!($name), "` holding at most `maxsize` items (`0`: no limit), with a name that [`dump_tasks`](crate::dump_tasks), [`TaskInfo::awaiting`](crate::TaskInfo::awaiting) and deadlock reports show for the tasks waiting to get or put. `const`, so it can be a `static`.")]
+            #[doc = concat!("A new `", stringify!($name), "` holding at most `maxsize` items (`0`: no limit), with a name that [`dump_tasks`](crate::dump_tasks), [`TaskInfo::awaiting`](crate::task::TaskInfo::awaiting) and deadlock reports show for the tasks waiting to get or put. `const`, so it can be a `static`.")]
             ///
             /// # Examples
             ///

@@ -19,10 +19,10 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::slab::Slab;
-use crate::task::raw::Spawn;
 use crate::task::{Task, TaskError, TaskId, spawn_send, spawn_task};
-use crate::woken::WokenKeys;
+use crate::task_core::raw::Spawn;
+use crate::util::slab::Slab;
+use crate::util::woken::WokenKeys;
 
 /// The members of a set, shared with their end reports.
 pub(super) struct Members<T>(Rc<Shared<T>>);

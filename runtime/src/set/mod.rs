@@ -8,9 +8,10 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::limit::{Limited, Limiter, ReopenOnDrop, Slot, granted};
-use crate::task::raw::Spawn;
+use crate::sync::limit::{Limited, Limiter, ReopenOnDrop, Slot, granted};
+use crate::task::owning::OwnsTask;
 use crate::task::{Builder, Owner, TaskError, TaskId};
+use crate::task_core::raw::Spawn;
 use members::Members;
 
 /// A set of owned tasks: asyncio's `background_tasks` pattern, with ownership.
@@ -517,7 +518,7 @@ impl<T: 'static> TaskSet<T> {
     pub async fn shutdown_gracefully(&mut self, grace: Duration) -> usize {
         self.request_cancellation();
         let drained =
-            crate::timeout(grace, async { while self.join_next().await.is_some() {} }).await;
+            crate::time::timeout(grace, async { while self.join_next().await.is_some() {} }).await;
         if drained.is_ok() {
             return 0;
         }
@@ -532,6 +533,9 @@ impl<T: 'static> Default for TaskSet<T> {
         TaskSet::new()
     }
 }
+
+// Dropping a set cancels its members: `let _ =` on one is rejected (`crate::task::owning`).
+impl<T> OwnsTask for TaskSet<T> {}
 
 impl<T> fmt::Debug for TaskSet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

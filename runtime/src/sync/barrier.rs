@@ -3,7 +3,7 @@ use std::future::poll_fn;
 use std::sync::Mutex;
 
 use super::waiters::{Cancelled, WaitList, Wakers, lock, poll_waiter, wake_all};
-use crate::task::{Awaiting, SyncKind};
+use crate::task_core::awaiting::{Awaiting, SyncKind};
 
 /// A meeting point for a fixed number of tasks: asyncio's `Barrier`.
 ///
@@ -161,7 +161,7 @@ impl Barrier {
     }
 
     /// A barrier for `parties` tasks with a name, which [`dump_tasks`](crate::dump_tasks),
-    /// [`TaskInfo::awaiting`](crate::TaskInfo::awaiting) and deadlock reports show for the
+    /// [`TaskInfo::awaiting`](crate::task::TaskInfo::awaiting) and deadlock reports show for the
     /// tasks waiting at it. `const`, so it can be a `static`.
     ///
     /// # Panics
@@ -249,7 +249,7 @@ impl Barrier {
                 },
             )
         });
-        let index = crate::task::awaiting::tracked(parked, || {
+        let index = crate::task_core::awaiting::tracked(parked, || {
             Awaiting::sync(SyncKind::Barrier, self.name, self)
         })
         .await;

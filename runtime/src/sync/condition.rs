@@ -6,8 +6,8 @@ use std::task::Poll;
 
 use super::lock::{Lock, LockGuard};
 use super::waiters::{Cancelled, Polled, WaitList, Wakers, lock, wake_all};
-use crate::task::awaiting::tracked;
-use crate::task::{Awaiting, SyncKind};
+use crate::task_core::awaiting::tracked;
+use crate::task_core::awaiting::{Awaiting, SyncKind};
 
 /// A condition variable for tasks: asyncio's `Condition`.
 ///
@@ -79,7 +79,7 @@ impl Condition<Lock> {
     }
 
     /// A new condition with a lock of its own, both named `name`:
-    /// [`dump_tasks`](crate::dump_tasks), [`TaskInfo::awaiting`](crate::TaskInfo::awaiting)
+    /// [`dump_tasks`](crate::dump_tasks), [`TaskInfo::awaiting`](crate::task::TaskInfo::awaiting)
     /// and deadlock reports show it for the tasks waiting to be notified (`Condition "name"`)
     /// and for those waiting for its lock (`Lock "name"`). `const`, so it can be a `static`.
     ///

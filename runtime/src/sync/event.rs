@@ -3,7 +3,7 @@ use std::future::poll_fn;
 use std::sync::Mutex;
 
 use super::waiters::{Cancelled, WaitList, Wakers, lock, poll_waiter, wake_all};
-use crate::task::{Awaiting, SyncKind};
+use crate::task_core::awaiting::{Awaiting, SyncKind};
 
 /// A flag that tasks can wait for: asyncio's `Event`.
 ///
@@ -187,8 +187,10 @@ impl Event {
                 |state| state.set.then_some(()),
             )
         });
-        crate::task::awaiting::tracked(parked, || Awaiting::sync(SyncKind::Event, self.name, self))
-            .await
+        crate::task_core::awaiting::tracked(parked, || {
+            Awaiting::sync(SyncKind::Event, self.name, self)
+        })
+        .await
     }
 }
 

@@ -56,7 +56,9 @@
 mod barrier;
 mod condition;
 mod event;
+pub(crate) mod limit;
 mod lock;
+pub(crate) mod promise;
 mod semaphore;
 pub(crate) mod waiters;
 

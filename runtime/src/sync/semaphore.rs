@@ -212,9 +212,14 @@ impl Core {
                 |state| (state.permits > 0).then(|| state.permits -= 1),
             )
         });
-        let what =
-            || crate::task::Awaiting::sync(crate::task::SyncKind::Semaphore, self.name, self);
-        crate::task::awaiting::tracked(parked, what).await
+        let what = || {
+            crate::task_core::awaiting::Awaiting::sync(
+                crate::task_core::awaiting::SyncKind::Semaphore,
+                self.name,
+                self,
+            )
+        };
+        crate::task_core::awaiting::tracked(parked, what).await
     }
 
     fn try_acquire(&self) -> bool {
@@ -326,7 +331,7 @@ macro_rules! semaphore_methods {
                 }
             }
 
-            #[doc = concat!("A new ", stringify!($name), " with `permits` permits and a name, which [`dump_tasks`](crate::dump_tasks), [`TaskInfo::awaiting`](crate::TaskInfo::awaiting) and deadlock reports show for the tasks waiting on it. `const`, so it can be a `static`.")]
+            #[doc = concat!("A new ", stringify!($name), " with `permits` permits and a name, which [`dump_tasks`](crate::dump_tasks), [`TaskInfo::awaiting`](crate::task::TaskInfo::awaiting) and deadlock reports show for the tasks waiting on it. `const`, so it can be a `static`.")]
             ///
             /// # Examples
             ///

@@ -230,7 +230,7 @@ impl<G> WaitList<G> {
 
 /// Locks a primitive's state. The state is kept consistent at every point where user code
 /// could panic, so a poisoned mutex is simply used again.
-pub(crate) use crate::loom_facade::lock;
+pub(crate) use crate::util::loom_facade::lock;
 
 /// One poll of a waiter queued in `list(state)`: the "wait your turn" every primitive shares.
 ///

@@ -1,9 +1,9 @@
 use std::future::Future;
 use std::panic::Location;
 
-use super::raw::Spawn;
 use super::{Owner, Task, spawn_task};
 use crate::context::Context;
+use crate::task_core::raw::Spawn;
 
 /// Configures a task before it starts: asyncio's `create_task(coro, name=..., context=...)` and
 /// `eager_start`.

@@ -3,7 +3,7 @@ use std::ptr::NonNull;
 use std::task::Waker;
 
 use super::TaskId;
-use super::header::Header;
+use crate::task_core::header::Header;
 
 /// Cancels a task from anywhere without owning it (tokio's `AbortHandle`).
 ///

@@ -1,20 +1,14 @@
-//! Tasks: `create_task`, the owning [`Task`] handle, and what they are made of.
+//! Tasks: [`create_task`] and [`spawn`], the owning [`Task`] handle, its [`Builder`], and what a
+//! task reports about itself ([`TaskInfo`], [`Awaiting`]).
 
-pub(crate) mod awaiting;
 mod builder;
-pub(crate) mod callbacks;
 mod cancel_handle;
-pub(crate) mod current;
-pub(crate) mod error;
-pub(crate) mod header;
-pub(crate) mod info;
-pub(crate) mod listing;
-pub(crate) mod raw;
+// Documented at its public path, `tether::graceful` (re-exported in lib.rs).
+#[doc(hidden)]
+pub mod graceful;
+pub(crate) mod introspect;
+pub(crate) mod owning;
 mod spawn;
-pub(crate) mod stop;
-pub(crate) mod supervise;
-pub(crate) mod table;
-pub(crate) mod trace;
 mod yield_now;
 
 use std::fmt;
@@ -23,21 +17,24 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-pub use awaiting::{Awaiting, IoDirection, SyncKind};
+pub use crate::task_core::awaiting::{Awaiting, IoDirection, SyncKind};
+pub use crate::task_core::error::{Panic, TaskError};
+pub use crate::task_core::header::TaskId;
+pub use crate::task_core::info::{GroupId, Outcome, Owner, TaskDone, TaskInfo, TaskState};
 pub use builder::Builder;
 pub use cancel_handle::CancelHandle;
-pub use error::{Panic, TaskError};
-pub use header::TaskId;
-pub use info::{GroupId, Outcome, Owner, TaskDone, TaskInfo, TaskState};
 pub use spawn::spawn;
 pub(crate) use spawn::spawn_send;
 pub use yield_now::{YieldNow, yield_now};
 
-use crate::event_loop::EventLoop;
-use crate::waker_slot::WakerSlot;
-use callbacks::Callbacks;
-use header::Header;
-use raw::{Contained, RawTask, Spawn, is_running_tasks_waker, schedule_callbacks};
+use crate::scheduler::event_loop::EventLoop;
+use crate::task_core::callbacks::Callbacks;
+use crate::task_core::error;
+use crate::task_core::header::Header;
+use crate::task_core::raw::{
+    Contained, RawTask, Spawn, is_running_tasks_waker, schedule_callbacks,
+};
+use crate::util::waker_slot::WakerSlot;
 
 /// A waker that forwards to the awaiter's waker, containing a panic from it.
 ///
@@ -176,8 +173,8 @@ pub struct Task<T> {
     output: Option<Result<T, TaskError>>,
     /// `.await` has returned the outcome.
     taken: bool,
-    /// The awaiting task's record of this wait (see `crate::task::awaiting`).
-    record: crate::task::awaiting::WaitRecord,
+    /// The awaiting task's record of this wait (see `crate::task_core::awaiting`).
+    record: crate::task_core::awaiting::WaitRecord,
 }
 
 impl<T> Task<T> {
@@ -187,7 +184,7 @@ impl<T> Task<T> {
             forward: None,
             output: None,
             taken: false,
-            record: crate::task::awaiting::WaitRecord::new(),
+            record: crate::task_core::awaiting::WaitRecord::new(),
         }
     }
 
@@ -272,7 +269,7 @@ impl<T> Task<T> {
 
     /// A snapshot of the task: name, state, owner, parent, where it was created.
     pub fn info(&self) -> TaskInfo {
-        listing::snapshot(self.header())
+        crate::diagnostics::listing::snapshot(self.header())
     }
 
     /// A handle that can cancel this task from anywhere, without owning it.

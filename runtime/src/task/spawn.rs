@@ -3,9 +3,9 @@
 use std::future::Future;
 use std::panic::Location;
 
-use super::raw::Spawn;
 use super::{Owner, Task};
-use crate::event_loop::EventLoop;
+use crate::scheduler::event_loop::EventLoop;
+use crate::task_core::raw::Spawn;
 
 /// The message of the panic raised by `spawn` outside a loop.
 const NO_LOOP_SPAWN: &str = "tether::spawn was called outside a running event loop; \
@@ -72,7 +72,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let Some(raw) = EventLoop::with_current(|lp| match crate::workers::of_loop(lp) {
+    let Some(raw) = EventLoop::with_current(|lp| match crate::scheduler::workers::of_loop(lp) {
         Some(workers) => workers.spawn(future, spawn),
         // SAFETY: `F` is `'static`.
         None => unsafe { lp.spawn(future, spawn) },

@@ -41,5 +41,5 @@ use super::Instant;
 /// });
 /// ```
 pub fn current_deadline() -> Option<Instant> {
-    crate::task::current::deadline().map(Instant::from_std)
+    crate::task_core::current::deadline().map(Instant::from_std)
 }

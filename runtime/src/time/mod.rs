@@ -6,13 +6,11 @@
 //! the next deadline whenever no task is ready, so tests of long sleeps finish at once and see
 //! exact times.
 
-pub(crate) mod clock;
 mod deadline;
 mod instant;
 mod move_on;
 mod sleep;
 mod timeout;
-pub(crate) mod timers;
 
 pub use deadline::current_deadline;
 pub use instant::Instant;

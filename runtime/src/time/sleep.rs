@@ -4,8 +4,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::Instant;
-use super::timers::TimerKey;
-use crate::event_loop::EventLoop;
+use crate::scheduler::event_loop::EventLoop;
+use crate::util::timers::TimerKey;
 
 /// Waits for `duration` on the running loop's clock: asyncio's `await asyncio.sleep(seconds)`.
 ///
@@ -67,8 +67,8 @@ pub struct Sleep {
     deadline: When,
     armed: Option<Armed>,
     yielded: bool,
-    /// The sleeping task's record of this wait (see `crate::task::awaiting`).
-    record: crate::task::awaiting::WaitRecord,
+    /// The sleeping task's record of this wait (see `crate::task_core::awaiting`).
+    record: crate::task_core::awaiting::WaitRecord,
 }
 
 /// When a [`Sleep`] is due.
@@ -108,7 +108,7 @@ impl Sleep {
             deadline,
             armed: None,
             yielded: false,
-            record: crate::task::awaiting::WaitRecord::new(),
+            record: crate::task_core::awaiting::WaitRecord::new(),
         }
     }
 
@@ -180,9 +180,9 @@ impl Sleep {
         })
         .unwrap_or_else(|| panic!("{NO_LOOP}"));
         if !ready {
-            return self
-                .record
-                .track(Poll::Pending, || crate::task::Awaiting::Timer { deadline });
+            return self.record.track(Poll::Pending, || {
+                crate::task_core::awaiting::Awaiting::Timer { deadline }
+            });
         }
         if self.armed.is_none() && !self.yielded {
             // Due at the first poll: yield once anyway, as asyncio.sleep(0) does.

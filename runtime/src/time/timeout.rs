@@ -114,7 +114,7 @@ impl<F> fmt::Debug for Timeout<F> {
 /// Runs `poll` with `deadline` pushed on the running code's deadlines, for
 /// [`current_deadline`](super::current_deadline).
 pub(super) fn under_deadline<R>(deadline: Option<Instant>, poll: impl FnOnce() -> R) -> R {
-    crate::task::current::with_deadline(deadline.map(Instant::into_std), poll)
+    crate::task_core::current::with_deadline(deadline.map(Instant::into_std), poll)
 }
 
 /// A deadline and the timer behind it.

@@ -1,0 +1,77 @@
+//! [`to_thread`]: blocking work on a bounded pool of threads, awaited from async code.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, OnceLock};
+
+use futures_channel::oneshot;
+
+use crate::scheduler::event_loop::EventLoop;
+use crate::task::Panic;
+use crate::util::blocking::{BlockingPool, DEFAULT_THREADS};
+
+/// Why [`to_thread`] produced no value.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum BlockingError {
+    /// The closure panicked on its thread; the panic was caught there.
+    #[error("the blocking closure panicked: {0}")]
+    Panicked(Panic),
+}
+
+/// The pool of the running loop, or a process-wide one outside a loop.
+fn current_pool() -> Arc<BlockingPool> {
+    static FALLBACK: OnceLock<Arc<BlockingPool>> = OnceLock::new();
+    EventLoop::with_current(|lp| lp.shared().blocking().clone()).unwrap_or_else(|| {
+        FALLBACK
+            .get_or_init(|| Arc::new(BlockingPool::new(DEFAULT_THREADS)))
+            .clone()
+    })
+}
+
+/// Runs the blocking closure `f` on a thread of the loop's blocking pool and awaits its result:
+/// asyncio's `await asyncio.to_thread(f)`.
+///
+/// The pool is bounded ([`Builder::blocking_threads`](crate::Builder::blocking_threads), 64 by
+/// default); work beyond the bound waits its turn. Idle threads exit after 10 seconds. A panic
+/// in `f` is caught on its thread and returned as [`BlockingError::Panicked`]: it never reaches
+/// the loop.
+///
+/// Cancelling the awaiting task does not stop `f` (a thread cannot be interrupted safely); `f`
+/// runs to the end and its result is dropped.
+///
+/// # Examples
+///
+/// ```
+/// fn checksum(data: &[u8]) -> u64 {
+///     // Stands for blocking work: file I/O, a C library, heavy hashing.
+///     data.iter().map(|&b| u64::from(b)).sum()
+/// }
+///
+/// tether::run(async {
+///     let data = vec![1u8; 1 << 16];
+///     let sum = tether::to_thread(move || checksum(&data)).await.unwrap();
+///     assert_eq!(sum, 1 << 16);
+/// });
+/// ```
+pub async fn to_thread<F, R>(f: F) -> Result<R, BlockingError>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let (tx, rx) = oneshot::channel();
+    current_pool().submit(Box::new(move || {
+        let outcome = catch_unwind(AssertUnwindSafe(f))
+            .map_err(|payload| BlockingError::Panicked(Panic::new(payload)));
+        // The awaiting side may be gone (cancelled): then the result is simply dropped. Sending
+        // wakes the awaiting side's waker here, on the pool's thread: that waker is user code,
+        // and its panic must not unwind into the pool's loop, which would lose the thread.
+        crate::task_core::error::contain_panic(
+            || "a waker".to_owned(),
+            || {
+                let _ = tx.send(outcome);
+            },
+        );
+    }));
+    rx.await
+        .unwrap_or_else(|_| unreachable!("a submitted job always runs and sends its outcome"))
+}
