@@ -241,6 +241,7 @@ fn tracked_real_time() -> Runtime {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot open sockets")]
 fn io_waits_name_the_socket_and_the_direction() {
     use futures::io::{AsyncReadExt, AsyncWriteExt};
     use std::os::fd::AsRawFd;
@@ -374,6 +375,7 @@ fn io_waits_name_the_socket_and_the_direction() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot open sockets")]
 fn an_abandoned_read_is_shown_until_a_newer_wait_and_forgotten_when_its_socket_closes() {
     use futures::io::AsyncReadExt;
     use tether::net::{TcpListener, TcpStream};
@@ -422,6 +424,7 @@ fn an_abandoned_read_is_shown_until_a_newer_wait_and_forgotten_when_its_socket_c
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot install signal handlers")]
 fn a_signal_listener_awaits_the_signal_pipe() {
     tracked_real_time().run(async {
         let mut signals = tether::signal::unix::signal(libc::SIGUSR2).unwrap();

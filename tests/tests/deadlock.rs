@@ -106,6 +106,7 @@ async fn sleeping_tasks_are_not_deadlocked() {
 /// A task parked on a socket is waiting for the other end, which may be another thread or
 /// process: never a deadlock, even with every other task waiting on it.
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot open sockets")]
 fn a_task_waiting_on_a_socket_is_not_a_deadlock() {
     use futures::io::AsyncReadExt;
     use std::io::Write;
