@@ -26,6 +26,7 @@ use std::task::Poll;
 use super::error::{QueueShutDown, TaskDoneError, TryGetError, TryPutError};
 use super::store::{Len, Store};
 use crate::sync::waiters::{Cancelled, Polled, WaitList, Wakers, lock, poll_waiter, wake_all};
+use crate::task_core::awaiting::{self, Awaiting, SyncKind};
 
 /// What a waiting getter or putter is handed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,14 +167,8 @@ impl<T, S: Store<T>> Core<T, S> {
         };
         let mut item = Some(item);
         let mut wakers = Wakers::new();
-        let what = || {
-            crate::task_core::awaiting::Awaiting::sync(
-                crate::task_core::awaiting::SyncKind::Queue,
-                self.name,
-                self,
-            )
-        };
-        let result = crate::task_core::awaiting::tracked(
+        let what = || Awaiting::sync(SyncKind::Queue, self.name, self);
+        let result = awaiting::tracked(
             poll_fn(|cx| {
                 let mut state = lock(&self.state);
                 let stale = match wait.key {
@@ -241,14 +236,8 @@ impl<T, S: Store<T>> Core<T, S> {
             key: None,
         };
         let mut wakers = Wakers::new();
-        let what = || {
-            crate::task_core::awaiting::Awaiting::sync(
-                crate::task_core::awaiting::SyncKind::Queue,
-                self.name,
-                self,
-            )
-        };
-        let item = crate::task_core::awaiting::tracked(
+        let what = || Awaiting::sync(SyncKind::Queue, self.name, self);
+        let item = awaiting::tracked(
             poll_fn(|cx| {
                 let mut state = lock(&self.state);
                 let stale = match wait.key {

@@ -3,7 +3,9 @@ use std::future::poll_fn;
 use std::sync::Mutex;
 
 use super::waiters::{Cancelled, WaitList, lock, poll_waiter};
-use crate::task_core::awaiting::{WaitRecord, holder_acquired, holder_released};
+use crate::task_core::awaiting::{
+    Awaiting, SyncKind, WaitRecord, holder_acquired, holder_released,
+};
 
 /// A mutual-exclusion lock for tasks: asyncio's `Lock`.
 ///
@@ -125,9 +127,9 @@ impl Lock {
     }
 
     /// What a task parked in [`lock`](Lock::lock) awaits.
-    fn awaited(&self) -> crate::task_core::awaiting::Awaiting {
-        crate::task_core::awaiting::Awaiting::Sync {
-            kind: crate::task_core::awaiting::SyncKind::Lock,
+    fn awaited(&self) -> Awaiting {
+        Awaiting::Sync {
+            kind: SyncKind::Lock,
             name: self.name,
             object: self.address(),
             held_by: None,

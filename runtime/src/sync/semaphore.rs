@@ -3,6 +3,7 @@ use std::future::poll_fn;
 use std::sync::{Arc, Mutex};
 
 use super::waiters::{Cancelled, WaitList, lock, poll_waiter};
+use crate::task_core::awaiting::{self, Awaiting, SyncKind};
 
 /// A counter of permits that tasks wait for: asyncio's `Semaphore`.
 ///
@@ -212,14 +213,8 @@ impl Core {
                 |state| (state.permits > 0).then(|| state.permits -= 1),
             )
         });
-        let what = || {
-            crate::task_core::awaiting::Awaiting::sync(
-                crate::task_core::awaiting::SyncKind::Semaphore,
-                self.name,
-                self,
-            )
-        };
-        crate::task_core::awaiting::tracked(parked, what).await
+        let what = || Awaiting::sync(SyncKind::Semaphore, self.name, self);
+        awaiting::tracked(parked, what).await
     }
 
     fn try_acquire(&self) -> bool {
