@@ -2,18 +2,30 @@
 //!
 //! ```text
 //! // Input:
-//! let _ = tether::create_task(work());
+//! async fn serve() {
+//!     let _ = tether::create_task(work());
+//!     more();
+//! }
 //!
 //! // Output (every token of the check spanned at the user's expression):
-//! let _ = match tether::create_task(work()) {
-//!     __tether_value => {
+//! async fn serve() {
+//!     let mut _tether_judged_0;                 // hygienic: the user's code cannot name it
+//!     let _ = match tether::create_task(work()) {
+//!         __tether_value => {
+//!             _tether_judged_0 = ::tether::__private::owning::Marker::of(&__tether_value);
+//!             __tether_value
+//!         }
+//!     };
+//!     more();
+//!     let () = loop {                           // at the end of the body, before its tail
+//!         break;
 //!         use ::tether::__private::owning::{ViaAny as _, ViaOwnsTask as _};
 //!         ::tether::__private::owning::discard(
-//!             (&::tether::__private::owning::Probe(&__tether_value)).verdict(),
+//!             &_tether_judged_0,
+//!             (&::tether::__private::owning::Probe(&_tether_judged_0)).verdict(),
 //!         );
-//!         __tether_value
-//!     }
-//! };
+//!     };
+//! }
 //! ```
 //!
 //! The type checker then refuses every value whose type owns a task (see
@@ -22,11 +34,18 @@
 //! are caught as surely as `tether::create_task`. `match` keeps the value's drop where it was:
 //! `let _ =` drops it at the end of the statement, and so does the rewritten statement.
 //!
+//! The value leaves a marker of its type where it is dropped, and the probe reads the marker at
+//! the end of the body (a function's, a closure's or an async block's), after a `break`: by then
+//! every statement of the body has settled the type, and the probe is type-checked without
+//! running or borrowing anything. Where there is no body end to wait for (a closure's
+//! expression body, a body's tail), the probe runs in place. Why, and how the type-level half
+//! judges what inference leaves to fallback (`!`, `()`), is in `tether::__private::owning`.
+//!
 //! Only value expressions are rewritten (calls, method calls, `.await`, `?`, blocks, `if`,
 //! `match`): `let _ = place;` moves nothing and drops nothing, and must keep doing so.
 //! `_ = EXPR;` and `let _: T = EXPR;` get the same treatment.
 
-use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Block, Expr, ImplItem, Item, Local, Pat, Stmt, TraitItem, Type};
@@ -34,23 +53,45 @@ use syn::{Block, Expr, ImplItem, Item, Local, Pat, Stmt, TraitItem, Type};
 /// Rewrites every `let _ =` of a value in `block`, nested closures, async blocks and items
 /// included.
 pub(crate) fn check_block(krate: &TokenStream, block: &mut Block) {
-    Rewriter { krate }.block(block);
+    Rewriter::new(krate).body(block);
 }
 
 /// Rewrites every `let _ =` of a value in the bodies `item` holds.
 pub(crate) fn check_item(krate: &TokenStream, item: &mut Item) {
-    Rewriter { krate }.item(item);
+    Rewriter::new(krate).item(item);
 }
 
 struct Rewriter<'a> {
     /// The path to tether.
     krate: &'a TokenStream,
+    /// One entry per block being walked, innermost last: the probes to run at its end, or
+    /// `None` where a probe must run in place (a closure's expression body, a block's tail:
+    /// code that comes after the block's last statement).
+    frames: Vec<Option<Vec<Probe>>>,
+    /// Numbers the markers of one expansion.
+    next: usize,
 }
 
-impl Rewriter<'_> {
+/// A marker declared at the top of a block and read by a probe at its end.
+struct Probe {
+    /// The marker variable.
+    marker: Ident,
+    /// `discard(&marker, verdict)`, spanned at the user's expression.
+    check: TokenStream,
+}
+
+impl<'a> Rewriter<'a> {
+    fn new(krate: &'a TokenStream) -> Self {
+        Rewriter {
+            krate,
+            frames: Vec::new(),
+            next: 0,
+        }
+    }
+
     /// `EXPR` → the `match` above; `ty` is the pattern's type annotation, if any, applied to
     /// `EXPR` so that it is known where the probe looks at it.
-    fn wrap(&self, expr: &mut Expr, ty: Option<&Type>) {
+    fn wrap(&mut self, expr: &mut Expr, ty: Option<&Type>) {
         if !is_value(expr) {
             return;
         }
@@ -68,29 +109,122 @@ impl Rewriter<'_> {
             Some(ty) => quote_spanned!(first=> #krate::__private::owning::typed::<#ty>(#expr)),
             None => expr.to_token_stream(),
         };
+        // The marker is the macro's own variable (mixed-site hygiene: the user's code cannot
+        // name it, nor shadow it), reported at the user's expression.
+        let marker = Ident::new(
+            &format!("_tether_judged_{}", self.next),
+            Span::mixed_site().located_at(first),
+        );
+        self.next += 1;
         let mut probe = Group::new(
             Delimiter::Parenthesis,
-            quote_spanned!(first=> &#krate::__private::owning::Probe(&__tether_value)),
+            quote_spanned!(first=> &#krate::__private::owning::Probe(&#marker)),
         );
         probe.set_span(first);
         let mut call = Group::new(Delimiter::Parenthesis, TokenStream::new());
         call.set_span(last);
         let mut arguments = Group::new(
             Delimiter::Parenthesis,
-            quote_spanned!(last=> #probe.verdict #call),
+            quote_spanned!(last=> &#marker, #probe.verdict #call),
         );
         arguments.set_span(last);
-        let wrapped = quote_spanned! {first=>
-            match #value {
-                __tether_value => {
-                    #[allow(unused_imports)]
-                    use #krate::__private::owning::{ViaAny as _, ViaOwnsTask as _};
-                    #krate::__private::owning::discard #arguments;
-                    __tether_value
+        let check = quote_spanned! {first=>
+            #[allow(unused_imports)]
+            use #krate::__private::owning::{ViaAny as _, ViaOwnsTask as _};
+            #krate::__private::owning::discard #arguments;
+        };
+        let mark = quote_spanned! {first=>
+            #marker = #krate::__private::owning::Marker::of(&__tether_value);
+        };
+        let wrapped = match self.frames.last_mut() {
+            Some(Some(probes)) => {
+                probes.push(Probe { marker, check });
+                quote_spanned! {first=>
+                    match #value {
+                        // The arm is the macro's: a value of type `!` makes it unreachable,
+                        // which the user's `let _ = diverges();` never said.
+                        #[allow(unreachable_code, unreachable_patterns)]
+                        __tether_value => {
+                            #mark
+                            __tether_value
+                        }
+                    }
                 }
             }
+            _ => quote_spanned! {first=>
+                match #value {
+                    #[allow(unreachable_code, unreachable_patterns)]
+                    __tether_value => {
+                        let #marker;
+                        #mark
+                        #check
+                        __tether_value
+                    }
+                }
+            },
         };
         *expr = Expr::Verbatim(wrapped);
+    }
+
+    /// Walks the block of a body (a function's, a closure's, an async block's), then declares
+    /// the markers of its `let _ =` statements at its top and reads them at its end, before
+    /// its tail: every statement of the body has settled their types by then.
+    fn body(&mut self, block: &mut Block) {
+        self.frames.push(Some(Vec::new()));
+        let tail = block
+            .stmts
+            .last()
+            .is_some_and(is_tail)
+            .then(|| block.stmts.len() - 1);
+        for (index, stmt) in block.stmts.iter_mut().enumerate() {
+            // The tail comes after the probes: what it holds is probed in place, or at the end
+            // of a block of its own.
+            let in_place = Some(index) == tail;
+            if in_place {
+                self.frames.push(None);
+            }
+            self.stmt(stmt);
+            if in_place {
+                self.frames.pop();
+            }
+        }
+        let probes = self.frames.pop().flatten().unwrap_or_default();
+        if probes.is_empty() {
+            return;
+        }
+        let at = tail.unwrap_or(block.stmts.len());
+        let checks = probes.iter().map(|probe| &probe.check);
+        // After `break`, the checks are type-checked but never run, and the borrow checker
+        // sees no use of the markers.
+        let end: Stmt = syn::parse_quote! {
+            #[allow(unreachable_code)]
+            let () = loop {
+                break;
+                #({ #checks })*
+            };
+        };
+        block.stmts.insert(at, end);
+        for probe in probes.iter().rev() {
+            let marker = &probe.marker;
+            // `mut`: a `let _ =` in a loop assigns its marker on every turn.
+            let declaration: Stmt = syn::parse_quote! {
+                #[allow(unused_mut)]
+                let mut #marker;
+            };
+            block.stmts.insert(0, declaration);
+        }
+    }
+
+    /// Walks a block inside a body: its probes wait for the body's end, unless it sits where
+    /// they cannot (in the body's tail), where it is probed as a body of its own.
+    fn block(&mut self, block: &mut Block) {
+        if let Some(Some(_)) = self.frames.last() {
+            for stmt in &mut block.stmts {
+                self.stmt(stmt);
+            }
+        } else {
+            self.body(block);
+        }
     }
 }
 
@@ -101,18 +235,16 @@ impl Rewriter<'_> {
 /// array lengths, enum discriminants), which cannot call the probe and hold no running task,
 /// nor macro invocations, whose tokens are not Rust code yet.
 impl Rewriter<'_> {
-    fn block(&self, block: &mut Block) {
-        for stmt in &mut block.stmts {
-            match stmt {
-                Stmt::Local(local) => self.local(local),
-                Stmt::Item(item) => self.item(item),
-                Stmt::Expr(expr, _) => self.expr(expr),
-                Stmt::Macro(_) => {}
-            }
+    fn stmt(&mut self, stmt: &mut Stmt) {
+        match stmt {
+            Stmt::Local(local) => self.local(local),
+            Stmt::Item(item) => self.item(item),
+            Stmt::Expr(expr, _) => self.expr(expr),
+            Stmt::Macro(_) => {}
         }
     }
 
-    fn local(&self, local: &mut Local) {
+    fn local(&mut self, local: &mut Local) {
         let Some(init) = &mut local.init else {
             return;
         };
@@ -128,16 +260,16 @@ impl Rewriter<'_> {
         self.wrap(&mut init.expr, ty.as_ref());
     }
 
-    fn item(&self, item: &mut Item) {
+    fn item(&mut self, item: &mut Item) {
         match item {
             Item::Fn(function) if function.sig.constness.is_none() => {
-                self.block(&mut function.block);
+                self.body(&mut function.block);
             }
             Item::Impl(block) => {
                 for item in &mut block.items {
                     match item {
                         ImplItem::Fn(function) if function.sig.constness.is_none() => {
-                            self.block(&mut function.block);
+                            self.body(&mut function.block);
                         }
                         _ => {}
                     }
@@ -147,7 +279,7 @@ impl Rewriter<'_> {
                 for item in &mut definition.items {
                     if let TraitItem::Fn(function) = item {
                         if let Some(body) = &mut function.default {
-                            self.block(body);
+                            self.body(body);
                         }
                     }
                 }
@@ -165,7 +297,7 @@ impl Rewriter<'_> {
 
     /// The guards of a `match` arm's pattern (`Some(x) if ready(x)`), the only expressions in
     /// a pattern that are not const contexts.
-    fn guards(&self, pat: &mut Pat) {
+    fn guards(&mut self, pat: &mut Pat) {
         match pat {
             Pat::Guard(guarded) => {
                 self.guards(&mut guarded.pat);
@@ -181,13 +313,13 @@ impl Rewriter<'_> {
         }
     }
 
-    fn exprs<'e>(&self, exprs: impl IntoIterator<Item = &'e mut Expr>) {
+    fn exprs<'e>(&mut self, exprs: impl IntoIterator<Item = &'e mut Expr>) {
         for expr in exprs {
             self.expr(expr);
         }
     }
 
-    fn expr(&self, expr: &mut Expr) {
+    fn expr(&mut self, expr: &mut Expr) {
         match expr {
             Expr::Assign(assign) => {
                 self.expr(&mut assign.left);
@@ -222,7 +354,7 @@ impl Rewriter<'_> {
                 self.exprs(literal.fields.iter_mut().map(|field| &mut field.expr));
                 self.exprs(literal.rest.as_deref_mut());
             }
-            Expr::Async(block) => self.block(&mut block.block),
+            Expr::Async(block) => self.body(&mut block.block),
             Expr::Block(block) => self.block(&mut block.block),
             Expr::Loop(block) => self.block(&mut block.body),
             Expr::TryBlock(block) => self.block(&mut block.block),
@@ -249,7 +381,15 @@ impl Rewriter<'_> {
                     self.expr(&mut arm.body);
                 }
             }
-            Expr::Closure(closure) => self.expr(&mut closure.body),
+            // A body of its own: its probes cannot wait for the enclosing body's end.
+            Expr::Closure(closure) => match &mut *closure.body {
+                Expr::Block(block) if block.label.is_none() => self.body(&mut block.block),
+                body => {
+                    self.frames.push(None);
+                    self.expr(body);
+                    self.frames.pop();
+                }
+            },
             Expr::Await(inner) => self.expr(&mut inner.base),
             Expr::Field(inner) => self.expr(&mut inner.base),
             Expr::Cast(inner) => self.expr(&mut inner.expr),
@@ -269,6 +409,15 @@ impl Rewriter<'_> {
             // blocks (a const context), and what syn may add later.
             _ => {}
         }
+    }
+}
+
+/// Whether `stmt` is a block's tail: its value, with no `;` after it.
+fn is_tail(stmt: &Stmt) -> bool {
+    match stmt {
+        Stmt::Expr(_, semi) => semi.is_none(),
+        Stmt::Macro(mac) => mac.semi_token.is_none(),
+        Stmt::Local(_) | Stmt::Item(_) => false,
     }
 }
 
@@ -455,6 +604,33 @@ mod tests {
             };
         }));
         assert_eq!(output.matches("__tether_value =>").count(), 25, "{output}");
+    }
+
+    #[test]
+    fn probes_at_the_end_of_each_body_or_in_place() {
+        let output = rewrite(quote!({
+            let _ = spawn(a);
+            if c {
+                let _ = spawn(b);
+            }
+            let f = async {
+                let _ = spawn(c);
+                tail()
+            };
+            let g = || _ = spawn(d);
+            later();
+            {
+                _ = spawn(e)
+            }
+        }));
+        // The markers of the outer body (a, b) and its probes, before the tail; the async block
+        // has its own; the closure's expression body and the outer tail (e) probe in place.
+        assert_eq!(output.matches("let mut _tether_judged_").count(), 3, "{output}");
+        assert_eq!(output.matches("let _tether_judged_").count(), 2, "{output}");
+        assert_eq!(output.matches("loop { break ;").count(), 2, "{output}");
+        let outer_probe = output.rfind("loop { break ;").unwrap();
+        assert!(output.find("later ()").unwrap() < outer_probe, "{output}");
+        assert!(outer_probe < output.rfind("_tether_judged_4").unwrap(), "{output}");
     }
 
     #[test]

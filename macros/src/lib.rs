@@ -228,7 +228,10 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `Builder`, and your own functions and methods that return a `Task` are caught wherever they
 /// are defined, and nothing else is: `let _ = std::thread::spawn(..)` and
 /// `let _ = sender.send(x)` compile as before. The value is dropped exactly where `let _ =`
-/// dropped it.
+/// dropped it. The probe reads the value's type at the end of the body that holds the
+/// statement, once inference is done with it, so a type that later statements settle, and the
+/// never type of a block that never returns, are judged correctly. The error names the type it
+/// judged.
 ///
 /// Matching on paths instead (`create_task`, `spawn`, ...) would give a proc-macro error
 /// before type checking, but would miss aliases, methods and helper functions, and would flag
@@ -247,8 +250,11 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - Generic code: in `fn f<T>() { let _ = make::<T>(); }` the type is `T` when the probe looks,
 ///   whatever it is instantiated with; and a `Task` behind `impl Future` or `dyn Trait`.
 /// - Your own types that hold a `Task` in a field, and tuples: `let _ = (task_a, 1);`.
-/// - A value whose type is only known from later statements, e.g. `let _ = v.pop();` before
-///   anything says what `v` holds: annotate it (`let _: Option<u8> = v.pop();`).
+/// - A value whose type is settled only after the body that holds the `let _ =` ends (by code
+///   after the closure or async block around it): the check cannot tell, and says so, naming
+///   the type; write it (`let _: Option<u8> = v.pop();`). Types that later statements of the
+///   same body settle are judged correctly, and so are the never type and `()` that a block
+///   which never returns falls back to (`let _ = timeout(d, async { loop { .. } }).await;`).
 /// - `const fn`s and constants, where no task can start.
 ///
 /// # Crate-wide lints
@@ -281,13 +287,16 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 /// // Output:
 /// #[deny(unused_must_use)]
 /// async fn f() {
+///     let mut judged;
 ///     let _ = match tether::create_task(work()) {
 ///         __tether_value => {
-///             // fails to compile if the type of `__tether_value` owns a task
-///             ::tether::__private::owning::discard(/* probe of __tether_value */);
+///             judged = /* a marker of the type of __tether_value */;
 ///             __tether_value
 ///         }
 ///     };
+///     // At the end of the body, type-checked, never run: fails to compile if the marked
+///     // type owns a task.
+///     loop { break; ::tether::__private::owning::discard(/* probe of judged */); }
 /// }
 /// ```
 #[proc_macro_attribute]

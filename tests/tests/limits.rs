@@ -671,7 +671,7 @@ mod misuse {
     #[test]
     #[should_panic(expected = "a concurrency limit must be at least 1")]
     fn a_set_limit_of_zero_panics() {
-        let _ = TaskSet::<()>::new().with_limit(0);
+        drop(TaskSet::<()>::new().with_limit(0));
     }
 
     #[test]
@@ -695,7 +695,7 @@ mod misuse {
         tether::run(async {
             let mut set = TaskSet::new();
             set.create_task(async {});
-            let _ = set.with_limit(2);
+            drop(set.with_limit(2));
         });
     }
 }

@@ -228,8 +228,12 @@ impl<W: Waitable> Future for Wait<W> {
 
 // A `Wait` or `AsCompleted` over task owners owns those tasks: `let _ =` on one is rejected
 // (`crate::task::owning`).
-impl<W: OwnsTask> OwnsTask for Wait<W> {}
-impl<W: OwnsTask> OwnsTask for AsCompleted<W> {}
+impl<W: OwnsTask> OwnsTask for Wait<W> {
+    type Verdict = W::Verdict;
+}
+impl<W: OwnsTask> OwnsTask for AsCompleted<W> {
+    type Verdict = W::Verdict;
+}
 
 impl<W> fmt::Debug for Wait<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

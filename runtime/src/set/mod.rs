@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::sync::limit::{Limited, Limiter, ReopenOnDrop, Slot, granted};
-use crate::task::owning::OwnsTask;
+use crate::task::owning::{OwnsTask, WouldCancel};
 use crate::task::{Builder, Owner, TaskError, TaskId};
 use crate::task_core::raw::Spawn;
 use members::Members;
@@ -535,7 +535,9 @@ impl<T: 'static> Default for TaskSet<T> {
 }
 
 // Dropping a set cancels its members: `let _ =` on one is rejected (`crate::task::owning`).
-impl<T> OwnsTask for TaskSet<T> {}
+impl<T> OwnsTask for TaskSet<T> {
+    type Verdict = WouldCancel;
+}
 
 impl<T> fmt::Debug for TaskSet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
