@@ -109,6 +109,8 @@ struct Options {
     start_paused: Option<Span>,
     /// `debug`: where it was written, if it was.
     debug: Option<Span>,
+    /// `tokio`: where it was written, if it was.
+    tokio: Option<Span>,
     /// `workers = N`: the count, and where its literal was written.
     workers: Option<(usize, Span)>,
     /// `crate = "path"`: the path to use instead of `::tether`.
@@ -218,12 +220,12 @@ fn parse_function(kind: Kind, item: TokenStream) -> Result<ItemFn> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Options: `start_paused`, `debug`, `workers = N`, `crate = "path"`. One small function per
+// Options: `start_paused`, `debug`, `tokio`, `workers = N`, `crate = "path"`. One small function per
 // option, then the checks that span two options.
 // ---------------------------------------------------------------------------------------------
 
 /// The list of valid options, for messages.
-const VALID_OPTIONS: &str = "`start_paused`, `debug`, `workers = N`, `shuffle`, `explore = N` (tests) and `crate = \"path\"`";
+const VALID_OPTIONS: &str = "`start_paused`, `debug`, `tokio`, `workers = N`, `shuffle`, `explore = N` (tests) and `crate = \"path\"`";
 
 fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options {
     let mut options = Options::default();
@@ -259,6 +261,12 @@ fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options 
                 "or leave it out (TETHER_DEBUG=1 also turns debug mode on)",
             )
             .map(|span| options.debug = Some(span)),
+            "tokio" => flag(
+                meta,
+                "or leave it out (with tether's `tokio-bridge` feature, `tokio` runs every loop \
+                 inside a tokio runtime's context)",
+            )
+            .map(|span| options.tokio = Some(span)),
             "workers" => workers(kind, meta).map(|count| options.workers = Some(count)),
             "crate" => crate_path(&kind.with_args("crate = \"my_tether\""), meta)
                 .map(|path| options.krate = Some(path)),
@@ -612,6 +620,11 @@ fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
     let debug = options
         .debug
         .map(|span| quote_spanned!(span=> .debug(true)));
+    // Spanned at the option: without tether's `tokio-bridge` feature, `Builder::tokio` does not
+    // exist, and the error points here.
+    let tokio = options
+        .tokio
+        .map(|span| quote_spanned!(span=> .tokio(true)));
     // Unsuffixed, so the builder gets a `usize` whatever suffix was written; spanned at the
     // user's literal, so an error about `.workers(..)` points at the option.
     let workers = options.workers.map(|(count, span)| {
@@ -636,6 +649,7 @@ fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
             #workers
             .start_paused(#paused)
             #debug
+            #tokio
             #deadlocks
     };
     let run = if options.shuffle.is_some() || options.explore.is_some() {
@@ -895,7 +909,8 @@ mod tests {
         let output = option_error(quote!(flavor = "multi_thread"));
         assert!(
             output.contains(
-                "accepts `start_paused`, `debug`, `workers = N`, `shuffle`, `explore = N` (tests) \
+                "accepts `start_paused`, `debug`, `tokio`, `workers = N`, `shuffle`, `explore = N` \
+                 (tests) \
                  and `crate = \\\"path\\\"`"
             ),
             "{output}"

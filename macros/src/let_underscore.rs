@@ -619,18 +619,23 @@ mod tests {
             };
             let g = || _ = spawn(d);
             later();
-            {
-                _ = spawn(e)
-            }
+            { _ = spawn(e) }
         }));
         // The markers of the outer body (a, b) and its probes, before the tail; the async block
         // has its own; the closure's expression body and the outer tail (e) probe in place.
-        assert_eq!(output.matches("let mut _tether_judged_").count(), 3, "{output}");
+        assert_eq!(
+            output.matches("let mut _tether_judged_").count(),
+            3,
+            "{output}"
+        );
         assert_eq!(output.matches("let _tether_judged_").count(), 2, "{output}");
         assert_eq!(output.matches("loop { break ;").count(), 2, "{output}");
         let outer_probe = output.rfind("loop { break ;").unwrap();
         assert!(output.find("later ()").unwrap() < outer_probe, "{output}");
-        assert!(outer_probe < output.rfind("_tether_judged_4").unwrap(), "{output}");
+        assert!(
+            outer_probe < output.rfind("_tether_judged_4").unwrap(),
+            "{output}"
+        );
     }
 
     #[test]

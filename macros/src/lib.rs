@@ -73,6 +73,10 @@ mod task_group;
 ///   idle (mostly for tests): `#[tether::main(start_paused)]`.
 /// - `debug`: asyncio's debug mode: report polls that block the loop, and tasks left running at
 ///   shutdown: `#[tether::main(debug)]`.
+/// - `tokio`: run every loop inside the context of a tokio runtime on a helper thread, for
+///   crates that need tokio's runtime (reqwest, sqlx's `runtime-tokio`): `#[tether::main(tokio)]`.
+///   Needs tether's `tokio-bridge` feature; see `Builder::tokio` for what it costs and for
+///   `tokio::spawn`, which starts a task no tether handle owns.
 /// - `workers = N`: run N event loops that steal work from each other, instead of one (the
 ///   default, `workers = 1`): `#[tether::main(workers = 4)]`. The trade-off: tasks started with
 ///   `tether::spawn` must be `Send` and are spread over the workers, while `create_task` tasks

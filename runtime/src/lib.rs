@@ -233,6 +233,8 @@ pub use combinators::wait::{
 pub use group::{
     CreateTaskError, GroupError, Ready, StartError, TaskFailure, TaskGroup, TaskHandle,
 };
+#[cfg(feature = "tokio-bridge")]
+pub use io::compat;
 #[cfg(feature = "hyper")]
 pub use io::hyper;
 pub use io::net;

@@ -1,8 +1,13 @@
-//! What reaches the operating system: sockets (`net`), signals (`signal`), and hyper's runtime
-//! traits over tether's sockets (`hyper`). All of it waits in the loop's I/O driver.
+//! What reaches the operating system: sockets (`net`), signals (`signal`), hyper's runtime
+//! traits over tether's sockets (`hyper`), tokio's I/O traits on them (`tokio_io`), and the
+//! bridge to tokio's runtime (`compat`). All of it waits in the loop's I/O driver.
 
+#[cfg(feature = "tokio-bridge")]
+pub mod compat;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod net;
 #[cfg(unix)]
 pub mod signal;
+#[cfg(feature = "tokio")]
+mod tokio_io;

@@ -5,6 +5,8 @@
 pub(crate) mod handle;
 pub mod schedule;
 pub(crate) mod to_thread;
+#[cfg(feature = "tokio-bridge")]
+pub(crate) mod tokio_bridge;
 
 use std::future::Future;
 
@@ -71,6 +73,9 @@ pub fn run<F: Future>(future: F) -> F::Output {
 #[derive(Debug, Clone, Default)]
 pub struct Runtime {
     config: Config,
+    /// Enter the tokio bridge's context on every loop thread ([`Builder::tokio`]).
+    #[cfg(feature = "tokio-bridge")]
+    tokio: bool,
 }
 
 impl Runtime {
@@ -97,6 +102,14 @@ impl Runtime {
         );
         let mut config = self.config.clone();
         config.debug = config.debug.with_env();
+        // Every run has its own tokio bridge, started only if something uses it, and stopped
+        // when the run ends, however it ends.
+        #[cfg(feature = "tokio-bridge")]
+        let _bridge = {
+            let bridge = tokio_bridge::TokioBridge::new(self.tokio);
+            config.extension = Some(bridge.clone());
+            tokio_bridge::ShutdownOnDrop(bridge)
+        };
         // The flavor: one loop on this thread, or several with work stealing.
         if config.workers > 1 {
             crate::scheduler::workers::block_on(config, future)
@@ -117,6 +130,8 @@ impl Runtime {
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
     config: Config,
+    #[cfg(feature = "tokio-bridge")]
+    tokio: bool,
 }
 
 impl Builder {
@@ -379,6 +394,44 @@ impl Builder {
         self
     }
 
+    /// Runs every loop of the runtime inside the context of a tokio runtime (feature
+    /// `tokio-bridge`), so that crates that need tokio's runtime (reqwest, sqlx's
+    /// `runtime-tokio`, anything calling `tokio::spawn`, `tokio::net` or `tokio::time`) work
+    /// anywhere in the program with no call site wrapped: `#[tether::main(tokio)]`. Off by
+    /// default; to enter the context around one future only, use
+    /// [`tether::compat::tokio`](crate::compat::tokio).
+    ///
+    /// The tokio runtime is a current-thread runtime on one helper thread of its own, started
+    /// when the run starts and shut down when it ends. Entering its context is done once per
+    /// loop thread, not per poll, so a tether task pays nothing for it; a tokio resource
+    /// (socket, timer) is driven by the helper thread, which wakes the tether task through its
+    /// waker: a second reactor and a cross-thread wake per event, as async-compat has.
+    ///
+    /// **An escape from tether's ownership rule:** `tokio::spawn` inside this context starts a
+    /// task on the helper runtime that no tether handle owns. tether cannot cancel it, join it,
+    /// or list it in [`dump_tasks`](crate::dump_tasks); it is dropped when the run ends (after
+    /// a grace of one second for tasks blocked in synchronous code). Prefer tether's own
+    /// [`create_task`](crate::create_task) and groups for your tasks; the bridge is for crates
+    /// that spawn internally.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = tether::Runtime::builder().tokio(true).build();
+    /// runtime.run(async {
+    ///     // A tokio timer, driven by the bridge's thread, awaited by a tether task.
+    ///     tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    ///     // What a crate that spawns internally does: the task runs on the bridge.
+    ///     let handle = tokio::spawn(async { 6 * 7 });
+    ///     assert_eq!(handle.await.unwrap(), 42);
+    /// });
+    /// ```
+    #[cfg(feature = "tokio-bridge")]
+    pub fn tokio(mut self, enabled: bool) -> Builder {
+        self.tokio = enabled;
+        self
+    }
+
     /// The configured runtime.
     ///
     /// # Panics
@@ -394,6 +447,8 @@ impl Builder {
         );
         Runtime {
             config: self.config,
+            #[cfg(feature = "tokio-bridge")]
+            tokio: self.tokio,
         }
     }
 }

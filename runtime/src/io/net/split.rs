@@ -79,6 +79,17 @@ impl OwnedWriteHalf {
     }
 }
 
+impl OwnedReadHalf {
+    #[cfg(feature = "tokio")]
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.poll_read_uninit(cx, buf)
+    }
+}
+
 impl AsyncRead for OwnedReadHalf {
     fn poll_read(
         self: Pin<&mut Self>,

@@ -142,7 +142,7 @@ impl TcpStream {
         self.io.poll_read(cx, buf)
     }
 
-    #[cfg(feature = "hyper")]
+    #[cfg(any(feature = "hyper", feature = "tokio"))]
     pub(crate) fn poll_read_uninit(
         &self,
         cx: &mut Context<'_>,

@@ -131,7 +131,7 @@ impl UnixStream {
         self.io.get_ref().shutdown(how)
     }
 
-    #[cfg(feature = "hyper")]
+    #[cfg(any(feature = "hyper", feature = "tokio"))]
     pub(crate) fn poll_read_uninit(
         &self,
         cx: &mut std::task::Context<'_>,

@@ -10,6 +10,7 @@
 //! worker of a multi-threaded runtime (`crate::scheduler::workers`): then it runs that runtime's `Send`
 //! tasks too, between its own.
 
+mod extension;
 mod inbox;
 mod worker;
 
@@ -36,6 +37,7 @@ use crate::util::blocking::BlockingPool;
 use crate::util::clock::Clock;
 use crate::util::registry::Registry;
 use crate::util::timers::Timers;
+pub(crate) use extension::RunExtension;
 use inbox::Inbox;
 pub(crate) use worker::{IDLE_RECHECK, Worker};
 
@@ -213,6 +215,8 @@ pub(crate) struct Config {
     pub(crate) track_waits: bool,
     /// Panic with the wait-for report when the loop is deadlocked (`crate::diagnostics::deadlock`).
     pub(crate) detect_deadlocks: bool,
+    /// What an upper layer attached to this run (see `extension`).
+    pub(crate) extension: Option<Arc<dyn RunExtension>>,
 }
 
 pub(crate) struct EventLoop {
@@ -244,6 +248,8 @@ pub(crate) struct EventLoop {
     detect_deadlocks: bool,
     /// Debug mode has reported this idle spell already.
     idle_reported: Cell<bool>,
+    /// What an upper layer attached to this run, entered on this loop's thread while it runs.
+    extension: Option<Arc<dyn RunExtension>>,
 }
 
 /// How many tasks a loop runs between two polls of its I/O driver when it never goes idle
@@ -291,6 +297,7 @@ impl EventLoop {
                 .then(crate::task_core::awaiting::Tracking::start),
             detect_deadlocks: config.detect_deadlocks,
             idle_reported: Cell::new(false),
+            extension: config.extension,
         });
         LOOPS.insert(lp.shared.id, &lp.shared);
         lp
@@ -312,6 +319,12 @@ impl EventLoop {
 
     pub(crate) fn is_running_here() -> bool {
         running_loop().is_some()
+    }
+
+    /// What an upper layer attached to this loop's run, if anything.
+    #[cfg_attr(not(feature = "tokio-bridge"), allow(dead_code))]
+    pub(crate) fn extension(&self) -> Option<&Arc<dyn RunExtension>> {
+        self.extension.as_ref()
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -802,13 +815,26 @@ pub(crate) fn block_on_worker<F: Future>(
 /// Runs one of the other workers of a multi-threaded runtime until the runtime stops.
 pub(crate) fn run_worker(config: Config, worker: Box<dyn Worker>, blocking: Arc<BlockingPool>) {
     let lp = EventLoop::new(config, Some(worker), blocking);
-    let guard = Enter::new(lp.clone());
-    lp.run_until(|| lp.worker.as_ref().is_some_and(|worker| worker.is_stopped()));
-    lp.shutdown();
-    drop(guard);
+    extension::within(lp.extension.as_ref(), || {
+        let guard = Enter::new(lp.clone());
+        lp.run_until(|| lp.worker.as_ref().is_some_and(|worker| worker.is_stopped()));
+        lp.shutdown();
+        drop(guard);
+    });
 }
 
 fn run_main<F: Future>(
+    lp: &Rc<EventLoop>,
+    location: &'static std::panic::Location<'static>,
+    future: F,
+) -> Result<F::Output, TaskError> {
+    extension::within(lp.extension.as_ref(), || {
+        run_main_here(lp, location, future)
+    })
+}
+
+/// `run_main`, inside the run's extension if it has one.
+fn run_main_here<F: Future>(
     lp: &Rc<EventLoop>,
     location: &'static std::panic::Location<'static>,
     future: F,

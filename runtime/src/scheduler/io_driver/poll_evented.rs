@@ -172,9 +172,9 @@ where
     }
 }
 
-#[cfg(all(unix, feature = "hyper"))]
+#[cfg(all(unix, any(feature = "hyper", feature = "tokio")))]
 impl<S: Resource> PollEvented<S> {
-    /// Reads into a buffer that may be uninitialised (hyper's read buffers are), with
+    /// Reads into a buffer that may be uninitialised (hyper's and tokio's read buffers are), with
     /// `recv(2)` on the raw pointer: no zeroing, and no `&mut [u8]` over uninitialised bytes.
     pub(crate) fn poll_read_uninit(
         &self,
