@@ -173,8 +173,22 @@
 //!   on a deadline timer while they wait for the network.
 //! - **Other I/O crates.** Runtime-agnostic crates (async-io, async-net, async-fs,
 //!   async-process) work inside tether: their reactor runs on its own thread and wakes tether's
-//!   wakers across threads. Crates that need tokio's reactor (`tokio::net`, crates built on
-//!   it) panic with "there is no reactor running" unless a tokio runtime is entered.
+//!   wakers across threads. The tokio ecosystem works through two features: with `tokio`,
+//!   tether's streams implement tokio's `AsyncRead`/`AsyncWrite` natively, so crates that take
+//!   a stream (tokio-postgres' `connect_raw`, tokio-tungstenite, tokio-rustls, tokio-util's
+//!   codecs, redis-rs' `MultiplexedConnection::new`) take a tether stream as it is; with
+//!   `tokio-bridge`, crates that need tokio's runtime (reqwest, sqlx) run inside a tokio
+//!   context through `compat::tokio` or `#[tether::main(tokio)]` (see `Builder::tokio` for the
+//!   cost, and for `tokio::spawn`, which there starts a task that no tether handle owns).
+//!
+//! ## Feature flags
+//!
+//! | feature | what it adds | dependencies |
+//! | --- | --- | --- |
+//! | `hyper` | hyper 1's runtime traits on tether's streams, timers and tasks (`tether::hyper`) | hyper |
+//! | `tokio` | tokio's `AsyncRead`/`AsyncWrite` on tether's streams, natively | tokio, no default features (the traits alone) |
+//! | `tokio-bridge` | `tokio`, plus `compat::tokio`, `Builder::tokio`, `#[tether::main(tokio)]`: a tokio runtime on a helper thread | tokio's `rt` and `sync` |
+//! | `tracing` | a span per task, events for cancellation, panics and slow polls | tracing |
 //!
 //! ## Where tether departs from the usual design, on purpose
 //!
