@@ -174,6 +174,61 @@ fn the_http_server_serves_once_listening_and_shuts_down_gracefully_on_sigterm() 
 }
 
 #[test]
+fn the_http_server_closes_idle_and_stuck_connections_and_sheds_the_oldest_when_full() {
+    let server = Server::start("http_server", &["--max-conns", "2", "--idle-timeout", "1"]);
+    let addr = server.listening("http server listening on http://127.0.0.1:#*/");
+    let get = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    let read_response = |client: &mut TcpStream| {
+        let mut response = Vec::new();
+        let mut byte = [0];
+        while !response.ends_with(b"Hello, world!") {
+            client.read_exact(&mut byte).unwrap();
+            response.push(byte[0]);
+        }
+    };
+    let closed = |client: &mut TcpStream| {
+        let mut rest = Vec::new();
+        matches!(client.read_to_end(&mut rest), Ok(0))
+    };
+
+    // Full: a keep-alive connection after its request, and one stuck in its headers.
+    let start = Instant::now();
+    let mut idle = connect(addr);
+    idle.write_all(get).unwrap();
+    read_response(&mut idle);
+    let mut stuck = connect(addr);
+    stuck.write_all(b"GET / HTTP/1.1\r\nHost: 127.0").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    // A third client is served at once, in the slot of `idle`, idle longest.
+    let mut third = connect(addr);
+    third.write_all(get).unwrap();
+    read_response(&mut third);
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "served before any idle timeout"
+    );
+    assert!(closed(&mut idle), "the connection idle longest was shed");
+    // Then the idle timeout closes the stuck one and the third, idle after its answer.
+    assert!(
+        closed(&mut stuck),
+        "the connection stuck in its headers was closed"
+    );
+    assert!(
+        closed(&mut third),
+        "the idle keep-alive connection was closed"
+    );
+    assert!(start.elapsed() >= Duration::from_secs(1));
+
+    server.terminate();
+    let (status, lines, stderr) = server.wait();
+    assert!(status.success(), "{status}; stderr: {stderr}");
+    assert_eq!(
+        lines,
+        ["shut down: 3 connections accepted, 3 closed gracefully, 0 cancelled"]
+    );
+}
+
+#[test]
 fn a_server_that_cannot_bind_says_why_and_exits() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();

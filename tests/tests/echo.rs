@@ -156,6 +156,51 @@ async fn a_client_over_the_limit_takes_the_slot_of_the_connection_idle_longest()
     .unwrap();
 }
 
+#[tether::test]
+#[cfg_attr(miri, ignore = "Miri cannot open sockets")]
+async fn a_silent_connection_is_closed_after_the_idle_timeout_and_a_chatty_one_is_not() {
+    let (listener, addr) = listen().await;
+    let stop = Event::new();
+    let idle_timeout = Duration::from_millis(300);
+    let options = echo::Options {
+        limit: 4,
+        grace: Duration::from_secs(1),
+        idle_timeout,
+        inspect: |_| {},
+    };
+    tether::task_group!(|tg| {
+        let server = tg.create_task(echo::serve_with(listener, options, stop.wait()));
+        let mut silent = TcpStream::connect(addr).await.unwrap();
+        let mut chatty = TcpStream::connect(addr).await.unwrap();
+        let start = Instant::now();
+        assert_eq!(round_trip(&mut silent, b"hi").await, b"hi");
+        // A message every 100 ms for a second: never idle for 300 ms.
+        for _ in 0..10 {
+            assert_eq!(round_trip(&mut chatty, b"tick").await, b"tick");
+            tether::sleep(Duration::from_millis(100)).await;
+        }
+        // The silent one was closed once idle for the timeout (end-of-file, nothing more).
+        let mut rest = Vec::new();
+        let eof = tether::timeout(DEADLINE, silent.read_to_end(&mut rest)).await;
+        assert_eq!(eof.expect("the silent connection was closed").unwrap(), 0);
+        assert!(start.elapsed() >= idle_timeout);
+        assert_eq!(round_trip(&mut chatty, b"still here").await, b"still here");
+        drop(chatty);
+        stop.set();
+        let report = server.await.unwrap().unwrap();
+        assert_eq!(
+            report,
+            echo::Report {
+                accepted: 2,
+                finished: 1,
+                shed: 1,
+                cancelled: 0
+            }
+        );
+    })
+    .unwrap();
+}
+
 #[cfg(not(miri))]
 tether_tests::on_both_flavors!(a_connection_that_panics_ends_alone_and_the_server_goes_on);
 
