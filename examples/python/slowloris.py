@@ -3,6 +3,7 @@
 
     python3 examples/python/slowloris.py [--bin target/debug/examples] [--slots 100]
                                          [--crowd 1.5] [--requests 5] [--limit 1.0]
+                                         [--servers http,echo,echo-workers]
 
 For each server (`http_server`, `echo_server` on one loop, `echo_server --workers 2`) it starts
 the example with `--max-conns SLOTS`, then keeps a crowd of CROWD x SLOTS hostile connections
@@ -144,15 +145,18 @@ def main():
     parser.add_argument("--crowd", type=float, default=1.5)
     parser.add_argument("--requests", type=int, default=5)
     parser.add_argument("--limit", type=float, default=1.0)
+    parser.add_argument("--servers", default="http,echo,echo-workers",
+                        help="which of http, echo, echo-workers to check")
     opts = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
-    servers = [
-        ("http_server", [], True),
-        ("echo_server", [], False),
-        ("echo_server", ["--workers", "2"], False),
-    ]
+    known = {
+        "http": ("http_server", [], True),
+        "echo": ("echo_server", [], False),
+        "echo-workers": ("echo_server", ["--workers", "2"], False),
+    }
+    servers = [known[name] for name in opts.servers.split(",")]
     failed = False
     for name, args, http in servers:
         times, opened = check(os.path.join(opts.bin, name), args, http, opts)
