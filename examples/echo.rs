@@ -175,7 +175,9 @@ async fn accept_loop(
             Either::Right((Ok((stream, _peer)), _)) => stream,
             Either::Right((Err(err), _)) if is_per_connection(&err) => continue,
             Either::Right((Err(err), _)) if err.raw_os_error() == Some(EMFILE) => {
-                // Out of file descriptors: let some connections close, then go on.
+                // Out of file descriptors: free one by shedding the connection idle longest,
+                // and let connections close, then go on (retrying at once would spin).
+                idle.shed_oldest();
                 tether::sleep(Duration::from_millis(50)).await;
                 continue;
             }

@@ -120,7 +120,17 @@ async fn serve(listener: TcpListener, max_conns: usize, idle_timeout: Duration) 
                 () = stop => break,
                 next = listener.accept().fuse() => match next {
                     Ok((stream, _peer)) => stream,
-                    Err(_) => continue,
+                    // The client gave up before we took it: nothing to do.
+                    Err(err) if is_per_connection(&err) => continue,
+                    // Out of file descriptors (or another error of the listener, which would
+                    // come back at once): retrying at once would spin and starve every
+                    // connection. Free a descriptor by shedding the connection idle longest,
+                    // and give connections a moment to close.
+                    Err(_) => {
+                        idle.shed_oldest();
+                        tether::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
                 },
             };
             accepted += 1;
@@ -171,6 +181,15 @@ fn seconds(text: Option<String>, name: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("bad {name}\n{USAGE}"))?;
     Duration::try_from_secs_f64(secs).map_err(|e| format!("bad {name}: {e}\n{USAGE}"))
+}
+
+/// `accept` errors that concern one connection only: keep serving at once.
+fn is_per_connection(err: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        err.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+    )
 }
 
 fn parse_args() -> Result<Args, String> {
