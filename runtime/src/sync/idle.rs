@@ -279,6 +279,19 @@ impl IdleQueue {
     }
 
     /// How many members the queue holds, idle or busy (shed ones included, until dropped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let idle = tether::sync::IdleQueue::new();
+    /// let (a, b) = (idle.member(), idle.member());
+    /// let _busy = a.busy();
+    /// assert_eq!((idle.len(), idle.idle()), (2, 1));
+    /// idle.shed_oldest(); // b: shed, but still a member until dropped
+    /// assert_eq!((idle.len(), idle.idle()), (2, 0));
+    /// drop(b);
+    /// assert_eq!(idle.len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         lock(&self.shared.state).members.len()
     }
