@@ -10,6 +10,10 @@ IDLE connections that each echo one message (so the server has accepted it and i
 and holds its buffer) and then stay idle, reads VmRSS again, and reports (after - before) / IDLE
 bytes per connection. The median over the rounds is printed, with the ratio to tokio.
 
+With --examples DIR, the idle rounds also measure the `echo_server` example built there (rows
+`example` and `example-mt`, `--workers 2`): the hardened server, whose connections each hold an
+IdleQueue member next to the same 4 KiB buffer.
+
 Churn: for each runtime, CHURN short connections in batches of 100 open at once (connect, echo
 64 bytes, close with a reset so that no TIME_WAIT socket is left to exhaust the ports), and
 VmRSS sampled every CHURN/20 connections; reports the samples after the first quarter (warm-up)
@@ -38,8 +42,15 @@ def rss(pid):
 
 
 def start(binary, runtime):
-    server = subprocess.Popen([binary, runtime, "echo"], stdout=subprocess.PIPE, text=True)
-    host, port = server.stdout.readline().strip().rsplit(":", 1)
+    if runtime.startswith("example"):
+        # The hardened echo_server example (IdleQueue member, 4 KiB buffer, limit, idle timeout).
+        workers = ["--workers", "2"] if runtime.endswith("-mt") else []
+        command = [binary, "--max-conns", "20000", *workers]
+    else:
+        command = [binary, runtime, "echo"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    line = server.stdout.readline()
+    host, port = line[line.index("127.0.0.1:"):].split()[0].rsplit(":", 1)
     return server, (host, int(port))
 
 
@@ -115,6 +126,8 @@ def main():
     parser.add_argument("--idle", type=int, default=10_000)
     parser.add_argument("--churn", type=int, default=200_000)
     parser.add_argument("--runtimes", default="tether,tokio-ct,tether-mt,tokio-mt")
+    parser.add_argument("--examples", help="also the echo_server example built in this "
+                        "directory (rows example, example-mt), in the idle rounds")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -123,19 +136,22 @@ def main():
     runtimes = args.runtimes.split(",")
     binary = f"{args.bin}/io_server"
 
-    per_conn = {runtime: [] for runtime in runtimes}
+    binaries = {runtime: binary for runtime in runtimes}
+    if args.examples:
+        binaries.update({name: f"{args.examples}/echo_server" for name in ["example", "example-mt"]})
+    per_conn = {runtime: [] for runtime in binaries}
     for _ in range(args.rounds):
-        for runtime in runtimes:
-            per_conn[runtime].append(idle_round(binary, runtime, args.idle))
+        for runtime, path in binaries.items():
+            per_conn[runtime].append(idle_round(path, runtime, args.idle))
     print(f"Idle connections: {args.idle:,}, VmRSS after - before, median of {args.rounds} "
           "interleaved rounds\n")
     print("| server | bytes per idle connection | rounds | vs tokio (same flavour) |")
     print("| --- | --- | --- | --- |")
-    for runtime in runtimes:
+    for runtime in binaries:
         median = statistics.median(per_conn[runtime])
         peer = "tokio-mt" if runtime.endswith("-mt") else "tokio-ct"
         ratio = ""
-        if runtime.startswith("tether") and peer in per_conn:
+        if not runtime.startswith("tokio") and peer in per_conn:
             ratio = f"{median / statistics.median(per_conn[peer]):.2f}x"
         rounds = ", ".join(f"{value:,.0f}" for value in per_conn[runtime])
         print(f"| {runtime} | {median:,.0f} | {rounds} | {ratio} |")
