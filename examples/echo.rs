@@ -7,16 +7,17 @@
 //! - Every connection is a task owned by a [`TaskSet`]; nothing runs unowned.
 //! - The set has a limit ([`TaskSet::with_limit`]): at most `limit` connections are served at
 //!   once. The accept loop accepts a client, then waits for a free slot
-//!   ([`TaskSet::create_task_when_free`]) before it accepts the next, so the producer feels
-//!   the back-pressure: while every slot is taken, at most one accepted socket waits for its
-//!   turn and the other clients wait in the kernel's backlog.
+//!   ([`TaskSet::spawn_when_free`]) before it accepts the next, so the producer feels the
+//!   back-pressure: while every slot is taken by a busy connection, at most one accepted
+//!   socket waits for its turn and the other clients wait in the kernel's backlog.
 //! - Shutdown is graceful ([`TaskSet::shutdown_gracefully`]): when `shutdown` resolves, the
 //!   listener is closed at once (new clients are refused) and every connection is asked to
 //!   stop. A connection watches [`tether::cancellation_requested`]: asked while it waits for
 //!   the client's next message, it closes at once; a message it has already read is echoed back
 //!   first, then it closes. Bytes the client sent that it had not read yet are not echoed (the
-//!   client sees the connection end, or reset if those bytes were still unread). A connection that cannot finish within `grace` (its client does
-//!   not read the echo, so the write waits) is cancelled at the deadline, its socket closed.
+//!   client sees the connection end, or reset if those bytes were still unread). A connection
+//!   that cannot finish within `grace` (its client does not read the echo, so the write
+//!   waits) is cancelled at the deadline, its socket closed.
 //!   A client accepted but still waiting for a slot when shutdown comes is closed unserved.
 //! - Slow and idle clients cannot lock the server: every connection is a member of an
 //!   [`IdleQueue`], idle while it waits for the client's next message and busy while it echoes
