@@ -48,18 +48,12 @@ mod on_tether {
         loop {
             let (stream, _) = listener.accept().await.unwrap();
             stream.set_nodelay(true).unwrap();
+            // Send tasks on workers, so that both serve; one task per connection either way.
             match (workload.as_str(), multi) {
                 ("echo", false) => drop(connections.create_task(echo(stream))),
-                ("echo", true) => {
-                    // Send tasks, so that both workers serve.
-                    let task = tether::spawn(echo(stream));
-                    connections.create_task(async move { drop(task.await) });
-                }
+                ("echo", true) => drop(connections.spawn(echo(stream))),
                 (_, false) => drop(connections.create_task(http(stream))),
-                (_, true) => {
-                    let task = tether::spawn(http(stream));
-                    connections.create_task(async move { drop(task.await) });
-                }
+                (_, true) => drop(connections.spawn(http(stream))),
             }
         }
     }

@@ -2,7 +2,8 @@
 //! `--max-conns` connections served at once, on `tether::net` sockets, and a graceful shutdown.
 //!
 //! ```text
-//! cargo run --release --example echo_server -- [PORT] [--max-conns N] [--timeout SECS] [--grace SECS]
+//! cargo run --release --example echo_server -- [PORT] [--max-conns N] [--idle-timeout SECS]
+//!     [--workers N] [--timeout SECS] [--grace SECS]
 //! ```
 //!
 //! The server is a child of a task group, started with `tg.start` (trio's `nursery.start`): it
@@ -14,15 +15,27 @@
 //! stop (`tg.request_cancellation()`): it closes its listener at once, every connection waiting
 //! for its client's next message closes at once, one in the middle of an echo finishes it
 //! first, and one still busy after `--grace` seconds (default 2) is cancelled. Then it prints
-//! what it did. While `--max-conns` connections are open, further clients wait in the
-//! kernel's backlog until one closes.
+//! what it did.
+//!
+//! Hardened against slow and idle clients (see `echo.rs`): a connection that waits
+//! `--idle-timeout` seconds (default 60) for its client's next message is closed, and when
+//! `--max-conns` connections are open a new client takes the slot of the one idle longest;
+//! only while every connection is busy echoing do further clients wait in the kernel's backlog.
+//! A connection that panics ends alone. The server raises its soft limit on open files to the
+//! hard limit at start, so that `--max-conns` in the thousands works.
+//!
+//! `--workers N` runs the connections on a runtime of `N` worker threads instead of one loop.
 //!
 //! Signals are futures on the loop (`tether::signal`): no thread waits for them.
 //!
 //! Try it with `nc 127.0.0.1 PORT`, or measure it with the `echo_load` example.
 
+// `serve`, the short form without options, is the tests'.
+#[allow(dead_code)]
 #[path = "../echo.rs"]
 mod echo;
+#[path = "../fd_limit.rs"]
+mod fd_limit;
 
 use std::cell::Cell;
 use std::io::{self, Write};
@@ -37,16 +50,21 @@ use tether::task::Builder;
 struct Args {
     port: u16,
     max_conns: usize,
+    idle_timeout: Duration,
+    workers: usize,
     timeout: Option<Duration>,
     grace: Duration,
 }
 
-const USAGE: &str = "usage: echo_server [PORT] [--max-conns N] [--timeout SECS] [--grace SECS]";
+const USAGE: &str = "usage: echo_server [PORT] [--max-conns N] [--idle-timeout SECS] \
+                     [--workers N] [--timeout SECS] [--grace SECS]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         port: 0,
         max_conns: 1024,
+        idle_timeout: echo::IDLE_TIMEOUT,
+        workers: 0,
         timeout: None,
         grace: Duration::from_secs(2),
     };
@@ -59,6 +77,8 @@ fn parse_args() -> Result<Args, String> {
         };
         match word.as_str() {
             "--max-conns" => args.max_conns = number(&value("--max-conns")?)?,
+            "--idle-timeout" => args.idle_timeout = seconds(&value("--idle-timeout")?)?,
+            "--workers" => args.workers = number(&value("--workers")?)?,
             "--timeout" => args.timeout = Some(seconds(&value("--timeout")?)?),
             "--grace" => args.grace = seconds(&value("--grace")?)?,
             "-h" | "--help" => return Err(USAGE.to_string()),
@@ -81,8 +101,7 @@ fn seconds(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` is not a duration\n{USAGE}"))
 }
 
-#[tether::main]
-async fn main() {
+fn main() {
     let args = match parse_args() {
         Ok(args) => args,
         Err(message) => {
@@ -90,7 +109,14 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    if let Err(err) = run(&args).await {
+    if let Err(err) = fd_limit::raise_fd_limit() {
+        eprintln!("echo_server: could not raise the limit on open files: {err}");
+    }
+    let runtime = match args.workers {
+        0 => tether::Runtime::builder().build(),
+        workers => tether::Runtime::builder().workers(workers).build(),
+    };
+    if let Err(err) = runtime.run(run(&args)) {
         eprintln!("echo_server: {err}");
         std::process::exit(1);
     }
@@ -117,9 +143,13 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 ready.started(listener.local_addr()?);
                 // Stops when the body asks the group's children to.
                 let stop = tether::cancellation_requested();
-                report.set(Some(
-                    echo::serve(listener, args.max_conns, args.grace, stop).await?,
-                ));
+                let options = echo::Options {
+                    limit: args.max_conns,
+                    grace: args.grace,
+                    idle_timeout: args.idle_timeout,
+                    inspect: |_| {},
+                };
+                report.set(Some(echo::serve_with(listener, options, stop).await?));
                 Ok::<(), io::Error>(())
             }
         });
@@ -139,8 +169,8 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     })?;
     let report = report.get().expect("the server reports when it ends");
     println!(
-        "shut down: {} connections accepted, {} finished, {} cancelled",
-        report.accepted, report.finished, report.cancelled
+        "shut down: {} connections accepted, {} finished, {} shed, {} cancelled",
+        report.accepted, report.finished, report.shed, report.cancelled
     );
     Ok(())
 }

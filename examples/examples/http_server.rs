@@ -3,7 +3,8 @@
 //! Ctrl-C or SIGTERM.
 //!
 //! ```text
-//! cargo run --release --example http_server -- [PORT] [--max-conns N] [--timeout SECS]
+//! cargo run --release --example http_server -- [PORT] [--max-conns N] [--idle-timeout SECS]
+//!     [--timeout SECS]
 //! ```
 //!
 //! The server is a child of a task group, started with `tg.start` (trio's `nursery.start`): it
@@ -12,6 +13,20 @@
 //! most `--max-conns` connections (default 1024) are served at once: the accept loop waits for
 //! a free slot (`create_task_when_free`) before it accepts the next client. Every request gets
 //! "Hello, world!".
+//!
+//! Hardened against slow and idle clients, as a production server must be:
+//! - a request's headers must arrive within 10 s of their first byte (hyper's
+//!   `header_read_timeout`, on tether's timer);
+//! - every connection is a member of a `tether::sync::IdleQueue`: idle unless its request
+//!   handler runs. A connection idle for `--idle-timeout` seconds (default 60; between requests,
+//!   or stuck in a request's headers) is closed, by one timer for all of them
+//!   (`IdleQueue::sweep`);
+//! - when `--max-conns` connections are open, a new client takes the slot of the connection idle
+//!   longest (`IdleQueue::shed_oldest`): a crowd holding connections with unfinished headers
+//!   (slowloris) or saying nothing cannot lock out a well-behaved client. Only when every
+//!   connection is in the middle of a request does a new client wait for a slot.
+//!
+//! The server raises its soft limit on open files to the hard limit at start.
 //!
 //! On Ctrl-C (or after `--timeout` seconds) the body asks the server to stop
 //! (`tg.request_cancellation()`): it stops accepting, and every connection, watching
@@ -34,12 +49,20 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use tether::net::{TcpListener, TcpStream};
 use tether::signal::unix::signal;
+use tether::sync::{IdleMember, IdleQueue};
 use tether::task::Builder;
 
-const USAGE: &str = "usage: http_server [PORT] [--max-conns N] [--timeout SECS]";
+#[path = "../fd_limit.rs"]
+mod fd_limit;
+
+const USAGE: &str =
+    "usage: http_server [PORT] [--max-conns N] [--idle-timeout SECS] [--timeout SECS]";
 
 /// How long open connections get to finish once shutdown starts.
 const GRACE: Duration = Duration::from_secs(2);
+
+/// How long a request's headers may take to arrive, from their first byte.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 async fn hello(_request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     Ok(Response::new(Full::new(Bytes::from_static(
@@ -47,17 +70,27 @@ async fn hello(_request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
     ))))
 }
 
-/// Serves one connection until the client closes it or the server is asked to stop; then
-/// finishes the request in flight and closes.
-async fn connection(stream: TcpStream) -> Result<(), hyper::Error> {
+/// Serves one connection until the client closes it, it is shed while idle (closed at once),
+/// or the server is asked to stop (then it finishes the request in flight and closes).
+async fn connection(stream: TcpStream, member: IdleMember) -> Result<(), hyper::Error> {
     stream.set_nodelay(true).ok();
+    // Busy while the handler runs: a request being answered is never shed.
+    let service = hyper::service::service_fn(|request| {
+        let busy = member.busy();
+        async move {
+            let response = hello(request).await;
+            drop(busy);
+            response
+        }
+    });
     let mut conn = pin!(
         hyper::server::conn::http1::Builder::new()
             .timer(tether::hyper::Timer)
-            .header_read_timeout(Duration::from_secs(10))
-            .serve_connection(stream, hyper::service::service_fn(hello))
+            .header_read_timeout(HEADER_TIMEOUT)
+            .serve_connection(stream, service)
     );
-    tether::select! {
+    tether::select_biased! {
+        () = member.shed().fuse() => return Ok(()), // dropping `conn` closes the socket
         served = conn.as_mut().fuse() => return served,
         () = tether::cancellation_requested().fuse() => {}
     }
@@ -75,33 +108,55 @@ struct Report {
 
 /// Accepts and serves connections, at most `max_conns` at once, until the task is asked to
 /// stop; then shuts the connections down gracefully.
-async fn serve(listener: TcpListener, max_conns: usize) -> Report {
+async fn serve(listener: TcpListener, max_conns: usize, idle_timeout: Duration) -> Report {
     let mut stop = pin!(tether::cancellation_requested().fuse());
     let closed = Rc::new(Cell::new(0usize));
     let mut connections = tether::TaskSet::background().with_limit(max_conns);
+    let idle = IdleQueue::new();
     let (mut accepted, mut unserved) = (0, 0);
-    loop {
-        let stream = tether::select_biased! {
-            () = stop => break,
-            next = listener.accept().fuse() => match next {
-                Ok((stream, _peer)) => stream,
-                Err(_) => continue,
-            },
-        };
-        accepted += 1;
-        let closed = closed.clone();
-        let served = async move {
-            let _ = connection(stream).await;
-            closed.set(closed.get() + 1);
-        };
-        // Back-pressure: the next client is accepted once this one has a slot.
-        tether::select_biased! {
-            () = stop => {
-                unserved += 1;
-                break;
+    let accepting = async {
+        loop {
+            let stream = tether::select_biased! {
+                () = stop => break,
+                next = listener.accept().fuse() => match next {
+                    Ok((stream, _peer)) => stream,
+                    // The client gave up before we took it: nothing to do.
+                    Err(err) if is_per_connection(&err) => continue,
+                    // Out of file descriptors (or another error of the listener, which would
+                    // come back at once): retrying at once would spin and starve every
+                    // connection. Free a descriptor by shedding the connection idle longest,
+                    // and give connections a moment to close.
+                    Err(_) => {
+                        idle.shed_oldest();
+                        tether::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            accepted += 1;
+            // Every slot taken: the connection idle longest makes room for this client.
+            if connections.len() >= max_conns {
+                idle.shed_oldest();
             }
-            _ = connections.create_task_when_free(served).fuse() => {}
+            let (closed, member) = (closed.clone(), idle.member());
+            let served = async move {
+                let _ = connection(stream, member).await;
+                closed.set(closed.get() + 1);
+            };
+            // Back-pressure: the next client is accepted once this one has a slot.
+            tether::select_biased! {
+                () = stop => {
+                    unserved += 1;
+                    break;
+                }
+                _ = connections.create_task_when_free(served).fuse() => {}
+            }
         }
+    };
+    // Every connection's idle timeout, on one timer, while the server accepts.
+    tether::select! {
+        () = accepting.fuse() => {}
+        never = idle.sweep(idle_timeout).fuse() => match never {},
     }
     drop(listener);
     let cancelled = connections.shutdown_gracefully(GRACE).await + unserved;
@@ -112,18 +167,39 @@ async fn serve(listener: TcpListener, max_conns: usize) -> Report {
     }
 }
 
-fn parse_args() -> Result<(u16, usize, Option<Duration>), String> {
+/// The command line.
+struct Args {
+    port: u16,
+    max_conns: usize,
+    idle_timeout: Duration,
+    timeout: Option<Duration>,
+}
+
+fn seconds(text: Option<String>, name: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .ok_or(USAGE)?
+        .parse()
+        .map_err(|_| format!("bad {name}\n{USAGE}"))?;
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("bad {name}: {e}\n{USAGE}"))
+}
+
+/// `accept` errors that concern one connection only: keep serving at once.
+fn is_per_connection(err: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        err.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+    )
+}
+
+fn parse_args() -> Result<Args, String> {
     let (mut port, mut max_conns, mut timeout) = (0, 1024, None);
+    let mut idle_timeout = Duration::from_secs(60);
     let mut words = std::env::args().skip(1);
     while let Some(word) = words.next() {
         match word.as_str() {
-            "--timeout" => {
-                let secs = words.next().ok_or(USAGE)?;
-                let secs: f64 = secs
-                    .parse()
-                    .map_err(|_| format!("bad --timeout\n{USAGE}"))?;
-                timeout = Some(Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())?);
-            }
+            "--idle-timeout" => idle_timeout = seconds(words.next(), "--idle-timeout")?,
+            "--timeout" => timeout = Some(seconds(words.next(), "--timeout")?),
             "--max-conns" => {
                 let n = words.next().ok_or(USAGE)?;
                 max_conns = match n.parse() {
@@ -135,26 +211,36 @@ fn parse_args() -> Result<(u16, usize, Option<Duration>), String> {
             other => port = other.parse().map_err(|_| format!("bad port\n{USAGE}"))?,
         }
     }
-    Ok((port, max_conns, timeout))
+    Ok(Args {
+        port,
+        max_conns,
+        idle_timeout,
+        timeout,
+    })
 }
 
 #[tether::main]
 async fn main() {
-    let (port, max_conns, timeout) = parse_args().unwrap_or_else(|message| {
+    let args = parse_args().unwrap_or_else(|message| {
         eprintln!("{message}");
         std::process::exit(2);
     });
-    if let Err(err) = run(port, max_conns, timeout).await {
+    if let Err(err) = fd_limit::raise_fd_limit() {
+        eprintln!("http_server: could not raise the limit on open files: {err}");
+    }
+    if let Err(err) = run(args).await {
         eprintln!("http_server: {err}");
         std::process::exit(1);
     }
 }
 
-async fn run(
-    port: u16,
-    max_conns: usize,
-    timeout: Option<Duration>,
-) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let Args {
+        port,
+        max_conns,
+        idle_timeout,
+        timeout,
+    } = args;
     let mut interrupt = signal(libc::SIGINT)?;
     let mut terminate = signal(libc::SIGTERM)?;
     let signalled = async {
@@ -171,7 +257,7 @@ async fn run(
             async move {
                 let listener = TcpListener::bind(("127.0.0.1", port)).await?;
                 ready.started(listener.local_addr()?);
-                report.set(Some(serve(listener, max_conns).await));
+                report.set(Some(serve(listener, max_conns, idle_timeout).await));
                 Ok::<(), io::Error>(())
             }
         });

@@ -3,6 +3,9 @@
 //! address, shuts down gracefully on SIGTERM with its report, and turns a failed bind into a
 //! clear error and exit status 1 instead of a hang.
 //!
+//! At scale: the echo server holds 10,000 connections at once on both flavours, echoes on every
+//! one, and is back to the file descriptors it started with once they close.
+//!
 //! Real sockets on 127.0.0.1 only; every wait is bounded by a generous deadline, so a broken
 //! server fails the test instead of hanging it.
 
@@ -17,6 +20,9 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use support::{binary, matches};
+
+#[path = "../fd_limit.rs"]
+mod fd_limit;
 
 /// How long any single step may take before the test fails instead of hanging.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -139,7 +145,7 @@ fn the_echo_server_serves_once_listening_and_shuts_down_gracefully_on_sigterm() 
     // The idle connection is closed at once: end-of-file.
     server.terminate_expecting(
         client,
-        "shut down: 1 connections accepted, 1 finished, 0 cancelled",
+        "shut down: 1 connections accepted, 1 finished, 0 shed, 0 cancelled",
     );
 }
 
@@ -168,6 +174,61 @@ fn the_http_server_serves_once_listening_and_shuts_down_gracefully_on_sigterm() 
 }
 
 #[test]
+fn the_http_server_closes_idle_and_stuck_connections_and_sheds_the_oldest_when_full() {
+    let server = Server::start("http_server", &["--max-conns", "2", "--idle-timeout", "1"]);
+    let addr = server.listening("http server listening on http://127.0.0.1:#*/");
+    let get = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    let read_response = |client: &mut TcpStream| {
+        let mut response = Vec::new();
+        let mut byte = [0];
+        while !response.ends_with(b"Hello, world!") {
+            client.read_exact(&mut byte).unwrap();
+            response.push(byte[0]);
+        }
+    };
+    let closed = |client: &mut TcpStream| {
+        let mut rest = Vec::new();
+        matches!(client.read_to_end(&mut rest), Ok(0))
+    };
+
+    // Full: a keep-alive connection after its request, and one stuck in its headers.
+    let start = Instant::now();
+    let mut idle = connect(addr);
+    idle.write_all(get).unwrap();
+    read_response(&mut idle);
+    let mut stuck = connect(addr);
+    stuck.write_all(b"GET / HTTP/1.1\r\nHost: 127.0").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    // A third client is served at once, in the slot of `idle`, idle longest.
+    let mut third = connect(addr);
+    third.write_all(get).unwrap();
+    read_response(&mut third);
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "served before any idle timeout"
+    );
+    assert!(closed(&mut idle), "the connection idle longest was shed");
+    // Then the idle timeout closes the stuck one and the third, idle after its answer.
+    assert!(
+        closed(&mut stuck),
+        "the connection stuck in its headers was closed"
+    );
+    assert!(
+        closed(&mut third),
+        "the idle keep-alive connection was closed"
+    );
+    assert!(start.elapsed() >= Duration::from_secs(1));
+
+    server.terminate();
+    let (status, lines, stderr) = server.wait();
+    assert!(status.success(), "{status}; stderr: {stderr}");
+    assert_eq!(
+        lines,
+        ["shut down: 3 connections accepted, 3 closed gracefully, 0 cancelled"]
+    );
+}
+
+#[test]
 fn a_server_that_cannot_bind_says_why_and_exits() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
@@ -180,5 +241,104 @@ fn a_server_that_cannot_bind_says_why_and_exits() {
              listener on 127.0.0.1:{port}: *"
         );
         assert!(matches(&want, stderr.trim_end()), "{name}: {stderr:?}");
+    }
+}
+
+/// How many connections the scale test opens: 10,000, or fewer where the hard limit on open
+/// files is too low for them (this process holds the client ends; the server, a child process,
+/// raises its own soft limit to the same hard limit for the server ends).
+const SCALE: usize = 10_000;
+
+/// Raises this process's soft limit on open files to the hard limit; returns how many
+/// connections fit under it (with room for the test's other descriptors).
+fn connections_that_fit() -> usize {
+    let limit = fd_limit::raise_fd_limit().expect("the limit on open files can be raised");
+    let fit = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(256);
+    if fit < SCALE {
+        eprintln!(
+            "the hard limit on open files is {limit}: opening {fit} connections, not {SCALE}"
+        );
+    }
+    fit.min(SCALE)
+}
+
+/// The server's open file descriptors.
+fn fds_of(server: &Server) -> usize {
+    std::fs::read_dir(format!("/proc/{}/fd", server.child.id()))
+        .unwrap()
+        .count()
+}
+
+/// Waits (within the deadline) until the server has exactly `want` descriptors open.
+fn wait_for_fds(server: &Server, want: usize) {
+    let start = Instant::now();
+    while fds_of(server) != want {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "the server holds {} descriptors, {want} before the clients came",
+            fds_of(server)
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn ten_thousand_connections_echo_at_once_on_both_flavours_and_leave_no_fd() {
+    let n = connections_that_fit();
+    for flavour in [&[][..], &["--workers", "2"][..]] {
+        let mut args = vec!["--max-conns", "10240"];
+        args.extend_from_slice(flavour);
+        let server = Server::start("echo_server", &args);
+        let addr = server.listening("echo server listening on 127.0.0.1:#* *");
+        let before = fds_of(&server);
+        // One client first: the server opens nothing lazily that it keeps.
+        let mut first = connect(addr);
+        first.write_all(b"warm").unwrap();
+        first.read_exact(&mut [0; 4]).unwrap();
+        drop(first);
+        wait_for_fds(&server, before);
+        let start = Instant::now();
+
+        // Each client echoes once as it connects, so the server has accepted it before the
+        // next connects (the backlog never overflows), and all stay open.
+        let mut clients = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut client = connect(addr);
+            let message = u32::try_from(i).unwrap().to_le_bytes();
+            client.write_all(&message).unwrap();
+            let mut echoed = [0; 4];
+            client.read_exact(&mut echoed).unwrap();
+            assert_eq!(echoed, message);
+            clients.push(client);
+        }
+        assert_eq!(fds_of(&server), before + n, "one descriptor per connection");
+        // All open at once: a second echo on every one, in reverse order.
+        for (i, client) in clients.iter_mut().enumerate().rev() {
+            let message = u32::try_from(i).unwrap().to_be_bytes();
+            client.write_all(&message).unwrap();
+            let mut echoed = [0; 4];
+            client.read_exact(&mut echoed).unwrap();
+            assert_eq!(echoed, message);
+        }
+        drop(clients);
+        wait_for_fds(&server, before);
+        let took = start.elapsed();
+
+        server.terminate();
+        let (status, lines, stderr) = server.wait();
+        assert!(status.success(), "{status}; stderr: {stderr}");
+        let report = format!(
+            "shut down: {} connections accepted, {} finished, 0 shed, 0 cancelled",
+            n + 1,
+            n + 1
+        );
+        assert_eq!(lines, [report]);
+        println!(
+            "{n} connections, flavour {flavour:?}: {:.2} s",
+            took.as_secs_f64()
+        );
     }
 }

@@ -92,6 +92,7 @@ async fn several_clients_get_their_bytes_back() {
         echo::Report {
             accepted: 6,
             finished: 6,
+            shed: 0,
             cancelled: 0
         }
     );
@@ -99,7 +100,7 @@ async fn several_clients_get_their_bytes_back() {
 
 #[tether::test]
 #[cfg_attr(miri, ignore = "Miri cannot open sockets")]
-async fn a_client_over_the_limit_waits_until_a_connection_closes() {
+async fn a_client_over_the_limit_takes_the_slot_of_the_connection_idle_longest() {
     let (listener, addr) = listen().await;
     let stop = Event::new();
     tether::task_group!(|tg| {
@@ -114,30 +115,27 @@ async fn a_client_over_the_limit_waits_until_a_connection_closes() {
         assert_eq!(round_trip(&mut a, b"a").await, b"a");
         assert_eq!(round_trip(&mut b, b"b").await, b"b");
 
-        // Both slots are taken: the server accepts c and waits for a slot, and d stays in the
-        // kernel's backlog (the kernel completes both handshakes).
+        // Both slots are taken by idle connections: c is served at once, in the slot of a,
+        // idle longest, which the server closes.
         let mut c = TcpStream::connect(addr).await.unwrap();
+        assert_eq!(round_trip(&mut c, b"c").await, b"c");
+        let mut rest = Vec::new();
+        let eof = tether::timeout(DEADLINE, a.read_to_end(&mut rest)).await;
+        assert_eq!(eof.expect("a was closed").unwrap(), 0);
+        assert_eq!(round_trip(&mut b, b"still here").await, b"still here");
+
+        // Busy connections are never shed: with b and c in the middle of an echo (the server
+        // waits to write to them), d waits for a slot.
+        fill_until_the_server_waits_to_write(&mut b).await;
+        fill_until_the_server_waits_to_write(&mut c).await;
         let mut d = TcpStream::connect(addr).await.unwrap();
-        c.write_all(b"c").await.unwrap();
         d.write_all(b"d").await.unwrap();
         let mut byte = [0];
         // A bounded look for an echo that must not come: this can only pass wrongly on a
         // very slow machine, never fail wrongly.
-        let early = tether::timeout(Duration::from_millis(200), c.read_exact(&mut byte)).await;
-        assert!(
-            early.is_err(),
-            "c was served while two connections were open"
-        );
-
-        drop(a); // closes a: its task ends and its slot goes to c, the first in line
-        let late = tether::timeout(DEADLINE, c.read_exact(&mut byte)).await;
-        late.expect("c is served once a slot frees").unwrap();
-        assert_eq!(&byte, b"c");
         let early = tether::timeout(Duration::from_millis(200), d.read_exact(&mut byte)).await;
-        assert!(early.is_err(), "d was served while b and c were open");
-        assert_eq!(round_trip(&mut b, b"still here").await, b"still here");
-
-        drop(b); // and d gets b's slot
+        assert!(early.is_err(), "d was served while b and c were busy");
+        drop(b); // b's echo fails, its connection ends, and d gets its slot
         let late = tether::timeout(DEADLINE, d.read_exact(&mut byte)).await;
         late.expect("d is served once b closes").unwrap();
         assert_eq!(&byte, b"d");
@@ -149,12 +147,115 @@ async fn a_client_over_the_limit_waits_until_a_connection_closes() {
             report,
             echo::Report {
                 accepted: 4,
-                finished: 4,
+                finished: 3,
+                shed: 1,
                 cancelled: 0
             }
         );
     })
     .unwrap();
+}
+
+#[tether::test]
+#[cfg_attr(miri, ignore = "Miri cannot open sockets")]
+async fn a_silent_connection_is_closed_after_the_idle_timeout_and_a_chatty_one_is_not() {
+    let (listener, addr) = listen().await;
+    let stop = Event::new();
+    let idle_timeout = Duration::from_millis(300);
+    let options = echo::Options {
+        limit: 4,
+        grace: Duration::from_secs(1),
+        idle_timeout,
+        inspect: |_| {},
+    };
+    tether::task_group!(|tg| {
+        let server = tg.create_task(echo::serve_with(listener, options, stop.wait()));
+        let mut silent = TcpStream::connect(addr).await.unwrap();
+        let mut chatty = TcpStream::connect(addr).await.unwrap();
+        let start = Instant::now();
+        assert_eq!(round_trip(&mut silent, b"hi").await, b"hi");
+        // A message every 100 ms for a second: never idle for 300 ms.
+        for _ in 0..10 {
+            assert_eq!(round_trip(&mut chatty, b"tick").await, b"tick");
+            tether::sleep(Duration::from_millis(100)).await;
+        }
+        // The silent one was closed once idle for the timeout (end-of-file, nothing more).
+        let mut rest = Vec::new();
+        let eof = tether::timeout(DEADLINE, silent.read_to_end(&mut rest)).await;
+        assert_eq!(eof.expect("the silent connection was closed").unwrap(), 0);
+        assert!(start.elapsed() >= idle_timeout);
+        assert_eq!(round_trip(&mut chatty, b"still here").await, b"still here");
+        drop(chatty);
+        stop.set();
+        let report = server.await.unwrap().unwrap();
+        assert_eq!(
+            report,
+            echo::Report {
+                accepted: 2,
+                finished: 1,
+                shed: 1,
+                cancelled: 0
+            }
+        );
+    })
+    .unwrap();
+}
+
+#[cfg(not(miri))]
+tether_tests::on_both_flavors!(a_connection_that_panics_ends_alone_and_the_server_goes_on);
+
+/// A handler that panics on one input: each such connection ends (its socket closed, its slot
+/// freed), while a connection open throughout and new ones are served as before.
+#[cfg_attr(miri, allow(dead_code))]
+async fn a_connection_that_panics_ends_alone_and_the_server_goes_on() {
+    let (listener, addr) = listen().await;
+    let stop = std::sync::Arc::new(Event::new());
+    let options = echo::Options {
+        limit: 4,
+        grace: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(60),
+        inspect: |message| assert!(message != b"panic", "asked to panic"),
+    };
+    let server = tether::create_task(echo::serve_with(listener, options, {
+        let stop = stop.clone();
+        async move { stop.wait().await }
+    }));
+    let mut bystander = TcpStream::connect(addr).await.unwrap();
+    assert_eq!(round_trip(&mut bystander, b"before").await, b"before");
+    // More panics than slots: a slot that a panic did not free would lock the server.
+    for _ in 0..10 {
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.write_all(b"panic").await.unwrap();
+        let mut rest = Vec::new();
+        let closed = tether::timeout(DEADLINE, client.read_to_end(&mut rest))
+            .await
+            .expect("the panicking connection was closed");
+        // End-of-file, or a reset (the socket closed with our bytes unread): nothing echoed.
+        assert!(closed.is_err() || rest.is_empty(), "echoed {rest:?}");
+    }
+    assert_eq!(round_trip(&mut bystander, b"after").await, b"after");
+    let mut late = TcpStream::connect(addr).await.unwrap();
+    assert_eq!(
+        round_trip(&mut late, b"still serving").await,
+        b"still serving"
+    );
+    drop((bystander, late));
+    stop.set();
+    let report = tether::timeout(DEADLINE, server)
+        .await
+        .expect("the server shut down")
+        .unwrap()
+        .unwrap();
+    // The ten that panicked are in none of the counts.
+    assert_eq!(
+        report,
+        echo::Report {
+            accepted: 12,
+            finished: 2,
+            shed: 0,
+            cancelled: 0
+        }
+    );
 }
 
 #[tether::test]
@@ -188,6 +289,7 @@ async fn shutdown_closes_the_listener_and_idle_connections_at_once() {
             echo::Report {
                 accepted: 1,
                 finished: 1,
+                shed: 0,
                 cancelled: 0
             },
             "the idle connection said goodbye on its own"
@@ -221,6 +323,7 @@ async fn a_connection_in_the_middle_of_an_echo_finishes_it_then_closes() {
             echo::Report {
                 accepted: 1,
                 finished: 1,
+                shed: 0,
                 cancelled: 0
             },
             "the connection finished its echo and closed on its own"
@@ -257,6 +360,7 @@ async fn a_connection_that_cannot_finish_is_cancelled_at_the_grace_deadline() {
             echo::Report {
                 accepted: 1,
                 finished: 0,
+                shed: 0,
                 cancelled: 1
             }
         );

@@ -179,6 +179,10 @@ impl<T: 'static> Members<T> {
         T: Send,
     {
         let set = &self.0;
+        // Takes in the members that ended since the last look: a background set that only
+        // ever starts members (a server's accept loop) would otherwise keep every ended
+        // member's handle, and its task's allocation, until someone asked for `len` or joined.
+        set.reap();
         set.has_send.set(true);
         let key = set.tasks.borrow_mut().reserve();
         let end = EndSend {

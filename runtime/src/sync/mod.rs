@@ -11,6 +11,7 @@
 //! | `asyncio.Condition(lock=None)` | [`Condition::new`], [`Condition::with_lock`] |
 //! | `await cond.wait()`, `wait_for(pred)`, `notify(n)`, `notify_all()` | the same names; `wait` takes and returns the [`LockGuard`], `notify` borrows it |
 //! | `asyncio.Barrier(n)`, `BrokenBarrierError` | [`Barrier`], [`BrokenBarrierError`] |
+//! | (no asyncio equivalent: a server's idle connections, to shed the oldest or the expired) | [`IdleQueue`], [`IdleMember`], [`Busy`] |
 //!
 //! # What every primitive promises
 //!
@@ -56,6 +57,7 @@
 mod barrier;
 mod condition;
 mod event;
+mod idle;
 pub(crate) mod limit;
 mod lock;
 pub(crate) mod promise;
@@ -65,6 +67,7 @@ pub(crate) mod waiters;
 pub use barrier::{Barrier, BarrierWaitResult, BrokenBarrierError};
 pub use condition::Condition;
 pub use event::Event;
+pub use idle::{Busy, IdleMember, IdleQueue};
 pub use lock::{Lock, LockGuard};
 pub use semaphore::{
     BoundedReleaseError, BoundedSemaphore, OwnedSemaphorePermit, Semaphore, SemaphorePermit,
@@ -83,6 +86,9 @@ fn _assert_send_sync() {
     send_sync::<OwnedSemaphorePermit>();
     send_sync::<Condition>();
     send_sync::<Barrier>();
+    send_sync::<IdleQueue>();
+    send_sync::<IdleMember>();
+    send_sync::<Busy>();
 
     // The futures are `Send` too, so a `Send` task may await them.
     fn send<T: Send>(_: T) {}
@@ -103,4 +109,8 @@ fn _assert_send_sync() {
         cond.wait_for(guard, || true).await
     });
     send(barrier.wait());
+    let idle = IdleQueue::new();
+    let member = idle.member();
+    send(member.shed());
+    send(idle.sweep(std::time::Duration::from_secs(1)));
 }
