@@ -1,6 +1,6 @@
 //! Bridges to other runtimes' ecosystems.
 //!
-//! [`tokio`] (feature `tokio-bridge`) runs a future inside the context of a tokio runtime, for
+//! [`tokio()`](fn@tokio) (feature `tokio-bridge`) runs a future inside the context of a tokio runtime, for
 //! the crates that need tokio's runtime rather than only its I/O traits: reqwest, sqlx's
 //! `runtime-tokio`, the AWS SDK's default client, anything that calls `tokio::spawn`,
 //! `tokio::net` or `tokio::time`. (Crates that only take a stream with tokio's `AsyncRead` and
