@@ -7,6 +7,7 @@
 //!
 //! ```sh
 //! scripts/ecosystem.sh --bench            # ROUNDS=5 by default
+//! ONLY=reqwest SIDE=tether scripts/ecosystem.sh --bench   # one workload, one side (to profile)
 //! ```
 
 use std::convert::Infallible;
@@ -347,9 +348,33 @@ fn main() {
             reqwest_tokio,
         ),
     ];
+    // To profile one workload on one side: `ONLY=<part of its name>`, `SIDE=tether|tokio`.
+    let only = std::env::var("ONLY").unwrap_or_default();
+    let side = std::env::var("SIDE").unwrap_or_default();
+    let skipped = || Sample {
+        wall: Duration::from_secs(1),
+        cpu: Duration::from_secs(1),
+    };
     let mut samples = vec![(Vec::new(), Vec::new()); workloads.len()];
     for round in 0..rounds {
-        for (i, (_, _, tether_run, tokio_run)) in workloads.iter().enumerate() {
+        for (i, (name, _, tether_run, tokio_run)) in workloads.iter().enumerate() {
+            if !name.contains(only.as_str()) {
+                continue;
+            }
+            let tether_run = || {
+                if side == "tokio" {
+                    skipped()
+                } else {
+                    tether_run()
+                }
+            };
+            let tokio_run = || {
+                if side == "tether" {
+                    skipped()
+                } else {
+                    tokio_run()
+                }
+            };
             // Alternate which goes first, so neither always runs on a warmer machine.
             if round % 2 == 0 {
                 samples[i].0.push(tether_run());
@@ -371,6 +396,9 @@ fn main() {
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for ((name, ops, _, _), (tether_samples, tokio_samples)) in workloads.iter().zip(&samples) {
+        if tether_samples.is_empty() {
+            continue;
+        }
         let rate = |wall: Duration| *ops as f64 / wall.as_secs_f64();
         let cpu = |cpu: Duration| cpu.as_secs_f64() * 1e6 / *ops as f64;
         let (tether_wall, tokio_wall) = (
