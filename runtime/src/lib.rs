@@ -233,6 +233,7 @@ pub use combinators::wait::{
 pub use group::{
     CreateTaskError, GroupError, Ready, StartError, TaskFailure, TaskGroup, TaskHandle,
 };
+pub use io::fs;
 #[cfg(feature = "hyper")]
 pub use io::hyper;
 pub use io::net;
