@@ -539,15 +539,25 @@ async fn dropping_a_file_writes_its_buffer() {
     assert_eq!(fs::read(&path).await.unwrap(), b"never flushed");
 }
 
-/// As above, with a write in flight on the pool and more data in the buffer behind it.
+/// As above, with a write in flight on the pool and more data accepted behind it: the drop's
+/// job waits for the first write, then writes the rest after it.
 async fn dropping_a_file_with_a_write_in_flight_writes_everything() {
     let dir = Scratch::new("drop-in-flight");
     let path = dir.path("f");
-    let data = pattern(5 << 20);
+    let data = pattern(2 << 20);
     let mut file = File::create(&path).await.unwrap();
-    // The first 2 MiB go to the pool at once; the rest follow as the pool finishes.
-    file.write_all(&data[..(5 << 20) - 3]).await.unwrap();
-    file.write_all(&data[(5 << 20) - 3..]).await.unwrap();
+    // A write into an empty buffer takes up to 2 MiB at once and, the buffer being full, sends
+    // it to the pool; the next write lands in the second buffer.
+    file.write_all(&data).await.unwrap();
+    file.write_all(b"tail").await.unwrap();
+    let state = format!("{file:?}");
+    assert!(
+        state.contains("in_flight: Write") && state.contains("buffered: 4"),
+        "{state}"
+    );
     drop(file);
-    assert!(fs::read(&path).await.unwrap() == data);
+    let written = fs::read(&path).await.unwrap();
+    assert_eq!(written.len(), data.len() + 4);
+    assert!(written[..data.len()] == data[..]);
+    assert_eq!(&written[data.len()..], b"tail");
 }

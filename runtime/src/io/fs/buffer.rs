@@ -92,7 +92,7 @@ impl Buf {
         self.mode == Mode::Writing && !self.data.is_empty()
     }
 
-    fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.data.clear();
         self.pos = 0;
         self.mode = Mode::Empty;

@@ -53,7 +53,9 @@ use crate::runtime::to_thread::{Blocking, submit};
 /// operation and comes back with its outcome, so the operations of one file happen in the order
 /// they were made, with no lock. A read asks the OS for at least 64 KiB and serves the next
 /// reads from what it got; writes collect in the buffer, which goes to the pool once it holds
-/// 1 MiB (a write of up to 2 MiB into an empty buffer is taken whole). A write is therefore
+/// 1 MiB (a write of up to 2 MiB into an empty buffer is taken whole). While that buffer is
+/// written, writes fill a second one, so producing data overlaps with writing it; a write
+/// waits only when both are full. A write is therefore
 /// *accepted* (`poll_write` returns `Ready(Ok(n))`) before it reaches the OS; a read, a seek, a
 /// flush or any other operation writes the pending data first, so every call sees the file as
 /// if each write had gone straight to it.
@@ -69,8 +71,8 @@ use crate::runtime::to_thread::{Blocking, submit};
 /// A write accepted into the buffer can fail later, when the buffer is written out. That error
 /// is never dropped while the `File` lives: the next call on the file, whatever it is (a write,
 /// a read, a seek, [`flush`](futures::io::AsyncWriteExt::flush), [`close`](File::close),
-/// [`sync_all`](File::sync_all), ...), returns it, and the data that could not be written is
-/// discarded. Call `close` (or `flush`, or `sync_all` for durability) before dropping a file
+/// [`sync_all`](File::sync_all), ...), returns it, and the data that could not be written (with
+/// any accepted behind it, which would otherwise land at the wrong offset) is discarded. Call `close` (or `flush`, or `sync_all` for durability) before dropping a file
 /// whose writes matter: that is where their errors are reported.
 ///
 /// # Cancel safety
@@ -99,6 +101,9 @@ pub struct File {
     std: Arc<std::fs::File>,
     path: Arc<Path>,
     state: State,
+    /// Writes accepted while a write is in flight, so that filling one buffer overlaps with
+    /// writing the other. Empty unless the operation in flight is an [`Op::Write`].
+    next: Buf,
 }
 
 /// Who holds the buffer.
@@ -335,6 +340,19 @@ impl File {
         };
         let failed_write = buf.failed_write;
         self.state = State::Idle(buf);
+        if self.next.has_pending_writes() {
+            if failed_write {
+                // Written after a chunk that could not be, it would land at the wrong offset.
+                self.next.clear();
+            } else {
+                // The writes accepted meanwhile become the pending data; the written buffer,
+                // empty, keeps its memory for the next round.
+                let State::Idle(written) = &mut self.state else {
+                    unreachable!("just set")
+                };
+                mem::swap(written, &mut self.next);
+            }
+        }
         Poll::Ready(match outcome {
             outcome if mine(op) => outcome.map(Some),
             Err(error) if failed_write => Err(error),
@@ -404,12 +422,16 @@ impl AsyncWrite for File {
         src: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if src.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        if matches!(this.state, State::Busy(Op::Write, _)) && !this.next.is_full() {
+            // Fill the other buffer while this one is written.
+            return Poll::Ready(Ok(this.next.accept(src)));
+        }
         loop {
             ready!(this.poll_idle(cx, |_| false))?;
             let buf = this.buf();
-            if src.is_empty() {
-                return Poll::Ready(Ok(0));
-            }
             if buf.unread() > 0 || buf.is_full() {
                 // Move the cursor back over the read-ahead data, or make room.
                 this.start(Op::Write);
@@ -455,12 +477,51 @@ impl AsyncSeek for File {
 impl Drop for File {
     /// Hands pending writes to the pool (see [Dropping a file](File#dropping-a-file-with-unwritten-data)).
     fn drop(&mut self) {
-        if let State::Idle(buf) = &self.state {
-            if buf.has_pending_writes() {
-                // The job holds the std file until it is done; its outcome goes nowhere.
-                self.start(Op::Write);
+        let next = mem::replace(&mut self.next, Buf::new());
+        match mem::replace(&mut self.state, State::Idle(Buf::new())) {
+            State::Idle(buf) => {
+                if buf.has_pending_writes() {
+                    self.state = State::Idle(buf);
+                    // The job holds the std file until it is done; its outcome goes nowhere.
+                    self.start(Op::Write);
+                }
+            }
+            State::Busy(_, in_flight) => {
+                if next.has_pending_writes() {
+                    // The writes behind the one in flight must follow it: a job waits for it
+                    // on the pool (it was queued first, so it is running or done by then),
+                    // then writes them, unless it failed.
+                    let (file, path) = (self.std.clone(), self.path.clone());
+                    let _detached = submit(move || {
+                        let Ok((before, _)) = wait(in_flight) else {
+                            return;
+                        };
+                        if !before.failed_write {
+                            let mut next = next;
+                            let _ = next.run(&file, &path, Op::Write);
+                        }
+                    });
+                }
             }
         }
+    }
+}
+
+/// Blocks this (pool) thread until `job` is done.
+fn wait<R>(mut job: Blocking<R>) -> Result<R, crate::BlockingError> {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(outcome) = Pin::new(&mut job).poll(&mut cx) {
+            return outcome;
+        }
+        std::thread::park();
     }
 }
 
@@ -470,7 +531,9 @@ impl fmt::Debug for File {
         out.field("path", &self.path);
         match &self.state {
             State::Idle(buf) => out.field("buffered", &buf.data.len()),
-            State::Busy(op, _) => out.field("in_flight", op),
+            State::Busy(op, _) => out
+                .field("in_flight", op)
+                .field("buffered", &self.next.data.len()),
         };
         out.finish()
     }
@@ -556,6 +619,7 @@ impl OpenOptions {
             std: Arc::new(std),
             path,
             state: State::Idle(Buf::new()),
+            next: Buf::new(),
         })
     }
 }
