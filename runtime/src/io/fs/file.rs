@@ -329,7 +329,7 @@ impl File {
             return Poll::Ready(Ok(None));
         };
         let op = *op;
-        let (buf, outcome) = match ready!(Pin::new(job).poll(cx)) {
+        let (mut buf, outcome) = match ready!(Pin::new(job).poll(cx)) {
             Ok(finished) => finished,
             Err(panic) => {
                 // The buffer went down with the thread: treat its data as a failed write.
@@ -338,7 +338,8 @@ impl File {
                 (buf, Err(panicked(panic, "write to", &self.path)))
             }
         };
-        let failed_write = buf.failed_write;
+        // Read once: a later job that does not settle the buffer (metadata) must not see it.
+        let failed_write = mem::take(&mut buf.failed_write);
         self.state = State::Idle(buf);
         if self.next.has_pending_writes() {
             if failed_write {
