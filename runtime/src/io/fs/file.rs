@@ -70,7 +70,7 @@ use crate::runtime::to_thread::{Blocking, submit};
 ///
 /// A write accepted into the buffer can fail later, when the buffer is written out. That error
 /// is never dropped while the `File` lives: the next call on the file, whatever it is (a write,
-/// a read, a seek, [`flush`](futures::io::AsyncWriteExt::flush), [`close`](File::close),
+/// a read, a seek, [`flush`](futures_io::AsyncWrite::poll_flush), [`close`](File::close),
 /// [`sync_all`](File::sync_all), ...), returns it, and the data that could not be written (with
 /// any accepted behind it, which would otherwise land at the wrong offset) is discarded. Call `close` (or `flush`, or `sync_all` for durability) before dropping a file
 /// whose writes matter: that is where their errors are reported.
@@ -282,7 +282,7 @@ impl File {
 
     /// Writes pending data and closes the file, reporting any error a drop would have to
     /// swallow: what to call at the end of writing (the same as `futures`'
-    /// [`close`](futures::io::AsyncWriteExt::close), without its import).
+    /// `close` (`futures::io::AsyncWriteExt::close`), without its import).
     ///
     /// # Errors
     ///

@@ -28,7 +28,7 @@
 //!   `raw_os_error`, is not kept: match on the kind.)
 //! - **Cancellation.** Dropping the future of a call here does not undo it: the call runs to
 //!   its end on the pool (a thread cannot be interrupted safely) and its result is dropped. A
-//!   cancelled [`write`] may have written the whole file, part of it (`std::fs::write` is a
+//!   cancelled [`write()`] may have written the whole file, part of it (`std::fs::write` is a
 //!   create then a series of writes), or nothing; a cancelled [`rename`] or [`remove_file`]
 //!   has happened or not. See [`File`] for what a cancelled write on an open file leaves.
 //! - **Ownership.** Nothing here starts a task: a call runs on the pool only while its future
