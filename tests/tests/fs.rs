@@ -1,7 +1,7 @@
 //! `tether::fs` on real files in a scratch directory under the system's temp dir, on both
 //! flavours: every free function, errors that name their path, `read_dir` as a stream, `File`'s
-//! reads, writes and seeks in every interleaving, `set_len`, `sync_all`, a cancelled write, a
-//! file dropped with data still in its buffer, errors of buffered writes reported later, and
+//! reads, writes and seeks in every interleaving, `set_len`, `sync_all`, a cancelled write and
+//! a cancelled read, a file dropped with data still in its buffer, errors of buffered writes reported later, and
 //! large files.
 //!
 //! Miri's isolation refuses file system calls (scripts/miri.sh does not lift it), so the whole
@@ -87,6 +87,7 @@ tether_tests::on_both_flavors!(
     set_len_writes_pending_data_first,
     sync_all_and_sync_data,
     a_cancelled_write_leaves_a_prefix,
+    a_cancelled_read_loses_nothing,
     a_failed_buffered_write_is_reported_by_the_next_call,
     a_full_device_is_reported_by_flush,
     large_files_round_trip,
@@ -389,6 +390,27 @@ async fn a_cancelled_write_leaves_a_prefix() {
     );
     assert!(kept.len() < data.len(), "the rest was never accepted");
     assert!(data.starts_with(kept), "what is on disk is a prefix");
+}
+
+/// The docs: the read in flight finishes on the pool, and the next read returns its data.
+async fn a_cancelled_read_loses_nothing() {
+    let dir = Scratch::new("cancelled-read");
+    let path = dir.path("f");
+    let data = pattern(300_000);
+    fs::write(&path, &data).await.unwrap();
+    let mut file = File::open(&path).await.unwrap();
+    let mut back = Vec::new();
+    let mut first = vec![0; 1000];
+    {
+        let mut reading = file.read(&mut first);
+        // Almost always pending (the pool has not answered yet); if the read was that quick,
+        // its bytes count as read.
+        if let std::task::Poll::Ready(n) = poll!(&mut reading) {
+            back.extend_from_slice(&first[..n.unwrap()]);
+        }
+    } // Cancelled here.
+    file.read_to_end(&mut back).await.unwrap();
+    assert!(back == data, "{} bytes back of {}", back.len(), data.len());
 }
 
 /// A file opened for reading accepts writes into its buffer; writing them out fails, and the
