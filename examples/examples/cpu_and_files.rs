@@ -1,4 +1,4 @@
-//! CPU-bound work on the multi-threaded runtime, with blocking file I/O on `to_thread`.
+//! CPU-bound work on the multi-threaded runtime, with file I/O through `tether::fs`.
 //!
 //! The workload: write a few "recordings" (a sampled signal: two tones and some noise) to files,
 //! then, for each file, read it back and find its strongest frequency with a plain discrete
@@ -9,9 +9,10 @@
 //! two cores. The results are the same; the time is not.
 //!
 //! Two tools, for two kinds of waiting:
-//! - `tether::to_thread` for the file I/O. `std::fs` calls block the thread that makes them; on
-//!   a worker they would stall every task of that worker meanwhile. `to_thread` runs them on
-//!   the runtime's pool of blocking threads and lets the task await the result.
+//! - `tether::fs` for the file I/O. `std::fs` calls block the thread that makes them; on a
+//!   worker they would stall every task of that worker meanwhile. `tether::fs` runs them on the
+//!   runtime's pool of blocking threads (the one `tether::to_thread` uses) and lets the task
+//!   await the result; its errors name the file.
 //! - `tether::spawn` for the CPU work. A task that computes is not waiting on anything: there
 //!   is nothing to hand to another thread, it needs a core. `spawn` makes a `Send` task that any
 //!   worker may run (an idle one steals it), so two analyses run at once on two workers.
@@ -56,10 +57,8 @@ async fn workload(flavor: &str) -> Vec<(String, usize)> {
         "tether-cpu-and-files-{}-{flavor}",
         std::process::id()
     ));
-    let make_dir = dir.clone();
-    tether::to_thread(move || std::fs::create_dir_all(make_dir))
+    tether::fs::create_dir_all(&dir)
         .await
-        .expect("the closure does not panic")
         .expect("the scratch directory can be created");
 
     // Write every file at once: each write is a blocking call on a pool thread.
@@ -67,11 +66,8 @@ async fn workload(flavor: &str) -> Vec<(String, usize)> {
     for index in 0..FILES {
         let path = dir.join(format!("recording-{index}.f64"));
         writes.push(tether::spawn(async move {
-            let bytes = recording(index);
-            let written = path.clone();
-            tether::to_thread(move || std::fs::write(written, bytes))
+            tether::fs::write(&path, recording(index))
                 .await
-                .expect("the closure does not panic")
                 .expect("the recording can be written");
             path
         }));
@@ -91,9 +87,8 @@ async fn workload(flavor: &str) -> Vec<(String, usize)> {
         results.push(analysis.await.expect("the analysis finishes"));
     }
 
-    tether::to_thread(move || std::fs::remove_dir_all(dir))
+    tether::fs::remove_dir_all(&dir)
         .await
-        .expect("the closure does not panic")
         .expect("the scratch directory can be removed");
     results
 }
@@ -101,10 +96,8 @@ async fn workload(flavor: &str) -> Vec<(String, usize)> {
 /// Reads one recording (on a blocking thread) and finds its strongest frequency (right here,
 /// on whichever worker runs this task).
 async fn analyse(path: PathBuf) -> (String, usize) {
-    let read = path.clone();
-    let bytes = tether::to_thread(move || std::fs::read(read))
+    let bytes = tether::fs::read(&path)
         .await
-        .expect("the closure does not panic")
         .expect("the recording can be read");
     let samples: Vec<f64> = bytes
         .chunks_exact(8)

@@ -51,6 +51,7 @@
 //! | `asyncio.open_connection`, `start_server` | [`net::TcpStream::connect`], [`net::TcpListener::bind`] + `accept` |
 //! | `create_datagram_endpoint`, `open_unix_connection` | [`net::UdpSocket`], [`net::UnixStream`], [`net::UnixListener`] |
 //! | `loop.getaddrinfo` | [`net::lookup_host`] |
+//! | files: `to_thread(path.read_bytes)`, aiofiles | [`fs::read`], [`fs::write`], [`fs::read_dir`] (a `Stream`), [`fs::File`] (buffered, `futures::io` traits) and the rest of [`fs`]; errors name the path |
 //! | `loop.add_signal_handler(SIGINT, ...)` | [`signal::ctrl_c`], [`signal::unix::signal`] |
 //! | `asyncio.wait(..., FIRST_COMPLETED)` on two awaitables | [`select!`], [`select_biased!`] |
 //! | (no asyncio twin) several loops with work stealing | [`Builder::workers`], `#[tether::main(workers = N)]`, [`spawn`] for `Send` tasks |
@@ -171,6 +172,10 @@
 //!   auto-advance rule). So a read with a timeout on the virtual clock times out at once unless
 //!   its data has already arrived; tests of real sockets on the virtual clock should not rely
 //!   on a deadline timer while they wait for the network.
+//! - **Files** ([`fs`]) have no readiness (epoll refuses regular files): their calls run on
+//!   the blocking pool, and a [`fs::File`] buffers so that small reads and writes do not each
+//!   cost a trip there. Its docs say what a cancelled write leaves in the file and what a drop
+//!   does with buffered data.
 //! - **Other I/O crates.** Runtime-agnostic crates (async-io, async-net, async-fs,
 //!   async-process) work inside tether: their reactor runs on its own thread and wakes tether's
 //!   wakers across threads. The tokio ecosystem works through two features: with `tokio`,
@@ -249,6 +254,7 @@ pub use group::{
 };
 #[cfg(feature = "tokio-bridge")]
 pub use io::compat;
+pub use io::fs;
 #[cfg(feature = "hyper")]
 pub use io::hyper;
 pub use io::net;

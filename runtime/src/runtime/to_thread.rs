@@ -1,7 +1,13 @@
 //! [`to_thread`]: blocking work on a bounded pool of threads, awaited from async code.
+//!
+//! [`submit`] is the one way into the pool for the whole crate: [`to_thread`] awaits what it
+//! returns, and `tether::fs` keeps it in its own futures (a `File`'s operation in flight).
 
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 
 use futures_channel::oneshot;
 
@@ -58,6 +64,36 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    submit(f).await
+}
+
+/// The outcome of a closure handed to the blocking pool by [`submit`]: a nameable future, so
+/// that a type can keep an operation in flight in a field. Dropping it does not stop the
+/// closure; its result is then dropped on the pool's thread.
+#[derive(Debug)]
+pub(crate) struct Blocking<R> {
+    rx: oneshot::Receiver<Result<R, BlockingError>>,
+}
+
+impl<R> Future for Blocking<R> {
+    type Output = Result<R, BlockingError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.rx).poll(cx).map(|sent| {
+            sent.unwrap_or_else(|_| {
+                unreachable!("a submitted job always runs and sends its outcome")
+            })
+        })
+    }
+}
+
+/// Queues `f` on the blocking pool of the running loop (a process-wide pool outside a loop) and
+/// returns its outcome as a future. `f` runs even if the future is dropped.
+pub(crate) fn submit<F, R>(f: F) -> Blocking<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
     let (tx, rx) = oneshot::channel();
     current_pool().submit(Box::new(move || {
         let outcome = catch_unwind(AssertUnwindSafe(f))
@@ -72,6 +108,5 @@ where
             },
         );
     }));
-    rx.await
-        .unwrap_or_else(|_| unreachable!("a submitted job always runs and sends its outcome"))
+    Blocking { rx }
 }
