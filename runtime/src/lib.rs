@@ -237,6 +237,8 @@ pub use group::{
 pub use io::hyper;
 pub use io::net;
 #[cfg(unix)]
+pub use io::process;
+#[cfg(unix)]
 pub use io::signal;
 pub use runtime::handle::{DumpError, Handle, LoopClosed, NoRunningLoop};
 pub use runtime::schedule;
@@ -289,6 +291,19 @@ pub mod __private {
     /// a loop). For tests that prove nothing is left behind.
     pub fn live_tasks() -> usize {
         EventLoop::with_current(EventLoop::live_tasks).unwrap_or(0)
+    }
+
+    /// Makes children spawned from now on watch their exit through `SIGCHLD` even where
+    /// pidfds work, to test that path.
+    #[cfg(unix)]
+    pub fn process_force_sigchld(on: bool) {
+        crate::io::process::exit_watch::force_sigchld(on);
+    }
+
+    /// How many children were dropped while running and are not reaped yet.
+    #[cfg(unix)]
+    pub fn process_orphans() -> usize {
+        crate::io::process::reaper::orphans()
     }
 
     /// How many timers the running loop has armed (0 outside a loop).
