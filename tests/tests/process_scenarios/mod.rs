@@ -1,7 +1,7 @@
 //! The scenarios of `process.rs`, shared with `process_sigchld.rs` (same behaviour, the other
 //! way of noticing exits). Each is an `async fn` the including file runs on a runtime.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};

@@ -9,7 +9,7 @@
 //! reaped by [`sweep`], which the driver runs as it closes: the children have been sent
 //! `SIGKILL` already, so the blocking `waitpid` there is brief.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 
 use super::exit_watch::ExitWatch;
@@ -22,7 +22,10 @@ static ORPHANS: Mutex<Vec<Arc<Orphan>>> = Mutex::new(Vec::new());
 struct Orphan {
     /// `None` once reaped.
     state: Mutex<Option<(std::process::Child, ExitWatch)>>,
-    driver: Arc<Handle>,
+    /// Which driver's [`sweep`] reaps it. Weak: the driver keeps the orphan's waker (in the
+    /// readiness of its watch, until the next turn frees it), and a strong handle here would
+    /// make a cycle that keeps the driver's fds open for good.
+    driver: Weak<Handle>,
 }
 
 /// Takes `child`, already sent `SIGKILL`, and reaps it once it has exited: through `watch` on
@@ -35,7 +38,7 @@ pub(super) fn adopt(mut child: std::process::Child, watch: Option<ExitWatch>, dr
     };
     let orphan = Arc::new(Orphan {
         state: Mutex::new(Some((child, watch))),
-        driver,
+        driver: Arc::downgrade(&driver),
     });
     lock(&ORPHANS).push(orphan.clone());
     orphan.reap_or_wait();
@@ -47,7 +50,7 @@ pub(super) fn adopt(mut child: std::process::Child, watch: Option<ExitWatch>, dr
 pub(super) fn sweep(driver: &Handle) {
     let closed: Vec<Arc<Orphan>> = lock(&ORPHANS)
         .iter()
-        .filter(|orphan| std::ptr::eq(&*orphan.driver, driver))
+        .filter(|orphan| std::ptr::eq(orphan.driver.as_ptr(), driver))
         .cloned()
         .collect();
     for orphan in closed {
