@@ -52,6 +52,10 @@
 //! | `create_datagram_endpoint`, `open_unix_connection` | [`net::UdpSocket`], [`net::UnixStream`], [`net::UnixListener`] |
 //! | `loop.getaddrinfo` | [`net::lookup_host`] |
 //! | `loop.add_signal_handler(SIGINT, ...)` | [`signal::ctrl_c`], [`signal::unix::signal`] |
+//! | `asyncio.create_subprocess_exec`, `create_subprocess_shell` | [`process::Command::spawn`] `-> Child`: the [`process::Child`] owns its process (dropping it kills and reaps it) |
+//! | `proc.communicate(input)`, `wait()`, `returncode` | [`process::Child::output`], [`process::Child::wait`], [`process::Child::try_wait`] |
+//! | `proc.kill()`, `terminate()`, `send_signal()`, `pid`; trio's `deliver_cancel` | [`process::Child::kill`], [`terminate`](process::Child::terminate), [`send_signal`](process::Child::send_signal), [`id`](process::Child::id); [`process::Child::terminate_gracefully`] |
+//! | trio's `run_process(cmd, check=True)` | [`process::run`] `-> Result<Output, RunError>`, checked by default |
 //! | `asyncio.wait(..., FIRST_COMPLETED)` on two awaitables | [`select!`], [`select_biased!`] |
 //! | (no asyncio twin) several loops with work stealing | [`Builder::workers`], `#[tether::main(workers = N)]`, [`spawn`] for `Send` tasks |
 //! | (no asyncio twin; tokio's `rng_seed` only steers `select!`) order-dependent bugs | [`schedule`]: `#[tether::test(shuffle)]`, `#[tether::test(explore = N)]`, [`Builder::shuffle`], [`Builder::schedule`], replayed with `TETHER_SEED` |
@@ -171,9 +175,10 @@
 //!   auto-advance rule). So a read with a timeout on the virtual clock times out at once unless
 //!   its data has already arrived; tests of real sockets on the virtual clock should not rely
 //!   on a deadline timer while they wait for the network.
-//! - **Other I/O crates.** Runtime-agnostic crates (async-io, async-net, async-fs,
-//!   async-process) work inside tether: their reactor runs on its own thread and wakes tether's
-//!   wakers across threads. Crates that need tokio's reactor (`tokio::net`, crates built on
+//! - **Other I/O crates.** Runtime-agnostic crates (async-io, async-net, async-fs) work inside
+//!   tether: their reactor runs on its own thread and wakes tether's wakers across threads.
+//!   For subprocesses, [`process`] is on the loop's own driver (a pidfd per child) instead of
+//!   async-process's reaper thread. Crates that need tokio's reactor (`tokio::net`, crates built on
 //!   it) panic with "there is no reactor running" unless a tokio runtime is entered.
 //!
 //! ## Where tether departs from the usual design, on purpose

@@ -3,7 +3,7 @@
 //! this process in state Z are counted (zero) and so are the fds in /proc/self/fd (unchanged).
 //! Alone in its binary, so that no other test's fds or children are counted.
 //!
-//! `cargo test -p tether-tests --release --test process_zombies -- --nocapture` prints the
+//! `cargo test -p tether-tests --test process_zombies -- --nocapture` prints the
 //! figures quoted in RELIABILITY.md.
 
 #![cfg(target_os = "linux")]
