@@ -38,10 +38,15 @@ use crate::task_core::awaiting::{Awaiting, CommandLine, WaitRecord};
 /// use tether::process::Command;
 ///
 /// tether::run(async {
-///     let mut child = Command::new("sleep").arg("10").spawn().unwrap();
+///     let child = Command::new("sleep").arg("10").spawn().unwrap();
 ///     let pid = child.id();
-///     drop(child); // killed and reaped: no `sleep` left running
-///     # let _ = pid;
+///     drop(child); // SIGKILL at once; reaped when the kernel reports the exit
+///     # while tether::__private::process_orphans() > 0 {
+///     #     tether::sleep(std::time::Duration::from_millis(1)).await;
+///     # }
+///     // Soon gone, not even a zombie (signal 0 only asks whether `pid` exists):
+///     // SAFETY: `kill` with signal 0 sends nothing.
+///     assert_eq!(unsafe { libc::kill(pid as libc::pid_t, 0) }, -1);
 /// });
 /// ```
 pub struct Child {
@@ -306,11 +311,16 @@ impl Child {
     /// ```
     /// use std::os::unix::process::ExitStatusExt;
     /// use std::time::Duration;
+    /// use futures::io::AsyncReadExt;
+    /// use tether::process::{Command, Stdio};
     ///
     /// tether::run(async {
-    ///     // Ignores SIGTERM: killed when the grace is over.
-    ///     let mut child = tether::process::Command::new("sh")
-    ///         .args(["-c", "trap '' TERM; sleep 10 & wait"]).spawn().unwrap();
+    ///     // Ignores SIGTERM (from its first line on): killed when the grace is over.
+    ///     let mut child = Command::new("sh")
+    ///         .args(["-c", "trap '' TERM; echo ready; exec sleep 10"])
+    ///         .stdout(Stdio::piped()).spawn().unwrap();
+    ///     let mut ready = [0; 6];
+    ///     child.stdout.as_mut().unwrap().read_exact(&mut ready).await.unwrap();
     ///     let status = child.terminate_gracefully(Duration::from_millis(100)).await.unwrap();
     ///     assert_eq!(status.signal(), Some(libc::SIGKILL));
     /// });
