@@ -3,16 +3,15 @@
 //! every worker was stopped gracefully (SIGTERM, its report) and the supervisor exited cleanly,
 //! leaving no worker behind.
 
-// Shared with `examples_behave`; this file uses only `binary` and `matches`.
+// Shared with `examples_behave`; this file uses only `binary`, `lines_of` and `matches`.
 #[allow(dead_code)]
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use support::{binary, matches};
+use support::{binary, lines_of, matches};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -24,16 +23,7 @@ fn ctrl_c_stops_every_worker_gracefully() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the supervisor example runs");
-    let stdout = child.stdout.take().unwrap();
-    let (send, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let lines = lines_of(child.stdout.take().unwrap());
     let mut before = Vec::new();
     loop {
         let line = lines

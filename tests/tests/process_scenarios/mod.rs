@@ -217,7 +217,9 @@ pub async fn a_child_dropped_in_another_task_is_reaped() {
     }
 }
 
-pub async fn a_graceful_cancel_is_passed_on_as_sigterm() {
+/// A `Send` task that starts [`term_trapping_shell`] and awaits its output, and the shell's pid
+/// once its trap is set.
+async fn awaiting_a_trapping_shell() -> (tether::Task<std::process::Output>, u32) {
     let (tx, rx) = futures::channel::oneshot::channel();
     let task = tether::spawn(async move {
         let mut child = term_trapping_shell().spawn().unwrap();
@@ -225,7 +227,11 @@ pub async fn a_graceful_cancel_is_passed_on_as_sigterm() {
         tx.send(child.id()).unwrap();
         child.output(&[]).await.unwrap()
     });
-    let pid = rx.await.unwrap();
+    (task, rx.await.unwrap())
+}
+
+pub async fn a_graceful_cancel_is_passed_on_as_sigterm() {
+    let (task, pid) = awaiting_a_trapping_shell().await;
     let output = task.cancel_gracefully(DEADLINE).await.unwrap();
     assert_eq!(output.stdout, b"got TERM\n");
     assert!(output.status.success());
@@ -283,14 +289,7 @@ pub async fn a_group_shutdown_is_passed_on_as_sigterm() {
 }
 
 pub async fn a_plain_cancel_kills_the_child() {
-    let (tx, rx) = futures::channel::oneshot::channel();
-    let task = tether::spawn(async move {
-        let mut child = term_trapping_shell().spawn().unwrap();
-        until_ready(&mut child).await;
-        tx.send(child.id()).unwrap();
-        child.output(&[]).await.unwrap()
-    });
-    let pid = rx.await.unwrap();
+    let (task, pid) = awaiting_a_trapping_shell().await;
     task.cancel();
     assert!(task.await.unwrap_err().is_cancelled());
     reaped(pid).await;
