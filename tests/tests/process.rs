@@ -17,6 +17,7 @@ use tether::process::Command;
 #[cfg(not(miri))]
 tether_tests::on_both_flavors!(
     spawn_wait_and_exit_codes,
+    a_cancelled_wait_leaves_the_child_running,
     try_wait_kill_terminate_and_send_signal,
     output_writes_and_reads_more_than_a_pipe_holds,
     command_output_status_env_dir_and_group,

@@ -37,6 +37,7 @@ macro_rules! on_both_flavors_with_sigchld {
 
 on_both_flavors_with_sigchld!(
     spawn_wait_and_exit_codes,
+    a_cancelled_wait_leaves_the_child_running,
     try_wait_kill_terminate_and_send_signal,
     output_writes_and_reads_more_than_a_pipe_holds,
     dropping_a_child_kills_and_reaps_it,

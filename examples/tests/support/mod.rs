@@ -9,7 +9,10 @@ use std::time::Instant;
 
 /// The lines of a running example's stdout, read on a thread of their own: the channel
 /// closes when stdout does.
-#[allow(dead_code, reason = "used by servers.rs and supervisor.rs, not by every test")]
+#[allow(
+    dead_code,
+    reason = "used by servers.rs and supervisor.rs, not by every test"
+)]
 pub fn lines_of(stdout: ChildStdout) -> Receiver<String> {
     let (send, lines) = mpsc::channel();
     std::thread::spawn(move || {

@@ -58,6 +58,16 @@ pub async fn spawn_wait_and_exit_codes() {
     assert_eq!((status.code(), status.signal()), (Some(3), None));
 }
 
+pub async fn a_cancelled_wait_leaves_the_child_running() {
+    let mut child = Command::new("sleep").arg("10").spawn().unwrap();
+    // asyncio's rule: a wait that is cancelled (here by a timeout) leaves the process alone.
+    let waited = tether::timeout(Duration::from_millis(20), child.wait()).await;
+    assert!(waited.is_err());
+    assert!(child.try_wait().unwrap().is_none());
+    child.kill().unwrap();
+    assert_eq!(child.wait().await.unwrap().signal(), Some(libc::SIGKILL));
+}
+
 pub async fn try_wait_kill_terminate_and_send_signal() {
     let mut child = Command::new("sleep").arg("30").spawn().unwrap();
     assert!(child.id() > 0);

@@ -81,8 +81,9 @@ pub enum Awaiting {
         /// The deadline.
         deadline: Instant,
     },
-    /// I/O readiness of a socket registered with the loop's I/O driver
-    /// ([`net`](crate::net), [`signal`](crate::signal)).
+    /// I/O readiness of a socket or pipe registered with the loop's I/O driver
+    /// ([`net`](crate::net), [`signal`](crate::signal), a child's pipes in
+    /// [`process`](crate::process)).
     ///
     /// A read or write whose future was dropped before the socket became ready (a timeout
     /// around it ran out, a `select!` took another branch) stays recorded, as its waker stays
@@ -93,7 +94,8 @@ pub enum Awaiting {
         /// Waiting to read (or accept, or receive) or to write (or connect, or send).
         direction: IoDirection,
         /// What kind of resource: `"TCP stream"`, `"TCP listener"`, `"UDP socket"`,
-        /// `"Unix stream"`, `"Unix listener"`, `"Unix datagram socket"` or `"signal pipe"`.
+        /// `"Unix stream"`, `"Unix listener"`, `"Unix datagram socket"`, `"signal pipe"` or
+        /// `"pipe"` (a child process's standard stream).
         resource: &'static str,
         /// This end's address, for an IP socket.
         local: Option<SocketAddr>,
