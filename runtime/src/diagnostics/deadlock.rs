@@ -216,6 +216,22 @@ mod tests {
     }
 
     #[test]
+    fn a_supervisor_awaiting_its_child_process_is_not_stalled_and_says_so() {
+        let child = Awaiting::Process {
+            pid: 4242,
+            command: crate::task_core::awaiting::CommandLine::new("sleep 10"),
+        };
+        let supervisor = task(Some(child));
+        assert!(!may_be_stalled(std::slice::from_ref(&supervisor)));
+        let text = report(
+            &[supervisor],
+            Instant::from_std(std::time::Instant::now()),
+            "stalled",
+        );
+        assert!(text.contains("awaits process 4242 `sleep 10`"), "{text}");
+    }
+
+    #[test]
     fn a_wait_tether_cannot_see_may_be_a_stall() {
         assert!(may_be_stalled(&[task(Some(socket())), task(None)]));
     }
