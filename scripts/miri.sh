@@ -15,14 +15,15 @@ strict="-Zmiri-strict-provenance"
 # idle threads for 10 s; callback examples spawn threads they do not join), which Miri reports
 # when the process ends before them: its leak check is off there, and in threads.rs, promise.rs and
 # flavors.rs (to_thread, worker and submitting threads) for the same reason. Memory errors are still errors.
-# Doctests that open sockets or install signal handlers cannot run: Miri's isolation refuses
-# `socket` and `sigaction` (the tests/ package marks its own such tests `cfg_attr(miri, ignore)`).
+# Doctests that open sockets, install signal handlers or spawn processes cannot run: Miri's
+# isolation refuses `socket`, `sigaction` and `fork` (the tests/ package marks its own such
+# tests `cfg_attr(miri, ignore)`).
 # Nor can those of `tether::fs` (io::fs): isolation refuses file system calls too, and this
 # script keeps it on (tests/tests/fs.rs is left out under Miri for the same reason).
 # They are the examples of `tether::net` and `tether::signal`, one `select!` example with a
 # listener and one `TaskGroup::start` example with a server; tests/tests/{select,group_start}.rs
 # cover those two under Miri.
-no_sockets=(--skip io::net --skip io::signal --skip io::fs --skip "combinators::macros::select (line"
+no_sockets=(--skip io::net --skip io::signal --skip io::fs --skip io::process --skip "combinators::macros::select (line"
     --skip "::start::TaskGroup<")
 MIRIFLAGS="$strict -Zmiri-ignore-leaks" cargo +nightly miri test -p tether "$@" -- "${no_sockets[@]}"
 for test in tests/tests/*.rs; do

@@ -9,17 +9,17 @@
 //! Real sockets on 127.0.0.1 only; every wait is bounded by a generous deadline, so a broken
 //! server fails the test instead of hanging it.
 
-// Shared with `examples_behave`; this file uses only `binary` and `matches`.
+// Shared with `examples_behave`; this file uses only `binary`, `lines_of` and `matches`.
 #[allow(dead_code)]
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use support::{binary, matches};
+use support::{binary, lines_of, matches};
 
 #[path = "../fd_limit.rs"]
 mod fd_limit;
@@ -42,16 +42,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|err| panic!("could not run {name}: {err}"));
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = lines_of(child.stdout.take().unwrap());
         Server { name, child, lines }
     }
 

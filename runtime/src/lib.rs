@@ -53,6 +53,10 @@
 //! | `loop.getaddrinfo` | [`net::lookup_host`] |
 //! | files: `to_thread(path.read_bytes)`, aiofiles | [`fs::read`], [`fs::write`], [`fs::read_dir`] (a `Stream`), [`fs::File`] (buffered, `futures::io` traits) and the rest of [`fs`]; errors name the path |
 //! | `loop.add_signal_handler(SIGINT, ...)` | [`signal::ctrl_c`], [`signal::unix::signal`] |
+//! | `asyncio.create_subprocess_exec`, `create_subprocess_shell` | [`process::Command::spawn`] `-> Child`: the [`process::Child`] owns its process (dropping it kills and reaps it) |
+//! | `proc.communicate(input)`, `wait()`, `returncode` | [`process::Child::output`], [`process::Child::wait`], [`process::Child::try_wait`] |
+//! | `proc.kill()`, `terminate()`, `send_signal()`, `pid`; trio's `deliver_cancel` | [`process::Child::kill`], [`terminate`](process::Child::terminate), [`send_signal`](process::Child::send_signal), [`id`](process::Child::id); [`process::Child::terminate_gracefully`] |
+//! | trio's `run_process(cmd, check=True)` | [`process::run`] `-> Result<Output, RunError>`, checked by default |
 //! | `asyncio.wait(..., FIRST_COMPLETED)` on two awaitables | [`select!`], [`select_biased!`] |
 //! | (no asyncio twin) several loops with work stealing | [`Builder::workers`], `#[tether::main(workers = N)]`, [`spawn`] for `Send` tasks |
 //! | (no asyncio twin; tokio's `rng_seed` only steers `select!`) order-dependent bugs | [`schedule`]: `#[tether::test(shuffle)]`, `#[tether::test(explore = N)]`, [`Builder::shuffle`], [`Builder::schedule`], replayed with `TETHER_SEED` |
@@ -176,9 +180,10 @@
 //!   the blocking pool, and a [`fs::File`] buffers so that small reads and writes do not each
 //!   cost a trip there. Its docs say what a cancelled write leaves in the file and what a drop
 //!   does with buffered data.
-//! - **Other I/O crates.** Runtime-agnostic crates (async-io, async-net, async-fs,
-//!   async-process) work inside tether: their reactor runs on its own thread and wakes tether's
-//!   wakers across threads. The tokio ecosystem works through two features: with `tokio`,
+//! - **Other I/O crates.** Runtime-agnostic crates (async-io, async-net, async-fs) work inside
+//!   tether: their reactor runs on its own thread and wakes tether's wakers across threads.
+//!   For subprocesses, [`process`] is on the loop's own driver (a pidfd per child) instead of
+//!   async-process's reaper thread. The tokio ecosystem works through two features: with `tokio`,
 //!   tether's streams implement tokio's `AsyncRead`/`AsyncWrite` natively, so crates that take
 //!   a stream (tokio-postgres' `connect_raw`, tokio-tungstenite, tokio-rustls, tokio-util's
 //!   codecs, redis-rs' `MultiplexedConnection::new`) take a tether stream as it is; with
@@ -259,6 +264,8 @@ pub use io::fs;
 pub use io::hyper;
 pub use io::net;
 #[cfg(unix)]
+pub use io::process;
+#[cfg(unix)]
 pub use io::signal;
 pub use runtime::handle::{DumpError, Handle, LoopClosed, NoRunningLoop};
 pub use runtime::schedule;
@@ -311,6 +318,19 @@ pub mod __private {
     /// a loop). For tests that prove nothing is left behind.
     pub fn live_tasks() -> usize {
         EventLoop::with_current(EventLoop::live_tasks).unwrap_or(0)
+    }
+
+    /// Makes children spawned from now on watch their exit through `SIGCHLD` even where
+    /// pidfds work, to test that path.
+    #[cfg(unix)]
+    pub fn process_force_sigchld(on: bool) {
+        crate::io::process::exit_watch::force_sigchld(on);
+    }
+
+    /// How many children were dropped while running and are not reaped yet.
+    #[cfg(unix)]
+    pub fn process_orphans() -> usize {
+        crate::io::process::reaper::orphans()
     }
 
     /// How many timers the running loop has armed (0 outside a loop).

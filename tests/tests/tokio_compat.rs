@@ -218,3 +218,31 @@ fn the_bridge_outside_tether_says_what_to_do() {
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     let _ = std::future::Future::poll(bridged.as_mut(), &mut cx);
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "spawns processes")]
+fn tokio_traits_on_a_childs_pipes() {
+    for runtime in flavours() {
+        runtime.run(async {
+            use tether::process::{Command, Stdio};
+            let mut child = Command::new("cat")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            let mut stdout = child.stdout.take().unwrap();
+            let input: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+            let write = async {
+                stdin.write_all(&input).await.unwrap();
+                AsyncWriteExt::shutdown(&mut stdin).await.unwrap();
+                drop(stdin); // the end of cat's input
+            };
+            let mut output = Vec::new();
+            let ((), read) = tether::gather!(write, stdout.read_to_end(&mut output));
+            assert_eq!(read.unwrap(), input.len());
+            assert_eq!(output, input);
+            assert!(child.wait().await.unwrap().success());
+        });
+    }
+}

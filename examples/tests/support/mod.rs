@@ -1,9 +1,30 @@
 //! What the example tests share: where cargo put an example, how to run one and compare what it
 //! printed with what it should print.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{ChildStdout, Command};
+use std::sync::mpsc::{self, Receiver};
 use std::time::Instant;
+
+/// The lines of a running example's stdout, read on a thread of their own: the channel
+/// closes when stdout does.
+#[allow(
+    dead_code,
+    reason = "used by servers.rs and supervisor.rs, not by every test"
+)]
+pub fn lines_of(stdout: ChildStdout) -> Receiver<String> {
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
 
 /// What one example must do.
 pub struct Expected {

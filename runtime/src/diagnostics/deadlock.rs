@@ -6,11 +6,11 @@
 //! - no job of the blocking pool is queued or running;
 //! - nothing outside the loop holds a way to wake it: no [`Handle`](crate::Handle) and no
 //!   [`Promise`](crate::Promise) (whose `Resolver` may be on another thread) is alive, no
-//!   socket or signal is registered with its I/O driver (the other end may write), and no
+//!   socket, signal or child process is registered with its I/O driver (the other end may write), and no
 //!   wake-up is queued from another thread;
 //! - every live task is parked on something only the loop's own tasks can end: another task,
 //!   a group's children, a [`sync`](crate::sync) primitive or a [`queue`](crate::queue)
-//!   (never a timer, a promise or a socket, which the world outside can end).
+//!   (never a timer, a promise, a socket or a child process, which the world outside can end).
 //!
 //! What the loop cannot see: a waker handed to a foreign thread or reactor (by a future tether
 //! does not know, such as async-io's), and a lock guard or primitive shared with a plain thread.
@@ -68,9 +68,12 @@ pub(crate) fn check(idle: &Idle<'_>) -> Option<String> {
 /// their sockets is idle, not stalled.
 pub(crate) fn may_be_stalled(tasks: &[TaskInfo]) -> bool {
     let unseen = tasks.iter().any(|task| task.awaiting.is_none());
-    let outside = tasks
-        .iter()
-        .any(|task| matches!(task.awaiting, Some(Awaiting::Io { .. } | Awaiting::Promise)));
+    let outside = tasks.iter().any(|task| {
+        matches!(
+            task.awaiting,
+            Some(Awaiting::Io { .. } | Awaiting::Promise | Awaiting::Process { .. })
+        )
+    });
     unseen || !outside || find_cycle(tasks).is_some()
 }
 
@@ -210,6 +213,22 @@ mod tests {
         let acceptor = task(Some(socket()));
         let main = task(Some(Awaiting::Task { id: acceptor.id }));
         assert!(!may_be_stalled(&[main, acceptor]));
+    }
+
+    #[test]
+    fn a_supervisor_awaiting_its_child_process_is_not_stalled_and_says_so() {
+        let child = Awaiting::Process {
+            pid: 4242,
+            command: crate::task_core::awaiting::CommandLine::new("sleep 10"),
+        };
+        let supervisor = task(Some(child));
+        assert!(!may_be_stalled(std::slice::from_ref(&supervisor)));
+        let text = report(
+            &[supervisor],
+            Instant::from_std(std::time::Instant::now()),
+            "stalled",
+        );
+        assert!(text.contains("awaits process 4242 `sleep 10`"), "{text}");
     }
 
     #[test]

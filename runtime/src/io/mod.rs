@@ -1,7 +1,7 @@
-//! What reaches the operating system: sockets (`net`), signals (`signal`), hyper's runtime
-//! traits over tether's sockets (`hyper`), tokio's I/O traits on them (`tokio_io`), and the
-//! bridge to tokio's runtime (`compat`), which wait in the loop's I/O driver; and files (`fs`),
-//! which have no readiness to wait for and run on the blocking pool.
+//! What reaches the operating system: sockets (`net`), signals (`signal`), child processes
+//! (`process`), hyper's runtime traits over tether's sockets (`hyper`), tokio's I/O traits on
+//! them (`tokio_io`), and the bridge to tokio's runtime (`compat`), which wait in the loop's I/O
+//! driver; and files (`fs`), which have no readiness to wait for and run on the blocking pool.
 
 #[cfg(feature = "tokio-bridge")]
 pub mod compat;
@@ -9,6 +9,8 @@ pub mod fs;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod net;
+#[cfg(unix)]
+pub mod process;
 #[cfg(unix)]
 pub mod signal;
 #[cfg(feature = "tokio")]

@@ -1,13 +1,16 @@
 //! tokio's I/O traits on tether's streams (feature `tokio`): [`tokio::io::AsyncRead`] and
-//! [`tokio::io::AsyncWrite`] for [`TcpStream`], [`UnixStream`] (and their `&` forms) and the
-//! owned halves of a `TcpStream`, implemented natively on the loop's driver: no wrapper type, no
-//! copy, no tokio runtime. So the crates written against tokio's traits rather than its
+//! [`tokio::io::AsyncWrite`] for [`TcpStream`], [`UnixStream`] (and their `&` forms), the
+//! owned halves of a `TcpStream`, and a child process's pipes ([`ChildStdin`],
+//! [`ChildStdout`], [`ChildStderr`]), implemented natively on the loop's driver: no wrapper
+//! type, no copy, no tokio runtime. So the crates written against tokio's traits rather than its
 //! runtime take a tether stream as it is: tokio-postgres with `connect_raw`, tokio-tungstenite's
 //! `client_async` and `accept_async`, tokio-util's codecs, tokio-rustls.
 //!
-//! A read goes straight into the unfilled part of tokio's `ReadBuf`, uninitialised memory
-//! included, with `recv(2)`; a write is the stream's own; `poll_flush` has nothing to do; and
-//! `poll_shutdown` shuts the write side down, as the `futures` `poll_close` does.
+//! A socket's read goes straight into the unfilled part of tokio's `ReadBuf`, uninitialised
+//! memory included, with `recv(2)`; a pipe's (which `recv` does not apply to) zeroes that part
+//! first, once: `ReadBuf` remembers what is initialised. A write is the stream's own;
+//! `poll_flush` has nothing to do; and `poll_shutdown` is the `futures` `poll_close` (a
+//! socket's write side shuts down; a pipe has no half-close, and closes when dropped).
 //!
 //! ```
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -29,6 +32,9 @@
 //!
 //! [`TcpStream`]: crate::net::TcpStream
 //! [`UnixStream`]: crate::net::UnixStream
+//! [`ChildStdin`]: crate::process::ChildStdin
+//! [`ChildStdout`]: crate::process::ChildStdout
+//! [`ChildStderr`]: crate::process::ChildStderr
 
 use std::io;
 use std::pin::Pin;
@@ -50,6 +56,28 @@ macro_rules! tokio_read {
                 let n = ready!(self.poll_read_uninit(cx, unsafe { buf.unfilled_mut() }))?;
                 // SAFETY: `recv` just wrote those `n` bytes, the first of the unfilled part.
                 unsafe { buf.assume_init(n) };
+                buf.advance(n);
+                Poll::Ready(Ok(()))
+            }
+        }
+    )*};
+}
+
+/// `tokio::io::AsyncRead` for a type with the `futures` `AsyncRead`, which reads into an
+/// initialised buffer: the unfilled part is zeroed the first time only.
+macro_rules! tokio_read_initialised {
+    ($($ty:ty),*) => {$(
+        impl tokio::io::AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                let n = ready!(futures_io::AsyncRead::poll_read(
+                    self,
+                    cx,
+                    buf.initialize_unfilled()
+                ))?;
                 buf.advance(n);
                 Poll::Ready(Ok(()))
             }
@@ -95,3 +123,11 @@ use crate::io::net::UnixStream;
 tokio_read!(UnixStream, &UnixStream);
 #[cfg(unix)]
 tokio_write!(UnixStream, &UnixStream);
+
+#[cfg(unix)]
+use crate::io::process::{ChildStderr, ChildStdin, ChildStdout};
+
+#[cfg(unix)]
+tokio_read_initialised!(ChildStdout, ChildStderr);
+#[cfg(unix)]
+tokio_write!(ChildStdin);

@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-pub use crate::task_core::awaiting::{Awaiting, IoDirection, SyncKind};
+pub use crate::task_core::awaiting::{Awaiting, CommandLine, IoDirection, SyncKind};
 pub use crate::task_core::error::{Panic, TaskError};
 pub use crate::task_core::header::TaskId;
 pub use crate::task_core::info::{GroupId, Outcome, Owner, TaskDone, TaskInfo, TaskState};

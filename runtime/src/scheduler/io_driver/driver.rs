@@ -126,6 +126,9 @@ pub(crate) struct Handle {
     /// Resources registered and not yet deregistered: while there is one, readiness may still
     /// wake the loop (what the deadlock check must know).
     registered: AtomicUsize,
+    /// Run once by [`Handle::close`]: what an area above must finish when its resources can
+    /// never become ready again (`io::process` reaps the children dropped while running).
+    close_hooks: Mutex<Vec<fn(&Handle)>>,
 }
 
 impl Driver {
@@ -143,6 +146,7 @@ impl Driver {
                 has_released: AtomicBool::new(false),
                 closed: AtomicBool::new(false),
                 registered: AtomicUsize::new(0),
+                close_hooks: Mutex::new(Vec::new()),
             }),
             tick: 0,
             wakers: Vec::new(),
@@ -217,6 +221,22 @@ impl Handle {
     /// shared poller may outlive the runtime, held by a leftover task handle).
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
+        let hooks = std::mem::take(&mut *lock(&self.close_hooks));
+        hooks.into_iter().for_each(|hook| hook(self));
+    }
+
+    /// Runs `hook` on this handle when the driver closes (once, however often it is asked
+    /// for): for an area above the driver that must finish work its resources were waiting
+    /// for. At once if the driver has closed already.
+    pub(crate) fn on_close(&self, hook: fn(&Handle)) {
+        if self.is_closed() {
+            hook(self);
+            return;
+        }
+        let mut hooks = lock(&self.close_hooks);
+        if !hooks.iter().any(|known| std::ptr::fn_addr_eq(*known, hook)) {
+            hooks.push(hook);
+        }
     }
 
     /// `true` once the driver is gone.

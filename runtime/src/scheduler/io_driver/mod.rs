@@ -1,6 +1,6 @@
 //! The I/O driver: a leaf below the event loop. Each loop parks in a [`Poller`] (its own, or
 //! on a worker, the one its runtime's workers share); resources
-//! (`crate::net`, `crate::signal`) register with a loop's driver through its [`Handle`] and keep
+//! (`crate::net`, `crate::signal`, `crate::process`) register with a loop's driver through its [`Handle`] and keep
 //! their readiness in a [`PollEvented`].
 //!
 //! Why mio: its `Poll::poll` is one `epoll_wait` per turn, and its `Waker` one `eventfd` write.

@@ -17,6 +17,9 @@ pub(crate) struct PollEvented<S: Resource> {
     io: Arc<ScheduledIo>,
     /// What kind of resource, for recorded waits: `S::KIND` unless the owner says better.
     kind: &'static str,
+    /// `false`: the owner records its tasks' waits itself (a child process's exit is shown as
+    /// the process, not as its pidfd), so the driver records none.
+    recorded: bool,
 }
 
 impl<S: Resource> PollEvented<S> {
@@ -37,7 +40,15 @@ impl<S: Resource> PollEvented<S> {
             handle,
             io,
             kind,
+            recorded: true,
         })
+    }
+
+    /// The driver records no wait on this source: its owner records what the waiting task
+    /// really awaits.
+    pub(crate) fn unrecorded(mut self) -> PollEvented<S> {
+        self.recorded = false;
+        self
     }
 
     pub(crate) fn get_ref(&self) -> &S {
@@ -61,7 +72,9 @@ impl<S: Resource> PollEvented<S> {
             )));
         }
         self.io
-            .poll_ready(cx, interest, || self.awaited(interest))
+            .poll_ready(cx, interest, || {
+                self.recorded.then(|| self.awaited(interest))
+            })
             .map(Ok)
     }
 

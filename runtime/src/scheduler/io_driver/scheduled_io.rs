@@ -128,12 +128,13 @@ impl ScheduledIo {
     }
 
     /// Ready if the resource is ready in `interest`'s direction; else registers the task's
-    /// waker and waits, recording `what` for the task while waits are recorded.
+    /// waker and waits, recording `what` for the task while waits are recorded (nothing if
+    /// `what` gives `None`: the owner records a wait of its own).
     pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
         interest: Interest,
-        what: impl FnOnce() -> Awaiting,
+        what: impl FnOnce() -> Option<Awaiting>,
     ) -> Poll<ReadyEvent> {
         if let Some(event) = self.ready(interest) {
             return Poll::Ready(event);

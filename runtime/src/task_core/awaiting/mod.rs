@@ -81,8 +81,9 @@ pub enum Awaiting {
         /// The deadline.
         deadline: Instant,
     },
-    /// I/O readiness of a socket registered with the loop's I/O driver
-    /// ([`net`](crate::net), [`signal`](crate::signal)).
+    /// I/O readiness of a socket or pipe registered with the loop's I/O driver
+    /// ([`net`](crate::net), [`signal`](crate::signal), a child's pipes in
+    /// [`process`](crate::process)).
     ///
     /// A read or write whose future was dropped before the socket became ready (a timeout
     /// around it ran out, a `select!` took another branch) stays recorded, as its waker stays
@@ -93,7 +94,8 @@ pub enum Awaiting {
         /// Waiting to read (or accept, or receive) or to write (or connect, or send).
         direction: IoDirection,
         /// What kind of resource: `"TCP stream"`, `"TCP listener"`, `"UDP socket"`,
-        /// `"Unix stream"`, `"Unix listener"`, `"Unix datagram socket"` or `"signal pipe"`.
+        /// `"Unix stream"`, `"Unix listener"`, `"Unix datagram socket"`, `"signal pipe"` or
+        /// `"pipe"` (a child process's standard stream).
         resource: &'static str,
         /// This end's address, for an IP socket.
         local: Option<SocketAddr>,
@@ -102,6 +104,79 @@ pub enum Awaiting {
         /// The file descriptor.
         fd: i32,
     },
+    /// The exit of a child process ([`process::Child`](crate::process::Child)'s `wait`,
+    /// `output` and their kin).
+    Process {
+        /// The child's process id.
+        pid: u32,
+        /// The child's program and arguments, shortened.
+        command: CommandLine,
+    },
+}
+
+/// A command line as diagnostics show it: the program and its arguments, shortened to at
+/// most [`CommandLine::CAPACITY`] bytes (cut at a character boundary, with `…`). A plain value,
+/// so that [`Awaiting`] stays `Copy`.
+///
+/// # Examples
+///
+/// ```
+/// use tether::task::CommandLine;
+///
+/// assert_eq!(CommandLine::new("sleep 10").as_str(), "sleep 10");
+/// let long = "x".repeat(200);
+/// assert!(CommandLine::new(&long).as_str().ends_with('…'));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CommandLine {
+    bytes: [u8; CommandLine::CAPACITY],
+    len: u8,
+}
+
+impl CommandLine {
+    /// The most bytes kept.
+    pub const CAPACITY: usize = 64;
+
+    /// `text`, shortened to fit.
+    pub fn new(text: &str) -> CommandLine {
+        const ELLIPSIS: &str = "…";
+        let mut bytes = [0; CommandLine::CAPACITY];
+        let len = if text.len() <= CommandLine::CAPACITY {
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            text.len()
+        } else {
+            // Room for the ellipsis, cut where a character starts.
+            let mut cut = CommandLine::CAPACITY - ELLIPSIS.len();
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            bytes[..cut].copy_from_slice(&text.as_bytes()[..cut]);
+            bytes[cut..cut + ELLIPSIS.len()].copy_from_slice(ELLIPSIS.as_bytes());
+            cut + ELLIPSIS.len()
+        };
+        CommandLine {
+            bytes,
+            len: len as u8,
+        }
+    }
+
+    /// The text kept.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)])
+            .expect("made from a str, cut at a character boundary")
+    }
+}
+
+impl fmt::Display for CommandLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for CommandLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 /// Which readiness an [`Awaiting::Io`] wait is for.
@@ -217,5 +292,6 @@ pub(crate) fn describe(
             }
             text
         }
+        Awaiting::Process { pid, command } => format!("process {pid} `{command}`"),
     }
 }

@@ -82,14 +82,14 @@ impl WaitRecord {
 
     /// Records `what` for the running task now, for a wait kept by a resource rather than by
     /// a future (the I/O driver keeps one beside each waker it holds): `None` while recording
-    /// is off or no task runs here. Dropping the record ends it.
+    /// is off, no task runs here, or `what` gives `None`. Dropping the record ends it.
     #[inline]
-    pub(crate) fn parked(what: impl FnOnce() -> Awaiting) -> Option<WaitRecord> {
+    pub(crate) fn parked(what: impl FnOnce() -> Option<Awaiting>) -> Option<WaitRecord> {
         if !is_on() {
             return None;
         }
         let mut record = WaitRecord::new();
-        record.start(what());
+        record.start(what()?);
         (record.token != 0).then_some(record)
     }
 
