@@ -583,3 +583,36 @@ async fn dropping_a_file_with_a_write_in_flight_writes_everything() {
     assert!(written[..data.len()] == data[..]);
     assert_eq!(&written[data.len()..], b"tail");
 }
+
+/// A file dropped as `main` ends: `run` returns only once the drop's writes have reached the
+/// file. The pool's one thread is held by a job that a second thread releases only after the
+/// drop, so the drop's writes are still queued when the main task returns.
+#[test]
+fn a_file_dropped_as_the_run_ends_is_written_before_run_returns() {
+    for workers in [1, 2] {
+        let dir = Scratch::new("drop-at-exit");
+        let path = dir.path("f");
+        // Less than the buffer holds: it all stays in the buffer until the drop.
+        let data = pattern(512 << 10);
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        tether::Runtime::builder()
+            .blocking_threads(1)
+            .workers(workers)
+            .build()
+            .run(async {
+                let mut file = File::create(&path).await.unwrap();
+                let hold = tether::to_thread(move || held.recv());
+                let mut hold = std::pin::pin!(hold);
+                // Started, so it occupies the pool's thread; its outcome is not awaited.
+                assert!(poll!(hold.as_mut()).is_pending());
+                file.write_all(&data).await.unwrap();
+                file.write_all(b"tail").await.unwrap();
+                drop(file);
+                std::thread::spawn(move || release.send(()).unwrap());
+            });
+        let written = std::fs::read(&path).unwrap();
+        assert_eq!(written.len(), data.len() + 4, "workers = {workers}");
+        assert!(written[..data.len()] == data[..]);
+        assert_eq!(&written[data.len()..], b"tail");
+    }
+}

@@ -94,19 +94,43 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    submit_to(f, |pool, job| pool.submit(job))
+}
+
+/// [`submit`], for work the end of the run waits for even if nobody awaits it (a file's
+/// writes): `run` returns only once it has ended. Outside a loop, as `submit`.
+pub(crate) fn submit_kept<F, R>(f: F) -> Blocking<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    submit_to(f, |pool, job| pool.submit_kept(job))
+}
+
+fn submit_to<F, R>(
+    f: F,
+    queue: impl FnOnce(&Arc<BlockingPool>, Box<dyn FnOnce() + Send>),
+) -> Blocking<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
     let (tx, rx) = oneshot::channel();
-    current_pool().submit(Box::new(move || {
-        let outcome = catch_unwind(AssertUnwindSafe(f))
-            .map_err(|payload| BlockingError::Panicked(Panic::new(payload)));
-        // The awaiting side may be gone (cancelled): then the result is simply dropped. Sending
-        // wakes the awaiting side's waker here, on the pool's thread: that waker is user code,
-        // and its panic must not unwind into the pool's loop, which would lose the thread.
-        crate::task_core::error::contain_panic(
-            || "a waker".to_owned(),
-            || {
-                let _ = tx.send(outcome);
-            },
-        );
-    }));
+    queue(
+        &current_pool(),
+        Box::new(move || {
+            let outcome = catch_unwind(AssertUnwindSafe(f))
+                .map_err(|payload| BlockingError::Panicked(Panic::new(payload)));
+            // The awaiting side may be gone (cancelled): then the result is simply dropped. Sending
+            // wakes the awaiting side's waker here, on the pool's thread: that waker is user code,
+            // and its panic must not unwind into the pool's loop, which would lose the thread.
+            crate::task_core::error::contain_panic(
+                || "a waker".to_owned(),
+                || {
+                    let _ = tx.send(outcome);
+                },
+            );
+        }),
+    );
     Blocking { rx }
 }

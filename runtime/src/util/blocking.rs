@@ -21,6 +21,8 @@ type Job = Box<dyn FnOnce() + Send>;
 pub(crate) struct BlockingPool {
     state: Mutex<PoolState>,
     work: Condvar,
+    /// Signalled when the last kept job ends.
+    kept_done: Condvar,
     max_threads: usize,
 }
 
@@ -28,6 +30,9 @@ struct PoolState {
     jobs: VecDeque<Job>,
     threads: usize,
     idle: usize,
+    /// Kept jobs queued or running: work the end of a run waits for (a file's writes), unlike
+    /// a `to_thread` closure whose caller has gone.
+    kept: usize,
 }
 
 impl BlockingPool {
@@ -37,8 +42,10 @@ impl BlockingPool {
                 jobs: VecDeque::new(),
                 threads: 0,
                 idle: 0,
+                kept: 0,
             }),
             work: Condvar::new(),
+            kept_done: Condvar::new(),
             max_threads: max_threads.max(1),
         }
     }
@@ -67,6 +74,38 @@ impl BlockingPool {
                 // The job stays queued for a thread that exists, or the next one started.
                 self.lock().threads -= 1;
             }
+        }
+    }
+
+    /// Queues `job` as [`submit`](BlockingPool::submit) does, and counts it until it ends:
+    /// [`wait_kept`](BlockingPool::wait_kept) waits for it.
+    pub(crate) fn submit_kept(self: &Arc<Self>, job: Job) {
+        self.lock().kept += 1;
+        let pool = self.clone();
+        self.submit(Box::new(move || {
+            // Counted down however the job ends: a panic in it is caught by the job itself,
+            // and this guard runs on unwinding too.
+            struct Done(Arc<BlockingPool>);
+            impl Drop for Done {
+                fn drop(&mut self) {
+                    let mut state = self.0.lock();
+                    state.kept -= 1;
+                    if state.kept == 0 {
+                        self.0.kept_done.notify_all();
+                    }
+                }
+            }
+            let _done = Done(pool);
+            job();
+        }));
+    }
+
+    /// Blocks until every kept job has ended: the end of a run, so that a file's last writes,
+    /// handed to the pool by its drop, reach the file before `run` returns.
+    pub(crate) fn wait_kept(&self) {
+        let mut state = self.lock();
+        while state.kept > 0 {
+            state = unpoison(self.kept_done.wait(state));
         }
     }
 
@@ -117,6 +156,23 @@ impl fmt::Debug for BlockingPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wait_kept_returns_once_every_kept_job_has_ended() {
+        let pool = Arc::new(BlockingPool::new(2));
+        let done = Arc::new(Mutex::new(Vec::new()));
+        for i in 0..4 {
+            let done = done.clone();
+            pool.submit_kept(Box::new(move || {
+                thread::sleep(Duration::from_millis(2));
+                done.lock().unwrap().push(i);
+            }));
+        }
+        pool.wait_kept();
+        assert_eq!(done.lock().unwrap().len(), 4);
+        // Nothing kept: at once.
+        pool.wait_kept();
+    }
 
     #[test]
     fn the_pool_is_bounded_and_runs_everything() {

@@ -15,7 +15,7 @@ use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 
 use super::buffer::{Buf, Done, MAX_CHUNK, Op, READ_AHEAD};
 use super::error::{panicked, with_path};
-use crate::runtime::to_thread::{Blocking, submit};
+use crate::runtime::to_thread::{Blocking, submit, submit_kept};
 
 /// An open file: std's [`File`](std::fs::File) for async code. It implements the `futures`
 /// crate's [`AsyncRead`], [`AsyncWrite`] and [`AsyncSeek`], so the `futures::io` helpers
@@ -94,9 +94,11 @@ use crate::runtime::to_thread::{Blocking, submit};
 /// closes the file (an operation still in flight finishes the same way). What a drop cannot do
 /// is report an error: call [`close`](File::close) first when you need to know. The pool runs
 /// the write soon after the drop, but not before it returns: another handle on the same path
-/// (or a process) opening the file at once may not see the data yet, and a process that exits
-/// right away (`std::process::exit`, or `main` returning) may exit before it is written. Close
-/// the file first in both cases.
+/// opening the file at once may not see the data yet (close the file first). The run waits for
+/// it: [`run`](crate::run) (and `#[tether::main]`) returns only once every write a dropped file
+/// handed to the pool has ended, so returning from `main` loses nothing. (A `File` dropped
+/// outside any run, or a process ended by `std::process::exit` while its run goes on, is not
+/// waited for.)
 pub struct File {
     std: Arc<std::fs::File>,
     path: Arc<Path>,
@@ -375,7 +377,8 @@ impl File {
             unreachable!("one operation at a time")
         };
         let (file, path) = (self.std.clone(), self.path.clone());
-        let job = submit(move || {
+        // Kept: if the file is dropped with this job in flight, the run still waits for it.
+        let job = submit_kept(move || {
             let outcome = buf.run(&file, &path, op);
             (buf, outcome)
         });
@@ -493,7 +496,7 @@ impl Drop for File {
                     // on the pool (it was queued first, so it is running or done by then),
                     // then writes them, unless it failed.
                     let (file, path) = (self.std.clone(), self.path.clone());
-                    let _detached = submit(move || {
+                    let _detached = submit_kept(move || {
                         let Ok((before, _)) = wait(in_flight) else {
                             return;
                         };

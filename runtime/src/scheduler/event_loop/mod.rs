@@ -783,8 +783,12 @@ pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
             .blocking_threads
             .unwrap_or(crate::util::blocking::DEFAULT_THREADS),
     ));
-    let lp = EventLoop::new(config, None, blocking);
-    main_output(run_main(&lp, std::panic::Location::caller(), future))
+    let lp = EventLoop::new(config, None, blocking.clone());
+    let output = run_main(&lp, std::panic::Location::caller(), future);
+    // Work handed to the pool to finish after its owner went (a dropped file's last writes)
+    // ends before `run` returns.
+    blocking.wait_kept();
+    main_output(output)
 }
 
 /// A poller for a loop, or for the workers of a runtime to share.

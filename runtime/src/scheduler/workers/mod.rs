@@ -799,5 +799,7 @@ pub(crate) fn block_on<F: Future>(config: Config, future: F) -> F::Output {
         output
     });
     workers.close();
+    // As on one loop: a dropped file's last writes end before `run` returns.
+    workers.blocking().wait_kept();
     event_loop::main_output(output)
 }
