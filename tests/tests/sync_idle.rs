@@ -156,3 +156,20 @@ async fn members_on_other_workers_are_shed_from_the_accept_loop() {
     assert_eq!(shed, (0..8).collect::<Vec<_>>());
     assert!(idle.is_empty());
 }
+
+#[test]
+#[should_panic(expected = "IdleQueue::sweep needs a positive idle limit")]
+fn a_zero_sweep_limit_is_refused() {
+    tether::Runtime::builder()
+        .start_paused(true)
+        .build()
+        .run(async {
+            let idle = tether::sync::IdleQueue::new();
+            let _member = idle.member();
+            let _ = tether::timeout(
+                std::time::Duration::from_secs(1),
+                idle.sweep(std::time::Duration::ZERO),
+            )
+            .await;
+        });
+}

@@ -271,7 +271,17 @@ impl IdleQueue {
     ///     assert!(member.is_shed());
     /// });
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `limit` is zero, which would shed every member the moment it became idle and wake
+    /// the sweep in a loop; use [`shed_idle_for`](IdleQueue::shed_idle_for) for a one-off.
     pub async fn sweep(&self, limit: Duration) -> Infallible {
+        assert!(
+            !limit.is_zero(),
+            "IdleQueue::sweep needs a positive idle limit: a zero limit sheds every member as \
+             soon as it is idle, and the sweep would never sleep"
+        );
         loop {
             let (_, next) = self.shed_expired(limit);
             sleep_until(next).await;
