@@ -66,24 +66,42 @@ impl Log {
 /// Generates `single::NAME` and `two_workers::NAME` for each scenario `NAME` (an `async fn` of
 /// the calling module): the same behaviour test on the single-threaded loop and on a runtime of
 /// two workers.
+///
+/// `on_both_flavors!(#[attr] with |builder| configure; NAME, ...)` puts the attributes on every
+/// generated test and passes both builders through `configure` first (a pool size, a switch to
+/// turn on before the runtime starts).
 #[macro_export]
 macro_rules! on_both_flavors {
-    ($($name:ident),* $(,)?) => {
+    // One test: its attributes come in one bracketed group, so that the list of names can be
+    // repeated over without repeating the attributes at the same depth.
+    (@test [$(#[$attr:meta])*] $name:ident, |$builder:ident| $start:expr, $configure:expr) => {
+        #[test]
+        $(#[$attr])*
+        fn $name() {
+            let $builder = $start;
+            $configure.build().run(super::$name());
+        }
+    };
+    (@flavors $attrs:tt |$builder:ident| $configure:expr; $($name:ident),*) => {
         mod single {
             $(
-                #[test]
-                fn $name() {
-                    tether::Runtime::builder().build().run(super::$name());
-                }
+                $crate::on_both_flavors!(
+                    @test $attrs $name, |$builder| tether::Runtime::builder(), $configure
+                );
             )*
         }
         mod two_workers {
             $(
-                #[test]
-                fn $name() {
-                    tether::Runtime::builder().workers(2).build().run(super::$name());
-                }
+                $crate::on_both_flavors!(
+                    @test $attrs $name, |$builder| tether::Runtime::builder().workers(2), $configure
+                );
             )*
         }
+    };
+    ($(#[$attr:meta])* with |$builder:ident| $configure:expr; $($name:ident),* $(,)?) => {
+        $crate::on_both_flavors!(@flavors [$(#[$attr])*] |$builder| $configure; $($name),*);
+    };
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_flavors!(with |builder| builder; $($name),*);
     };
 }

@@ -49,33 +49,6 @@ fn pattern(len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Runs each scenario on one loop and on two workers. The pool has one thread: jobs run in
-/// the order they were submitted, which the drop scenarios rely on (see their comments).
-macro_rules! on_both_flavors_one_pool_thread {
-    ($($name:ident),* $(,)?) => {
-        mod single_one_pool_thread {
-            $(
-                #[test]
-                fn $name() {
-                    tether::Runtime::builder().blocking_threads(1).build().run(super::$name());
-                }
-            )*
-        }
-        mod two_workers_one_pool_thread {
-            $(
-                #[test]
-                fn $name() {
-                    tether::Runtime::builder()
-                        .workers(2)
-                        .blocking_threads(1)
-                        .build()
-                        .run(super::$name());
-                }
-            )*
-        }
-    };
-}
-
 tether_tests::on_both_flavors!(
     whole_file_functions,
     errors_name_their_path_and_keep_their_kind,
@@ -95,10 +68,17 @@ tether_tests::on_both_flavors!(
     open_options,
 );
 
-on_both_flavors_one_pool_thread!(
-    dropping_a_file_writes_its_buffer,
-    dropping_a_file_with_a_write_in_flight_writes_everything,
-);
+/// The drop scenarios, with a pool of one thread: jobs run in the order they were submitted,
+/// which they rely on (see their comments).
+mod one_pool_thread {
+    use super::*;
+
+    tether_tests::on_both_flavors!(
+        with |builder| builder.blocking_threads(1);
+        dropping_a_file_writes_its_buffer,
+        dropping_a_file_with_a_write_in_flight_writes_everything,
+    );
+}
 
 async fn whole_file_functions() {
     let dir = Scratch::new("whole");

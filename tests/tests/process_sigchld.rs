@@ -9,33 +9,13 @@ mod scenarios;
 
 use scenarios::*;
 
-/// Like `tether_tests::on_both_flavors!`, with the `SIGCHLD` path switched on first.
-macro_rules! on_both_flavors_with_sigchld {
-    ($($name:ident),* $(,)?) => {
-        mod single {
-            $(
-                #[test]
-                #[cfg_attr(miri, ignore = "spawns processes")]
-                fn $name() {
-                    tether::__private::process_force_sigchld(true);
-                    tether::Runtime::builder().build().run(super::$name());
-                }
-            )*
-        }
-        mod two_workers {
-            $(
-                #[test]
-                #[cfg_attr(miri, ignore = "spawns processes")]
-                fn $name() {
-                    tether::__private::process_force_sigchld(true);
-                    tether::Runtime::builder().workers(2).build().run(super::$name());
-                }
-            )*
-        }
+// The `SIGCHLD` path is switched on before each runtime starts.
+tether_tests::on_both_flavors!(
+    #[cfg_attr(miri, ignore = "spawns processes")]
+    with |builder| {
+        tether::__private::process_force_sigchld(true);
+        builder
     };
-}
-
-on_both_flavors_with_sigchld!(
     spawn_wait_and_exit_codes,
     a_cancelled_wait_leaves_the_child_running,
     try_wait_kill_terminate_and_send_signal,
