@@ -14,11 +14,10 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::runtime::tokio_bridge::TokioBridge;
-use crate::scheduler::event_loop::{EventLoop, RunExtension};
+use crate::scheduler::event_loop::EventLoop;
 
 /// Runs `future` with a tokio runtime's context entered around each of its polls: asyncio has no
 /// twin; smol users write `async_compat::Compat::new(future)`.
@@ -56,7 +55,7 @@ use crate::scheduler::event_loop::{EventLoop, RunExtension};
 pub fn tokio<F: Future>(future: F) -> Tokio<F> {
     Tokio {
         future,
-        bridge: None,
+        tokio: None,
     }
 }
 
@@ -64,28 +63,31 @@ pub fn tokio<F: Future>(future: F) -> Tokio<F> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Tokio<F> {
     future: F,
-    bridge: Option<Arc<dyn RunExtension>>,
+    /// The bridge's runtime, found on the first poll.
+    tokio: Option<tokio::runtime::Handle>,
 }
 
 impl<F: Future> Future for Tokio<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is pinned structurally and never moved out; `bridge` is not pinned
-        // (an `Arc`, written here through `&mut` without moving `future`).
+        // SAFETY: `future` is pinned structurally and never moved out; `tokio` is not pinned
+        // (a handle, written here through `&mut` without moving `future`).
         let this = unsafe { self.get_unchecked_mut() };
-        let extension = this.bridge.get_or_insert_with(|| {
-            EventLoop::with_current(|lp| lp.extension().cloned())
+        let tokio = this.tokio.get_or_insert_with(|| {
+            let extension = EventLoop::with_current(|lp| lp.extension().cloned())
                 .flatten()
                 .expect(
                     "tether::compat::tokio was polled outside a running tether loop: await it in \
                      tether::run, #[tether::main] or a task",
-                )
+                );
+            (&*extension as &dyn std::any::Any)
+                .downcast_ref::<TokioBridge>()
+                .expect("the run's extension is the tokio bridge")
+                .handle()
+                .clone()
         });
-        let bridge = (&**extension as &dyn std::any::Any)
-            .downcast_ref::<TokioBridge>()
-            .expect("the run's extension is the tokio bridge");
-        let _entered = bridge.handle().enter();
+        let _entered = tokio.enter();
         // SAFETY: `this.future` is pinned: `this` came from a `Pin<&mut Self>`, and the field is
         // never moved while `Tokio` lives.
         unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx)
