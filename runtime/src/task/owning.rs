@@ -52,25 +52,36 @@
 
 use super::Task;
 
-/// Types that own running work: dropping a value of one cancels its tasks (or kills its
-/// process).
-///
-/// Each owner says so beside its own definition: [`Task`] here, `TaskSet` in `crate::set`,
-/// `Wait` and `AsCompleted` in `crate::combinators::wait`. A new owner adds its `impl` there,
-/// and a ui-test that `let _ =` rejects it.
+/// `item`, with the error for a type the probe could not tell apart when it read it: one
+/// message for the two traits such an error can end at.
+macro_rules! could_not_tell {
+    ($item:item) => {
+        #[diagnostic::on_unimplemented(
+            message = "tether's `let _ =` check could not tell whether this `{Self}` owns a running \
+                       task: its type was settled only after the end of the body, where the check reads it",
+            label = "the type of this value is decided later",
+            note = "write the type (`let _: Type = ...`), or bind the value to a name \
+                    (`let _unused = ...`), which drops it at the end of the scope instead; please \
+                    report this case to tether, with the type"
+        )]
+        $item
+    };
+}
+
 // Unimplemented only where the probe met a type that it could not tell apart when it read it:
-// the same message as `Judged`'s.
-#[diagnostic::on_unimplemented(
-    message = "tether's `let _ =` check could not tell whether this `{Self}` owns a running \
-               task: its type was settled only after the end of the body, where the check reads it",
-    label = "the type of this value is decided later",
-    note = "write the type (`let _: Type = ...`), or bind the value to a name \
-            (`let _unused = ...`), which drops it at the end of the scope instead; please \
-            report this case to tether, with the type"
-)]
-pub trait OwnsTask {
-    /// What `let _ =` would do to it: [`WouldCancel`] or [`WouldKill`].
-    type Verdict;
+// the same message as `Judged`'s (rustc reports whichever of the two the failed obligation
+// ends at).
+could_not_tell! {
+    /// Types that own running work: dropping a value of one cancels its tasks (or kills its
+    /// process).
+    ///
+    /// Each owner says so beside its own definition: [`Task`] here, `TaskSet` in `crate::set`,
+    /// `Wait` and `AsCompleted` in `crate::combinators::wait`. A new owner adds its `impl`
+    /// there, and a ui-test that `let _ =` rejects it.
+    pub trait OwnsTask {
+        /// What `let _ =` would do to it: [`WouldCancel`] or [`WouldKill`].
+        type Verdict;
+    }
 }
 
 impl<T> OwnsTask for Task<T> {
@@ -100,19 +111,13 @@ impl<T: OwnsTask + ?Sized> OwnsTask for Box<T> {
     type Verdict = T::Verdict;
 }
 
-/// The verdict on every type the probe may pick `ViaOwnsTask` for: an owner's, or [`Fine`] for
-/// the types that inference's fallback may still choose after the probe has been read.
-#[diagnostic::on_unimplemented(
-    message = "tether's `let _ =` check could not tell whether this `{Self}` owns a running \
-               task: its type was settled only after the end of the body, where the check reads it",
-    label = "the type of this value is decided later",
-    note = "write the type (`let _: Type = ...`), or bind the value to a name \
-            (`let _unused = ...`), which drops it at the end of the scope instead; please \
-            report this case to tether, with the type"
-)]
-pub trait Judged {
-    /// [`Fine`], [`WouldCancel`] or [`WouldKill`].
-    type Verdict;
+could_not_tell! {
+    /// The verdict on every type the probe may pick `ViaOwnsTask` for: an owner's, or [`Fine`]
+    /// for the types that inference's fallback may still choose after the probe has been read.
+    pub trait Judged {
+        /// [`Fine`], [`WouldCancel`] or [`WouldKill`].
+        type Verdict;
+    }
 }
 
 // `do_not_recommend`: a type that turns out to own nothing gets `Judged`'s message.
