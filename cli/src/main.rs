@@ -1,0 +1,153 @@
+//! `tether`: see inside any running tether program from outside.
+//!
+//! ```text
+//! tether ps PID [--json]          one line per task
+//! tether pstree PID [--json]      the ownership tree, and every await cycle
+//! tether top PID [--sort busy|age|polls] [--interval MS] [--count N]
+//! tether web PID [--port PORT]    a live page on 127.0.0.1
+//! ```
+//!
+//! `ps` and `pstree` also take `--load FILE` instead of a PID: a snapshot saved with `--json`.
+//! How the tool reads the target, and why that way, is in `attach`.
+
+mod attach;
+mod model;
+mod render;
+mod top;
+mod web;
+
+use std::process::ExitCode;
+
+use model::Snapshot;
+
+const USAGE: &str = "\
+usage: tether ps PID [--json] | --load FILE
+       tether pstree PID [--json] | --load FILE
+       tether top PID [--sort busy|age|polls] [--interval MS] [--count N]
+       tether web PID [--port PORT]
+Reads the tasks of a running tether program (same user, or root).";
+
+/// What the command line asked for.
+#[derive(Debug)]
+struct Args {
+    command: String,
+    target: Target,
+    json: bool,
+    sort: top::Sort,
+    interval_ms: u64,
+    count: Option<u64>,
+    port: u16,
+}
+
+/// Where the snapshot comes from.
+#[derive(Debug)]
+enum Target {
+    Pid(u32),
+    File(String),
+}
+
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let command = args.next().ok_or("no command given")?;
+    if !matches!(command.as_str(), "ps" | "pstree" | "top" | "web") {
+        return Err(format!("unknown command `{command}`"));
+    }
+    let mut parsed = Args {
+        command,
+        target: Target::Pid(0),
+        json: false,
+        sort: top::Sort::Busy,
+        interval_ms: 1000,
+        count: None,
+        port: 0,
+    };
+    let mut target = None;
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("`{name}` needs a value"));
+        match arg.as_str() {
+            "--json" => parsed.json = true,
+            "--load" => target = Some(Target::File(value("--load")?)),
+            "--sort" => parsed.sort = value("--sort")?.parse()?,
+            "--interval" => parsed.interval_ms = number(&value("--interval")?, "--interval")?,
+            "--count" => parsed.count = Some(number(&value("--count")?, "--count")?),
+            "--port" => parsed.port = number(&value("--port")?, "--port")?,
+            pid if target.is_none() && !pid.starts_with('-') => {
+                target = Some(Target::Pid(number(pid, "PID")?));
+            }
+            other => return Err(format!("unexpected argument `{other}`")),
+        }
+    }
+    parsed.target = target.ok_or("no PID given")?;
+    if parsed.json && !matches!(parsed.command.as_str(), "ps" | "pstree") {
+        return Err("`--json` goes with `ps` and `pstree`".into());
+    }
+    if matches!(parsed.target, Target::File(_)) && !matches!(parsed.command.as_str(), "ps" | "pstree") {
+        return Err("`--load` goes with `ps` and `pstree`".into());
+    }
+    Ok(parsed)
+}
+
+fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("`{text}` is not a valid {what}"))
+}
+
+/// One snapshot of the target.
+fn take(target: &Target) -> Result<Snapshot, String> {
+    match target {
+        Target::Pid(pid) => attach::snapshot(*pid).map_err(|error| error.to_string()),
+        Target::File(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| format!("cannot read {path}: {error}"))?;
+            let snapshot: Snapshot = serde_json::from_str(&text)
+                .map_err(|error| format!("{path} is not a tether snapshot: {error}"))?;
+            if snapshot.schema != model::SCHEMA {
+                return Err(format!(
+                    "{path} has schema `{}`; this tool reads `{}`",
+                    snapshot.schema,
+                    model::SCHEMA
+                ));
+            }
+            Ok(snapshot)
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    match args.command.as_str() {
+        "ps" | "pstree" => {
+            let snapshot = take(&args.target)?;
+            let out = if args.json {
+                let mut json = serde_json::to_string_pretty(&snapshot)
+                    .map_err(|error| format!("cannot write JSON: {error}"))?;
+                json.push('\n');
+                json
+            } else if args.command == "ps" {
+                render::ps(&snapshot)
+            } else {
+                render::pstree(&snapshot)
+            };
+            print!("{out}");
+            Ok(())
+        }
+        "top" => top::run(&args, || take(&args.target)),
+        "web" => web::serve(&args, || take(&args.target)),
+        _ => unreachable!("`parse` refuses other commands"),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("tether: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("tether: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
