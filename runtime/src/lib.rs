@@ -294,6 +294,15 @@ pub use tether_macros::{main, owned, test};
 /// (`tests/`, `stress/`) are other packages of the workspace, and a feature they turned on
 /// would be unified into every build of `tether` in the workspace (examples and benches too),
 /// so it would gate nothing. What they expose is counts, no handle on the loop's internals.
+/// What the `tether` command-line tool reads in a running program (see the `cli` package):
+/// the published table's types and field indices. Not an API: it changes with every layout.
+#[doc(hidden)]
+pub mod __inspect {
+    pub use crate::util::published::{
+        Holder, LAYOUT, LoopRecord, MAGIC, Published, RemoteWait, SECTION, TableView, field,
+    };
+}
+
 #[doc(hidden)]
 pub mod __private {
     pub use crate::combinators::join::MaybeDone;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::callbacks::Callback;
 use super::header::Header;
 use crate::context::{Context, enter_context, leave_context};
+use crate::util::published::counting_polls;
 
 struct Running {
     /// The task whose future is being polled (or dropped) on this thread.
@@ -58,6 +59,14 @@ thread_local! {
 /// outlives every poll of its future.
 pub(crate) fn running() -> Option<NonNull<Header>> {
     RUNNING.try_with(|r| r.task.get()).ok().flatten()
+}
+
+/// The address of this thread's cell that holds the running task's header address (null
+/// between polls), for outside tools (`crate::util::published`): valid while the thread lives.
+pub(crate) fn running_cell() -> usize {
+    RUNNING
+        .try_with(|r| std::ptr::from_ref(&r.task).addr())
+        .unwrap_or(0)
 }
 
 /// Calls `f` with the header of the task being polled (or dropped) on this thread, if any.
@@ -161,7 +170,10 @@ pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered
             if outer_deadline.is_some() {
                 r.deadline.set(None);
             }
-            let started = slow_poll_threshold(r).map(|_| start_timing(r));
+            // Polls are timed for debug mode's slow-poll report, and while an outside tool
+            // counts them (one load while nobody does).
+            let timed = slow_poll_threshold(r).is_some() || counting_polls();
+            let started = timed.then(|| start_timing(r));
             (outer, started, outer_deadline)
         })
         .unwrap_or((None, None, None));
@@ -188,7 +200,7 @@ fn slow_poll_threshold(r: &Running) -> Option<Duration> {
     debug
 }
 
-/// Debug mode: the start of a timed poll, and the nested time of the poll around it.
+/// The start of a timed poll, and the nested time of the poll around it.
 #[cold]
 fn start_timing(r: &Running) -> (Instant, Duration) {
     (Instant::now(), r.nested.replace(Duration::ZERO))
@@ -213,15 +225,19 @@ impl Drop for Entered<'_> {
 }
 
 impl Entered<'_> {
-    /// Debug mode: reports the poll that ends now if it took longer than the threshold.
+    /// Counts the poll that ends now for an outside tool if it asks, and reports it if it
+    /// took longer than the slow-poll threshold.
     #[cold]
     fn end_timing(&self, (started, outer_nested): (Instant, Duration)) {
         let slow = RUNNING
             .try_with(|r| {
-                let threshold = slow_poll_threshold(r)?;
                 let took = started.elapsed();
                 let own = took.saturating_sub(r.nested.get());
                 r.nested.set(outer_nested + took);
+                if counting_polls() {
+                    self.header.count_poll(own);
+                }
+                let threshold = slow_poll_threshold(r)?;
                 (own > threshold).then_some((own, threshold))
             })
             .ok()

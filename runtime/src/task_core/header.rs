@@ -55,6 +55,11 @@ impl TaskId {
     pub fn as_u64(self) -> u64 {
         self.0.get()
     }
+
+    /// The id numbered `id`, if it is one (ids are never 0).
+    pub(crate) fn from_u64(id: u64) -> Option<TaskId> {
+        NonZeroU64::new(id).map(TaskId)
+    }
 }
 
 impl fmt::Display for TaskId {
@@ -120,11 +125,14 @@ pub(crate) struct Header {
 /// What kind of owner a task has: the tag of its [`Owner`], kept apart from the group's
 /// fields so that the header can place it beside its state byte, in what would otherwise be
 /// padding (an `Owner` field takes three words; this takes two).
+///
+/// Its values are published for outside tools (`crate::util::published`): keep them.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum OwnerKind {
-    Handle,
-    Group,
-    Set,
+    Handle = 0,
+    Group = 1,
+    Set = 2,
 }
 
 /// A task's own waker, held in its header from creation until its future ends.
@@ -193,6 +201,10 @@ struct Extras {
     name: Option<String>,
     cancel_message: Option<String>,
     callbacks: Callbacks,
+    /// Polls counted while an outside tool asks for it (`crate::util::published`).
+    polls: u64,
+    /// Time spent in those polls, in nanoseconds.
+    busy_ns: u64,
 }
 
 /// Where a task comes from: what its header records at creation.
@@ -468,6 +480,46 @@ impl Header {
             .map_or(0, |extras| lock(extras).callbacks.remove(key))
     }
 }
+
+impl Header {
+    /// Counts one poll that took `took` (only while an outside tool asks for it: this takes the
+    /// extras' lock, and allocates them the first time).
+    pub(crate) fn count_poll(&self, took: std::time::Duration) {
+        self.with_extras(|extras| {
+            extras.polls += 1;
+            extras.busy_ns = extras.busy_ns.saturating_add(took.as_nanos() as u64);
+        });
+    }
+
+    /// Publishes where an outside tool finds each field of a header and of its extras.
+    pub(crate) fn publish_layout() {
+        use crate::util::published::{field, set_field};
+        use std::mem::offset_of;
+        set_field(field::HEADER_ID, offset_of!(Header, id));
+        set_field(field::HEADER_PARENT, offset_of!(Header, parent));
+        set_field(field::HEADER_OWNER_KIND, offset_of!(Header, owner_kind));
+        set_field(field::HEADER_OWNER_GROUP, offset_of!(Header, owner_group));
+        set_field(field::HEADER_OWNER_RUNNER, offset_of!(Header, owner_runner));
+        set_field(field::HEADER_LOCATION, offset_of!(Header, location));
+        set_field(field::HEADER_STATE, offset_of!(Header, state));
+        set_field(field::HEADER_EXTRAS, offset_of!(Header, extras));
+        set_field(field::EXTRAS_NAME, offset_of!(Extras, name));
+        set_field(field::EXTRAS_POLLS, offset_of!(Extras, polls));
+        set_field(field::EXTRAS_BUSY, offset_of!(Extras, busy_ns));
+        // Where a mutex keeps what it guards is std's business: measured on one.
+        let extras = Mutex::new(Extras::default());
+        let data = ptr::from_ref(&*lock(&extras)).addr() - ptr::from_ref(&extras).addr();
+        set_field(field::EXTRAS_DATA, data);
+    }
+}
+
+// What the published layout assumes of the types it names (checked here, where they are).
+const _: () = {
+    assert!(size_of::<TaskId>() == 8 && size_of::<Option<TaskId>>() == 8);
+    assert!(size_of::<OwnerKind>() == 1);
+    assert!(size_of::<AtomicPtr<Mutex<Extras>>>() == 8);
+    assert!(size_of::<&'static std::panic::Location<'static>>() == 8);
+};
 
 impl Drop for Header {
     fn drop(&mut self) {

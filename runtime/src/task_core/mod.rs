@@ -12,6 +12,7 @@ pub(crate) mod current;
 pub(crate) mod error;
 pub(crate) mod header;
 pub(crate) mod info;
+pub(crate) mod inspect;
 pub(crate) mod raw;
 pub(crate) mod stop;
 pub(crate) mod supervise;

@@ -8,6 +8,7 @@
 use std::ptr::NonNull;
 
 use super::header::Header;
+use crate::util::published::{TableView, recent_ns};
 use crate::util::slab::Slab;
 
 /// One live task.
@@ -16,10 +17,15 @@ use crate::util::slab::Slab;
 /// task's `on_end` hook, which runs when the task's future is dropped, and async-task always
 /// drops a task's future before it frees the allocation the header lives in. (A future that is
 /// never dropped keeps its allocation alive, so its entry stays valid too.)
+///
+/// Outside tools read entries (`crate::util::published`): the header's address is the only
+/// niche of the type (no `bool`, no enum), so a vacant slot (`None`) is a null header there.
 struct Entry {
     header: NonNull<Header>,
-    /// This table's owner cancels the task when it shuts down.
-    owned: bool,
+    /// When the task was created, roughly (`CLOCK_MONOTONIC` ns; see `recent_ns`).
+    created_ns: u64,
+    /// This table's owner cancels the task when it shuts down (1) or not (0).
+    owned: u8,
 }
 
 /// The live tasks of one owner, under keys handed out by [`TaskTable::reserve`].
@@ -27,13 +33,23 @@ struct Entry {
 pub(crate) struct TaskTable {
     entries: Slab<Entry>,
     owned: usize,
+    /// Where the slots are, for outside tools.
+    view: TableView,
 }
 
 impl TaskTable {
     /// Sets aside a key for a task about to be created (its clean-up hook needs the key before
     /// the task exists). Fill it with [`TaskTable::fill`] before the task first runs.
     pub(crate) fn reserve(&mut self) -> usize {
-        self.entries.reserve()
+        let key = self.entries.reserve();
+        let (slots, len) = self.entries.raw_slots();
+        self.view.set(slots.cast(), len);
+        key
+    }
+
+    /// Where outside tools find this table's slots.
+    pub(crate) fn view(&self) -> &TableView {
+        &self.view
     }
 
     /// Records a live task under a reserved key. `owned`: cancel it in [`cancel_owned`].
@@ -44,7 +60,8 @@ impl TaskTable {
             key,
             Entry {
                 header: NonNull::from(header),
-                owned,
+                created_ns: recent_ns(),
+                owned: u8::from(owned),
             },
         );
         self.owned += usize::from(owned);
@@ -73,10 +90,38 @@ impl TaskTable {
     /// Asks every owned task to stop. Each one wakes and drops its future the next time its
     /// owner runs it.
     pub(crate) fn cancel_owned(&self) {
-        for entry in self.entries.iter().filter(|entry| entry.owned) {
+        for entry in self.entries.iter().filter(|entry| entry.owned != 0) {
             // SAFETY: see `Entry`: the header lives at least as long as the entry.
             let header = unsafe { entry.header.as_ref() };
             header.request_cancel(None);
         }
     }
+}
+
+/// Publishes the layout of a table's slots, after checking what outside tools rely on: a
+/// vacant slot holds a null header address.
+pub(crate) fn publish_layout() {
+    use crate::util::published::{field, set_field};
+    type Slot = Option<Entry>;
+    let header = std::mem::offset_of!(Entry, header);
+    // A slot is an `Option<Entry>` whose `None` is the null header: then `Some` keeps the
+    // entry at offset 0, and a `None`'s header word is zero. Checked on a real `None`.
+    let vacant: Slot = None;
+    // SAFETY: `Slot` is as large as `Entry` (asserted below), so reading the `u64` at the
+    // header's offset stays inside `vacant`; if `None` is encoded in that word (the only niche
+    // of `Entry`), the word is initialised.
+    let word = unsafe {
+        std::ptr::from_ref(&vacant)
+            .cast::<u8>()
+            .add(header)
+            .cast::<u64>()
+            .read_unaligned()
+    };
+    assert!(
+        size_of::<Slot>() == size_of::<Entry>() && word == 0,
+        "a vacant task-table slot holds a null header"
+    );
+    set_field(field::SLOT_SIZE, size_of::<Slot>());
+    set_field(field::SLOT_HEADER, header);
+    set_field(field::SLOT_CREATED, std::mem::offset_of!(Entry, created_ns));
 }

@@ -6,6 +6,10 @@ pub(crate) mod blocking;
 pub(crate) mod clock;
 pub(crate) mod instant;
 pub(crate) mod loom_facade;
+// Re-exported, hidden, for the `tether` tool only (`crate::__inspect`); its pairs of fields
+// (an address and a length) are documented once, on the first of each pair.
+#[allow(missing_docs)]
+pub mod published;
 pub(crate) mod registry;
 pub(crate) mod rng;
 pub(crate) mod slab;

@@ -69,6 +69,12 @@ impl<T> Slab<T> {
         self.len == 0
     }
 
+    /// Where the slots are and how many there are (for outside tools: see
+    /// `crate::util::published`).
+    pub(crate) fn raw_slots(&self) -> (*const Option<T>, usize) {
+        (self.slots.as_ptr(), self.slots.len())
+    }
+
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         self.slots.iter().flatten()
     }

@@ -250,6 +250,8 @@ pub(crate) struct EventLoop {
     idle_reported: Cell<bool>,
     /// What an upper layer attached to this run, entered on this loop's thread while it runs.
     extension: Option<Arc<dyn RunExtension>>,
+    /// This loop in the list outside tools read (`crate::util::published`).
+    listed: crate::task_core::inspect::ListedLoop,
 }
 
 /// How many tasks a loop runs between two polls of its I/O driver when it never goes idle
@@ -267,12 +269,18 @@ impl EventLoop {
         blocking: Arc<BlockingPool>,
     ) -> Rc<EventLoop> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let listed = crate::task_core::inspect::ListedLoop::new(
+            id,
+            worker.as_ref().map_or(0, |worker| worker.runtime_id()),
+            worker.as_ref().map(|worker| worker.index()),
+        );
         let poller = worker
             .as_ref()
             .map_or_else(new_poller, |worker| worker.poller());
         let lp = Rc::new_cyclic(|me| EventLoop {
             shared: Arc::new(Shared {
-                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                id,
                 inbox: Inbox::new(),
                 io: poller.handle().clone(),
                 parker: Parker::new(poller.handle().clone()),
@@ -298,7 +306,12 @@ impl EventLoop {
             detect_deadlocks: config.detect_deadlocks,
             idle_reported: Cell::new(false),
             extension: config.extension,
+            listed,
         });
+        lp.listed.show_table(0, &lp.tasks.borrow());
+        if let Some(worker) = &lp.worker {
+            worker.show_tables(&lp.listed);
+        }
         LOOPS.insert(lp.shared.id, &lp.shared);
         lp
     }
@@ -458,7 +471,9 @@ impl EventLoop {
         // becomes the searcher itself (no syscall), and passes the search on when it takes
         // its first task (`workers::sleepers`).
         let mut wake = |waker: Waker| wake_contained(waker);
-        turn(&self.poller, &self.shared.parker, &mut wake)
+        let ready = turn(&self.poller, &self.shared.parker, &mut wake);
+        self.listed.refresh();
+        ready
     }
 
     fn take_injected(&self) {

@@ -48,6 +48,10 @@ pub(crate) trait Worker: Any {
     fn poller(&self) -> Arc<crate::scheduler::io_driver::Poller>;
     /// The runtime's id (see `Shared::runtime`).
     fn runtime_id(&self) -> u64;
+    /// This worker's index among the runtime's.
+    fn index(&self) -> usize;
+    /// Shows outside tools this worker's shard of the runtime's `Send` tasks.
+    fn show_tables(&self, listed: &crate::task_core::inspect::ListedLoop);
     /// This worker as `Any`, for the runtime's own code to find its state.
     fn as_any(&self) -> &dyn Any;
 }

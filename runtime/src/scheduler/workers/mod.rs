@@ -745,6 +745,13 @@ impl Worker for Slot {
     fn runtime_id(&self) -> u64 {
         self.workers.id
     }
+    fn index(&self) -> usize {
+        self.index
+    }
+    fn show_tables(&self, listed: &crate::task_core::inspect::ListedLoop) {
+        // The shard lives as long as the runtime, which outlives this worker's loop.
+        listed.show_table(1, &lock(&self.workers.tasks[self.index].0).0);
+    }
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }

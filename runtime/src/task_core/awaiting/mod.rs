@@ -13,6 +13,7 @@
 //! [`dump_tasks`]: crate::dump_tasks
 
 mod record;
+mod remote;
 
 use std::fmt;
 use std::net::SocketAddr;

@@ -1,23 +1,32 @@
 //! The process-wide table of current waits, and the switch that turns recording on.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Awaiting;
 use crate::task_core::header::TaskId;
 use crate::util::loom_facade::lock;
+use crate::util::published::{Holder, PUBLISHED, RemoteWait, recording_waits, set_array};
 use crate::util::slab::Slab;
-
-/// How many live loops record waits. Zero: every wait skips recording after one load.
-static TRACKING: AtomicUsize = AtomicUsize::new(0);
 
 /// The current waits, each under the key its `WaitRecord` keeps. A slab, not an ordered map:
 /// a wait starts and ends in O(1), and only a listing reads them all.
-static WAITS: Mutex<Slab<Wait>> = Mutex::new(Slab::new());
+static WAITS: Mutex<Waits> = Mutex::new(Waits {
+    slab: Slab::new(),
+    remote: Vec::new(),
+});
 
 /// The holder of every held `Lock`, by the lock's address (only while recording is on). A
-/// list: a task holds few locks at a time, so a search by address stays short.
-static HOLDERS: Mutex<Vec<(usize, TaskId)>> = Mutex::new(Vec::new());
+/// list: a task holds few locks at a time, so a search by address stays short. Published for
+/// outside tools (`crate::util::published`) as it is.
+static HOLDERS: Mutex<Vec<Holder>> = Mutex::new(Vec::new());
+
+/// The waits, and the same waits encoded for outside tools under the same keys (a vacant
+/// record's task is 0).
+struct Waits {
+    slab: Slab<Wait>,
+    remote: Vec<RemoteWait>,
+}
 
 /// One recorded wait.
 struct Wait {
@@ -29,7 +38,7 @@ struct Wait {
 
 #[inline]
 fn is_on() -> bool {
-    TRACKING.load(Ordering::Relaxed) != 0
+    recording_waits()
 }
 
 /// Recording switched on for as long as this lives (one per loop that asks for it).
@@ -38,14 +47,14 @@ pub(crate) struct Tracking(());
 
 impl Tracking {
     pub(crate) fn start() -> Tracking {
-        TRACKING.fetch_add(1, Ordering::Relaxed);
+        PUBLISHED.tracking_loops.fetch_add(1, Ordering::Relaxed);
         Tracking(())
     }
 }
 
 impl Drop for Tracking {
     fn drop(&mut self) {
-        TRACKING.fetch_sub(1, Ordering::Relaxed);
+        PUBLISHED.tracking_loops.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -100,16 +109,26 @@ impl WaitRecord {
             return;
         };
         let seq = NEXT.fetch_add(1, Ordering::Relaxed);
+        let remote = super::remote::encode(task, seq, &what);
         let mut waits = lock(&WAITS);
-        let key = waits.reserve();
-        waits.fill(key, Wait { seq, task, what });
+        let key = waits.slab.reserve();
+        waits.slab.fill(key, Wait { seq, task, what });
+        if key == waits.remote.len() {
+            waits.remote.push(remote);
+            let (at, len) = (waits.remote.as_ptr().addr(), waits.remote.len());
+            set_array((&PUBLISHED.waits, &PUBLISHED.waits_len), at, len);
+        } else {
+            waits.remote[key] = remote;
+        }
         self.token = key + 1;
     }
 
     #[cold]
     fn end(&mut self) {
         let key = std::mem::take(&mut self.token) - 1;
-        lock(&WAITS).remove(key);
+        let mut waits = lock(&WAITS);
+        waits.slab.remove(key);
+        waits.remote[key] = RemoteWait::VACANT;
     }
 }
 
@@ -127,12 +146,16 @@ impl Drop for WaitRecord {
 pub(crate) fn holder_acquired(object: usize) {
     if is_on() {
         if let Some(task) = crate::task_core::raw::running_id() {
+            let (object, task) = (object as u64, task.as_u64());
             let mut holders = lock(&HOLDERS);
             // An entry left for this address (recording was switched off before its release
             // was recorded) is replaced.
-            match holders.iter_mut().find(|(held, _)| *held == object) {
-                Some(entry) => entry.1 = task,
-                None => holders.push((object, task)),
+            match holders.iter_mut().find(|holder| holder.object == object) {
+                Some(entry) => entry.task = task,
+                None => {
+                    holders.push(Holder { object, task });
+                    publish_holders(&holders);
+                }
             }
         }
     }
@@ -143,10 +166,20 @@ pub(crate) fn holder_acquired(object: usize) {
 pub(crate) fn holder_released(object: usize) {
     if is_on() {
         let mut holders = lock(&HOLDERS);
-        if let Some(at) = holders.iter().position(|(held, _)| *held == object) {
+        if let Some(at) = holders
+            .iter()
+            .position(|holder| holder.object == object as u64)
+        {
             holders.swap_remove(at);
+            publish_holders(&holders);
         }
     }
+}
+
+/// Tells outside tools where the holders are now.
+fn publish_holders(holders: &[Holder]) {
+    let pair = (&PUBLISHED.holders, &PUBLISHED.holders_len);
+    set_array(pair, holders.as_ptr().addr(), holders.len());
 }
 
 /// What each task of `tasks` (sorted by id) awaits, in the same order, with lock holders
@@ -160,7 +193,7 @@ pub(crate) fn snapshot(tasks: &[TaskId]) -> Vec<Option<Awaiting>> {
         let waits = lock(&WAITS);
         // A task waiting on several things at once (in a select or a gather) shows the one it
         // parked on most recently.
-        for wait in waits.iter() {
+        for wait in waits.slab.iter() {
             if let Ok(at) = tasks.binary_search(&wait.task) {
                 if found[at].is_none_or(|(seq, _)| seq < wait.seq) {
                     found[at] = Some((wait.seq, wait.what));
@@ -182,8 +215,8 @@ pub(crate) fn snapshot(tasks: &[TaskId]) -> Vec<Option<Awaiting>> {
             {
                 *held_by = holders
                     .iter()
-                    .find(|(held, _)| held == object)
-                    .map(|&(_, task)| task);
+                    .find(|holder| holder.object == *object as u64)
+                    .and_then(|holder| TaskId::from_u64(holder.task));
             }
             Some(what)
         })
