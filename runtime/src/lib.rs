@@ -191,6 +191,31 @@
 //!   context through `compat::tokio` or `#[tether::main(tokio)]` (see `Builder::tokio` for the
 //!   cost, and for `tokio::spawn`, which there starts a task that no tether handle owns).
 //!
+//! ## Seeing inside a running program from outside
+//!
+//! The `tether` command-line tool (the workspace's `cli` package: `tether ps PID`,
+//! `tether pstree PID`, `tether top PID`, `tether web PID`) lists the tasks of any running
+//! tether program: no flag, no environment variable, no code in the program. It reads the
+//! program's memory, as Python 3.14's `python -m asyncio ps` does: every tether program carries
+//! a small table in an ELF section of its own (`.tether_inspect`) that says where each field
+//! sits and lists the live event loops, the task each is polling and their task tables. So:
+//!
+//! - nothing runs in the program while nobody looks (no thread, no socket, no signal handler),
+//!   and the program is never stopped to be read;
+//! - it works while a loop is stuck in a long synchronous call: the stuck task is shown
+//!   running, with how long and where it was created;
+//! - the kernel allows the reads to the same user or root only (`process_vm_readv`'s ptrace
+//!   check), and the tool refuses another user's process up front.
+//!
+//! What a program pays while nobody looks: a task's table slot holds its creation time (taken
+//! from the last time its loop polled the I/O driver, not a clock read per task), a loop reads
+//! the clock each time it polls its driver, and two switches cost one load each where they are
+//! checked. The first attach turns both on: from then on waits are recorded as with
+//! [`Builder::track_waits`] (a task parked before it shows no wait until it parks again) and
+//! polls are timed. An in-process listener (Java's attach handshake, an endpoint checked with
+//! `SO_PEERCRED`) was the alternative: it needs a thread or a handler to answer, and a stuck
+//! loop cannot.
+//!
 //! ## Feature flags
 //!
 //! | feature | what it adds | dependencies |

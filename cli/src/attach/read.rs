@@ -337,7 +337,8 @@ impl Reader<'_> {
                 let slot = Bytes(slot);
                 (
                     slot.u64(self.field(field::SLOT_HEADER)),
-                    slot.u64(self.field(field::SLOT_CREATED)),
+                    // µs above the low bit (which is the owner's, not time).
+                    (slot.u64(self.field(field::SLOT_CREATED)) >> 1) * 1000,
                 )
             })
             .filter(|&(header, _)| header != 0)
@@ -424,7 +425,7 @@ impl Reader<'_> {
             let capacity = e.u64(name + string[2]);
             if names_published && capacity <= isize::MAX as u64 {
                 let (at, len) = (e.u64(name + string[0]), e.u64(name + string[1]));
-                if len <= MAX_TEXT && len <= capacity {
+                if at != 0 && len <= MAX_TEXT && len <= capacity {
                     wanted.push((index, at, len));
                 }
             }

@@ -197,8 +197,8 @@ impl OwnWaker {
 }
 
 #[derive(Default)]
-struct Extras {
-    name: Option<String>,
+pub(crate) struct Extras {
+    pub(crate) name: Option<String>,
     cancel_message: Option<String>,
     callbacks: Callbacks,
     /// Polls counted while an outside tool asks for it (`crate::util::published`).
@@ -489,6 +489,12 @@ impl Header {
             extras.polls += 1;
             extras.busy_ns = extras.busy_ns.saturating_add(took.as_nanos() as u64);
         });
+    }
+
+    /// The extras, locked (tests of the published layout).
+    #[cfg(test)]
+    pub(crate) fn extras_for_test(&self) -> std::sync::MutexGuard<'_, Extras> {
+        lock(self.extras_or_init())
     }
 
     /// Publishes where an outside tool finds each field of a header and of its extras.

@@ -20,8 +20,8 @@ fn publish_layout() {
 }
 
 /// Where a `String` keeps its bytes' address, length and capacity, and whether an
-/// `Option<String>`'s `None` is a capacity above `isize::MAX`: std does not promise a layout,
-/// so it is measured on real values (three distinct ones, so that each word is told apart).
+/// `Option<String>` is a `String` with a niche for `None`: std does not promise a layout, so it
+/// is measured on a real value (three distinct words, so that each is told apart).
 fn publish_string_layout() {
     let mut text = String::with_capacity(23);
     text.push_str("measured");
@@ -38,11 +38,10 @@ fn publish_string_layout() {
     set_field(field::STRING_PTR, ptr * 8);
     set_field(field::STRING_LEN, len * 8);
     set_field(field::STRING_CAP, cap * 8);
-    let none: Option<String> = None;
-    // A `None` must be told apart by the capacity word alone: std encodes it there today (a
-    // capacity never exceeds `isize::MAX`); if that changes, names are not published.
-    let niche = size_of::<Option<String>>() == size_of::<String>()
-        && words_of(&none)[cap] > isize::MAX as usize;
+    // A `None` is told apart by a capacity above `isize::MAX` (std's niche for it today) or a
+    // null address (the other niche a `String` has): the tool checks both. Reading a `None`'s
+    // words here to check which would read bytes a `None` leaves uninitialised.
+    let niche = size_of::<Option<String>>() == size_of::<String>();
     set_field(field::STRING_OPTION_NICHE, usize::from(niche));
 }
 
@@ -85,8 +84,7 @@ fn words_of<T>(value: &T) -> Vec<usize> {
         .map(|at| {
             // SAFETY: `at` words into `value` are inside it (`count` whole words fit), and the
             // callers pass values made of pointer-sized integers and pointers with no padding
-            // (a `String`, an `Option<String>` whose niche is its capacity word, a `Location`
-            // of a pointer, a length and two `u32`s); `read_unaligned` needs no alignment.
+            // (a `String`, a `Location` of a pointer, a length and two `u32`s); `read_unaligned` needs no alignment.
             unsafe {
                 std::ptr::from_ref(value)
                     .cast::<usize>()
@@ -143,5 +141,67 @@ impl ListedLoop {
 impl Drop for ListedLoop {
     fn drop(&mut self) {
         published::list_loop(&self.record, false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::util::published::{PUBLISHED, field};
+    use std::sync::atomic::Ordering;
+
+    /// Reads a `T` at `offset` bytes into `base`, as the tool does in another process.
+    fn at<T: Copy, B>(base: &B, offset: u64) -> T {
+        // SAFETY: the published offsets point inside `base` at a `T` (what this test checks:
+        // the values read are the ones the runtime's own accessors give).
+        unsafe {
+            std::ptr::from_ref(base)
+                .cast::<u8>()
+                .add(offset as usize)
+                .cast::<T>()
+                .read_unaligned()
+        }
+    }
+
+    fn field(index: usize) -> u64 {
+        PUBLISHED.fields[index].load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn the_published_offsets_read_back_a_task_as_the_runtime_sees_it() {
+        crate::run(async {
+            let task = crate::task::Builder::new()
+                .name("published")
+                .create_task(async {});
+            assert_eq!(PUBLISHED.ready.load(Ordering::Relaxed), 1);
+            let header = task.header();
+            assert_eq!(at::<u64, _>(header, field(field::HEADER_ID)), header.id.as_u64());
+            let parent: u64 = at(header, field(field::HEADER_PARENT));
+            assert_eq!(parent, header.parent.map_or(0, |id| id.as_u64()));
+            assert_eq!(at::<u8, _>(header, field(field::HEADER_OWNER_KIND)), 0);
+            // The creation site, through the measured `Location` layout.
+            let location: &std::panic::Location<'static> =
+                at(header, field(field::HEADER_LOCATION));
+            assert_eq!(location, header.location);
+            let line: u32 = at(location, field(field::LOCATION_LINE));
+            let column: u32 = at(location, field(field::LOCATION_COLUMN));
+            let len: usize = at(location, field(field::LOCATION_FILE_LEN));
+            assert_eq!((line, column, len), (location.line(), location.column(), location.file().len()));
+            // The name, through the extras' mutex and the measured `String` layout.
+            assert_eq!(field(field::STRING_OPTION_NICHE), 1);
+            let extras: *const u8 = at(header, field(field::HEADER_EXTRAS));
+            assert!(!extras.is_null());
+            let guard = header.extras_for_test();
+            let name: &Option<String> = &guard.name;
+            let name_offset = field(field::EXTRAS_NAME);
+            assert_eq!(
+                std::ptr::from_ref(name).addr(),
+                extras.addr() + (field(field::EXTRAS_DATA) + name_offset) as usize
+            );
+            let text = name.as_ref().expect("named");
+            assert_eq!(at::<usize, _>(text, field(field::STRING_LEN)), "published".len());
+            assert_eq!(at::<usize, _>(text, field(field::STRING_PTR)), text.as_ptr().addr());
+            drop(guard);
+            task.await.unwrap();
+        });
     }
 }

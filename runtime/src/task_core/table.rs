@@ -8,7 +8,7 @@
 use std::ptr::NonNull;
 
 use super::header::Header;
-use crate::util::published::{TableView, recent_ns};
+use crate::util::published::{TableView, recent_us};
 use crate::util::slab::Slab;
 
 /// One live task.
@@ -19,13 +19,19 @@ use crate::util::slab::Slab;
 /// never dropped keeps its allocation alive, so its entry stays valid too.)
 ///
 /// Outside tools read entries (`crate::util::published`): the header's address is the only
-/// niche of the type (no `bool`, no enum), so a vacant slot (`None`) is a null header there.
+/// niche of the type, so a vacant slot (`None`) is a null header there.
 struct Entry {
     header: NonNull<Header>,
-    /// When the task was created, roughly (`CLOCK_MONOTONIC` ns; see `recent_ns`).
-    created_ns: u64,
-    /// This table's owner cancels the task when it shuts down (1) or not (0).
-    owned: u8,
+    /// When the task was created, roughly (`CLOCK_MONOTONIC` µs; see `recent_us`), shifted
+    /// left by one; the low bit says whether this table's owner cancels the task when it shuts
+    /// down. One word for both keeps a slot at two words.
+    stamp: u64,
+}
+
+impl Entry {
+    fn owned(&self) -> bool {
+        self.stamp & 1 != 0
+    }
 }
 
 /// The live tasks of one owner, under keys handed out by [`TaskTable::reserve`].
@@ -60,8 +66,7 @@ impl TaskTable {
             key,
             Entry {
                 header: NonNull::from(header),
-                created_ns: recent_ns(),
-                owned: u8::from(owned),
+                stamp: recent_us() << 1 | u64::from(owned),
             },
         );
         self.owned += usize::from(owned);
@@ -70,7 +75,7 @@ impl TaskTable {
     /// Forgets a task whose future has ended (or frees a reserved key).
     pub(crate) fn free(&mut self, key: usize) {
         if let Some(entry) = self.entries.remove(key) {
-            self.owned -= usize::from(entry.owned);
+            self.owned -= usize::from(entry.owned());
         }
     }
 
@@ -90,7 +95,7 @@ impl TaskTable {
     /// Asks every owned task to stop. Each one wakes and drops its future the next time its
     /// owner runs it.
     pub(crate) fn cancel_owned(&self) {
-        for entry in self.entries.iter().filter(|entry| entry.owned != 0) {
+        for entry in self.entries.iter().filter(|entry| entry.owned()) {
             // SAFETY: see `Entry`: the header lives at least as long as the entry.
             let header = unsafe { entry.header.as_ref() };
             header.request_cancel(None);
@@ -123,5 +128,5 @@ pub(crate) fn publish_layout() {
     );
     set_field(field::SLOT_SIZE, size_of::<Slot>());
     set_field(field::SLOT_HEADER, header);
-    set_field(field::SLOT_CREATED, std::mem::offset_of!(Entry, created_ns));
+    set_field(field::SLOT_CREATED, std::mem::offset_of!(Entry, stamp));
 }

@@ -95,8 +95,9 @@ pub mod field {
     /// Time spent polling, counted (`u64` ns).
     pub const EXTRAS_BUSY: usize = 11;
     /// In a `String`: the address of its bytes, their length, its capacity (all `u64`). An
-    /// `Option<String>` is `None` when the capacity is above `isize::MAX` (checked when
-    /// measured; `STRING_OPTION_NICHE` is 1 if so, else names are not published).
+    /// `Option<String>` is as large as a `String` (`STRING_OPTION_NICHE` is 1; else names are
+    /// not published), and is `None` when the capacity is above `isize::MAX` or the address
+    /// is null (std's niches).
     pub const STRING_PTR: usize = 12;
     pub const STRING_LEN: usize = 13;
     pub const STRING_CAP: usize = 14;
@@ -108,7 +109,8 @@ pub mod field {
     pub const LOCATION_LINE: usize = 18;
     pub const LOCATION_COLUMN: usize = 19;
     /// A task table's slot: its size, and in it the header's address (`u64`, 0 in a vacant
-    /// slot) and when the task was created (`u64`, `CLOCK_MONOTONIC` ns).
+    /// slot) and a word whose bits above the lowest say when the task was created
+    /// (`CLOCK_MONOTONIC` µs).
     pub const SLOT_SIZE: usize = 20;
     pub const SLOT_HEADER: usize = 21;
     pub const SLOT_CREATED: usize = 22;
@@ -285,20 +287,20 @@ pub(crate) fn monotonic_ns() -> u64 {
         .saturating_add(now.tv_nsec as u64)
 }
 
-/// The last time any loop looked at its I/O driver: what a task's creation is stamped with
-/// (a clock read per task would cost more than the rest of creating it).
-static RECENT_NS: AtomicU64 = AtomicU64::new(0);
+/// The last time any loop looked at its I/O driver, in µs: what a task's creation is stamped
+/// with (a clock read per task would cost more than the rest of creating it).
+static RECENT_US: AtomicU64 = AtomicU64::new(0);
 
-/// The time a loop last refreshed (see [`RECENT_NS`]), read for a creation stamp.
+/// The time a loop last refreshed (see [`RECENT_US`]), read for a creation stamp.
 #[inline]
-pub(crate) fn recent_ns() -> u64 {
-    RECENT_NS.load(Ordering::Relaxed)
+pub(crate) fn recent_us() -> u64 {
+    RECENT_US.load(Ordering::Relaxed)
 }
 
-/// Reads the clock and records it as the recent time; returns it.
+/// Reads the clock and records it as the recent time; returns it (in ns).
 pub(crate) fn refresh_recent() -> u64 {
     let now = monotonic_ns();
-    RECENT_NS.store(now, Ordering::Relaxed);
+    RECENT_US.store(now / 1000, Ordering::Relaxed);
     now
 }
 
