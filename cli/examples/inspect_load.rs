@@ -16,7 +16,9 @@ static DONE: Event = Event::named("done");
 
 fn say(line: &str) {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}").and_then(|()| out.flush()).expect("stdout is open");
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .expect("stdout is open");
 }
 
 #[tether::main]
@@ -60,7 +62,9 @@ async fn main() {
         loop {
             let line = tether::to_thread(|| {
                 let mut line = String::new();
-                std::io::stdin().read_line(&mut line).map(|read| (read, line))
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .map(|read| (read, line))
             })
             .await
             .expect("the pool runs it");

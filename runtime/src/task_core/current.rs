@@ -15,6 +15,10 @@ struct Running {
     task: Cell<Option<NonNull<Header>>>,
     /// Debug mode: report polls longer than this.
     slow_poll: Cell<Option<Duration>>,
+    /// Time each poll: for the slow-poll report, or for an outside tool that counts polls
+    /// (`crate::util::published`). Worked out when the loop's hooks go in and each time the
+    /// loop polls its I/O driver, so that a poll checks one flag.
+    timed: Cell<bool>,
     /// Time spent in polls nested inside the current one (group children run inside their
     /// group's task), so that a slow child is blamed once, not again in its parent.
     nested: Cell<Duration>,
@@ -46,6 +50,7 @@ thread_local! {
         Running {
             task: Cell::new(None),
             slow_poll: Cell::new(None),
+            timed: Cell::new(false),
             nested: Cell::new(Duration::ZERO),
             hooks: Cell::new(None),
             deadline: Cell::new(None),
@@ -81,6 +86,18 @@ pub(crate) fn install(hooks: Option<LoopHooks>) {
     let _ = RUNNING.try_with(|r| {
         r.slow_poll.set(hooks.and_then(|hooks| hooks.slow_poll));
         r.hooks.set(hooks);
+        r.timed
+            .set(slow_poll_threshold(r).is_some() || counting_polls());
+    });
+}
+
+/// Looks again at whether an outside tool asks for polls to be counted (the loop calls this
+/// each time it polls its I/O driver: a switch set meanwhile takes effect within a few dozen
+/// polls).
+pub(crate) fn refresh_timing() {
+    let _ = RUNNING.try_with(|r| {
+        r.timed
+            .set(slow_poll_threshold(r).is_some() || counting_polls());
     });
 }
 
@@ -170,10 +187,7 @@ pub(crate) fn enter<'a>(header: &'a Header, context: &'a mut Context) -> Entered
             if outer_deadline.is_some() {
                 r.deadline.set(None);
             }
-            // Polls are timed for debug mode's slow-poll report, and while an outside tool
-            // counts them (one load while nobody does).
-            let timed = slow_poll_threshold(r).is_some() || counting_polls();
-            let started = timed.then(|| start_timing(r));
+            let started = r.timed.get().then(|| start_timing(r));
             (outer, started, outer_deadline)
         })
         .unwrap_or((None, None, None));

@@ -135,6 +135,7 @@ impl ListedLoop {
     pub(crate) fn refresh(&self) {
         let now = published::refresh_recent();
         self.record.recent_ns.store(now, Ordering::Relaxed);
+        super::current::refresh_timing();
     }
 }
 
@@ -174,7 +175,10 @@ mod tests {
                 .create_task(async {});
             assert_eq!(PUBLISHED.ready.load(Ordering::Relaxed), 1);
             let header = task.header();
-            assert_eq!(at::<u64, _>(header, field(field::HEADER_ID)), header.id.as_u64());
+            assert_eq!(
+                at::<u64, _>(header, field(field::HEADER_ID)),
+                header.id.as_u64()
+            );
             let parent: u64 = at(header, field(field::HEADER_PARENT));
             assert_eq!(parent, header.parent.map_or(0, |id| id.as_u64()));
             assert_eq!(at::<u8, _>(header, field(field::HEADER_OWNER_KIND)), 0);
@@ -185,7 +189,10 @@ mod tests {
             let line: u32 = at(location, field(field::LOCATION_LINE));
             let column: u32 = at(location, field(field::LOCATION_COLUMN));
             let len: usize = at(location, field(field::LOCATION_FILE_LEN));
-            assert_eq!((line, column, len), (location.line(), location.column(), location.file().len()));
+            assert_eq!(
+                (line, column, len),
+                (location.line(), location.column(), location.file().len())
+            );
             // The name, through the extras' mutex and the measured `String` layout.
             assert_eq!(field(field::STRING_OPTION_NICHE), 1);
             let extras: *const u8 = at(header, field(field::HEADER_EXTRAS));
@@ -198,8 +205,14 @@ mod tests {
                 extras.addr() + (field(field::EXTRAS_DATA) + name_offset) as usize
             );
             let text = name.as_ref().expect("named");
-            assert_eq!(at::<usize, _>(text, field(field::STRING_LEN)), "published".len());
-            assert_eq!(at::<usize, _>(text, field(field::STRING_PTR)), text.as_ptr().addr());
+            assert_eq!(
+                at::<usize, _>(text, field(field::STRING_LEN)),
+                "published".len()
+            );
+            assert_eq!(
+                at::<usize, _>(text, field(field::STRING_PTR)),
+                text.as_ptr().addr()
+            );
             drop(guard);
             task.await.unwrap();
         });

@@ -49,7 +49,10 @@ impl TaskTable {
     pub(crate) fn reserve(&mut self) -> usize {
         let key = self.entries.reserve();
         let (slots, len) = self.entries.raw_slots();
-        self.view.set(slots.cast(), len);
+        // Only a new slot moves or grows the slots (a freed key is reused in place).
+        if key + 1 == len {
+            self.view.set(slots.cast(), len);
+        }
         key
     }
 

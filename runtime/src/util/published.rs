@@ -276,12 +276,16 @@ pub(crate) fn counting_polls() -> bool {
 
 /// `CLOCK_MONOTONIC` now, in nanoseconds: the clock a tool in another process reads too.
 pub(crate) fn monotonic_ns() -> u64 {
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+fn clock_ns(clock: libc::clockid_t) -> u64 {
     let mut now = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: `now` is a valid, writable timespec; CLOCK_MONOTONIC always exists on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    // SAFETY: `now` is a valid, writable timespec; both clocks used exist on every Linux.
+    unsafe { libc::clock_gettime(clock, &mut now) };
     (now.tv_sec as u64)
         .saturating_mul(1_000_000_000)
         .saturating_add(now.tv_nsec as u64)
@@ -297,9 +301,11 @@ pub(crate) fn recent_us() -> u64 {
     RECENT_US.load(Ordering::Relaxed)
 }
 
-/// Reads the clock and records it as the recent time; returns it (in ns).
+/// Reads the clock and records it as the recent time; returns it (in ns). The coarse clock
+/// (the kernel's last tick, a few ms at most behind `CLOCK_MONOTONIC`, on the same timeline)
+/// is enough for these stamps, and cheaper to read.
 pub(crate) fn refresh_recent() -> u64 {
-    let now = monotonic_ns();
+    let now = clock_ns(libc::CLOCK_MONOTONIC_COARSE);
     RECENT_US.store(now / 1000, Ordering::Relaxed);
     now
 }
