@@ -80,7 +80,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     if parsed.json && !matches!(parsed.command.as_str(), "ps" | "pstree") {
         return Err("`--json` goes with `ps` and `pstree`".into());
     }
-    if matches!(parsed.target, Target::File(_)) && !matches!(parsed.command.as_str(), "ps" | "pstree") {
+    if matches!(parsed.target, Target::File(_))
+        && !matches!(parsed.command.as_str(), "ps" | "pstree")
+    {
         return Err("`--load` goes with `ps` and `pstree`".into());
     }
     Ok(parsed)
