@@ -1,44 +1,11 @@
 //! The views on hand-built snapshots, output compared whole.
 
 use super::*;
-use crate::model::{Awaiting, Location, LoopInfo, Owner, SCHEMA, Snapshot, State, Task};
-
-const S: u64 = 1_000_000_000;
+use crate::model::{Awaiting, LoopInfo, Owner, Snapshot, State, Task};
+use crate::testing::{self, S, task};
 
 fn snapshot(loops: Vec<LoopInfo>, tasks: Vec<Task>) -> Snapshot {
-    Snapshot {
-        schema: SCHEMA.to_owned(),
-        pid: 4242,
-        command: "bank --serve".to_owned(),
-        tether_version: "0.1.0".to_owned(),
-        taken_ns: 1000 * S,
-        read_ns: 150_000,
-        waits_recorded_since_ns: Some(900 * S),
-        polls_counted_since_ns: Some(900 * S),
-        loops,
-        tasks,
-    }
-}
-
-fn task(id: u64, name: &str, owner: Owner, line: u32) -> Task {
-    Task {
-        id,
-        name: name.to_owned(),
-        state: State::Waiting,
-        cancel_requested: false,
-        loop_id: 1,
-        owner,
-        parent: None,
-        created_at: Location {
-            file: "src/main.rs".to_owned(),
-            line,
-            column: 5,
-        },
-        age_ns: Some(12 * S),
-        polls: Some(3),
-        busy_ns: Some(35_000_000),
-        awaiting: None,
-    }
+    testing::snapshot(1000 * S, loops, tasks)
 }
 
 fn group(group: u64, runner: u64) -> Owner {
@@ -59,13 +26,9 @@ fn lock(name: &str, object: u64, held_by: u64) -> Option<Awaiting> {
 
 fn one_loop(running: Option<(u64, u64)>) -> LoopInfo {
     LoopInfo {
-        id: 1,
-        runtime: None,
-        worker: None,
-        thread_id: 4242,
-        thread_name: "bank".to_owned(),
         running: running.map(|(task, _)| task),
         running_for_ns: running.map(|(_, ns)| ns),
+        ..testing::one_loop()
     }
 }
 

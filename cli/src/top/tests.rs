@@ -1,50 +1,26 @@
 use super::*;
-use crate::model::{Location, LoopInfo, Owner, SCHEMA, State};
+use crate::model::Owner;
+use crate::testing;
 
 const MS: u64 = 1_000_000;
 
 fn task(id: u64, name: &str, age_ms: u64, polls: u64, busy_ms: u64) -> Task {
     Task {
-        id,
-        name: name.to_owned(),
-        state: State::Waiting,
-        cancel_requested: false,
-        loop_id: 1,
-        owner: Owner::Handle,
-        parent: None,
-        created_at: Location {
-            file: "src/main.rs".to_owned(),
-            line: 3,
-            column: 9,
-        },
         age_ns: Some(age_ms * MS),
         polls: Some(polls),
         busy_ns: Some(busy_ms * MS),
-        awaiting: None,
+        ..testing::task(id, name, Owner::Handle, 3)
     }
 }
 
 fn snapshot(taken_ms: u64, tasks: Vec<Task>) -> Snapshot {
-    Snapshot {
-        schema: SCHEMA.to_owned(),
-        pid: 77,
-        command: "server".to_owned(),
-        tether_version: "0.1.0".to_owned(),
-        taken_ns: taken_ms * MS,
-        read_ns: 0,
-        waits_recorded_since_ns: None,
-        polls_counted_since_ns: Some(0),
-        loops: vec![LoopInfo {
-            id: 1,
-            runtime: None,
-            worker: None,
-            thread_id: 77,
-            thread_name: "server".to_owned(),
-            running: None,
-            running_for_ns: None,
-        }],
-        tasks,
-    }
+    let mut snapshot = testing::snapshot(taken_ms * MS, vec![testing::one_loop()], tasks);
+    snapshot.pid = 77;
+    snapshot.command = "server".to_owned();
+    snapshot.loops[0].thread_id = 77;
+    snapshot.loops[0].thread_name = "server".to_owned();
+    snapshot.waits_recorded_since_ns = None;
+    snapshot
 }
 
 /// `old` did most work overall, `new` most in the last second, `young` appeared in it.

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# `tether web` in a real browser: starts a target (the `inspect_demo` example, or with
+# `--fixture` a saved snapshot), serves its page with `tether web`, loads the page in headless
+# Chromium (Debian's `chromium`, installed when missing), checks the DOM the page's script built
+# against the snapshot the server serves, and saves a screenshot as a test artifact
+# (target/artifacts/inspect-web.png). Everything it starts is stopped on the way out.
+#
+#   scripts/inspect-web.sh             # against inspect_demo (the fixture until it exists)
+#   scripts/inspect-web.sh --fixture   # against cli/tests/fixtures/demo.json
+#
+# Bounded: every step has a timeout; after the install and the build, the checks take well
+# under a minute.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { echo "inspect-web.sh: $*" >&2; }
+
+fixture=cli/tests/fixtures/demo.json
+use_fixture=false
+[[ "${1:-}" == "--fixture" || ! -f examples/examples/inspect_demo.rs ]] && use_fixture=true
+
+# --- The browser, installed when missing ---------------------------------------------------
+if [[ ! -x /usr/bin/chromium ]]; then
+    log "installing chromium"
+    as_root=()
+    [[ $(id -u) == 0 ]] || as_root=(sudo)
+    DEBIAN_FRONTEND=noninteractive timeout 900 "${as_root[@]}" apt-get install -y -q chromium >/dev/null ||
+        { timeout 300 "${as_root[@]}" apt-get update -q >/dev/null &&
+            DEBIAN_FRONTEND=noninteractive timeout 900 "${as_root[@]}" apt-get install -y -q chromium >/dev/null; }
+fi
+
+# --- What runs: the tool, a target, the server ---------------------------------------------
+bin="${CARGO_TARGET_DIR:-target}/debug"
+timeout 900 cargo build -q -p tether-cli
+$use_fixture || timeout 900 cargo build -q -p tether-examples --example inspect_demo
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+if $use_fixture; then
+    log "target: $fixture"
+    source=(--load "$fixture")
+else
+    "$bin/examples/inspect_demo" >"$work/demo.out" 2>&1 &
+    pids+=($!)
+    source=("$!")
+    log "target: inspect_demo, pid $!"
+    # Let the demo reach the state it shows (its tasks waiting, one stuck).
+    sleep 1
+fi
+
+timeout 60 "$bin/tether" web "${source[@]}" --port 0 >"$work/web.out" 2>"$work/web.err" &
+pids+=($!)
+url=
+for _ in $(seq 100); do
+    url=$(sed -n 's|^serving \(http://127\.0\.0\.1:[0-9]*/\)$|\1|p' "$work/web.out")
+    [[ -n $url ]] && break
+    kill -0 "${pids[-1]}" 2>/dev/null || break
+    sleep 0.1
+done
+[[ -n $url ]] || { log "tether web did not start:"; cat "$work/web.err" >&2; exit 1; }
+log "serving $url"
+
+chromium() {
+    timeout 45 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic \
+        --no-first-run --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$(mktemp -d -p "$work")" --virtual-time-budget=5000 "$@" 2>>"$work/chromium.err"
+}
+
+# --- The DOM after the page's script ran, checked against the served snapshot ---------------
+python3 - "$url" >"$work/before.json" <<'PY'
+import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1] + "snapshot.json", timeout=5).read().decode())
+PY
+chromium --dump-dom "$url" >"$work/dom.html" || { log "chromium failed:"; tail -20 "$work/chromium.err" >&2; exit 1; }
+python3 - "$url" "$work/before.json" "$work/dom.html" <<'PY'
+import json, sys, urllib.request
+from html.parser import HTMLParser
+
+url, before_path, dom_path = sys.argv[1:]
+before = json.load(open(before_path))
+after = json.loads(urllib.request.urlopen(url + "snapshot.json", timeout=5).read())
+# Tasks live both before and after the page was read: the page must show them.
+alive = {t["id"]: t for t in after["tasks"]}
+tasks = [t for t in before["tasks"] if t["id"] in alive]
+
+class Dom(HTMLParser):
+    """Each task row's own line (its text and links), the timeline's bars, the tree's ids."""
+    def __init__(self):
+        super().__init__()
+        self.stack = []          # (tag, attrs) of open elements
+        self.rows = {}           # task id -> {"text": str, "links": [href]}
+        self.bars = set()
+        self.line_of = None      # task id whose line is being read
+        self.line_depth = None
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "rect" and "bar" in classes and (attrs.get("data-id") or "").isdigit():
+            self.bars.add(int(attrs["data-id"]))
+        if tag == "div" and "line" in classes and self.stack:
+            parent_tag, parent = self.stack[-1]
+            if "task" in (parent.get("class") or "").split() and parent.get("id", "").startswith("task-"):
+                self.line_of = int(parent["data-id"])
+                self.line_depth = len(self.stack)
+                self.rows[self.line_of] = {"text": "", "links": [], "in_tree": self.in_tree()}
+        if tag == "a" and self.line_of is not None:
+            self.rows[self.line_of]["links"].append(attrs.get("href"))
+        if tag not in ("meta", "input", "br", "img", "hr", "link"):  # void elements never close
+            self.stack.append((tag, attrs))
+    def in_tree(self):
+        return any(attrs.get("id") == "tree" for _, attrs in self.stack)
+    def handle_endtag(self, tag):
+        while self.stack:
+            open_tag, _ = self.stack.pop()
+            if self.line_depth is not None and len(self.stack) == self.line_depth:
+                self.line_of = self.line_depth = None
+            if open_tag == tag:
+                break
+    def handle_data(self, data):
+        if self.line_of is not None:
+            self.rows[self.line_of]["text"] += data
+
+dom = Dom()
+dom.feed(open(dom_path).read())
+failures = []
+def label(t):
+    plain = "Task-%d" % t["id"]
+    return plain if t["name"] in ("", plain) else "%s (%s)" % (t["name"], plain)
+for t in tasks:
+    row = dom.rows.get(t["id"])
+    if row is None or not row["in_tree"]:
+        failures.append("task %s has no row in #tree" % label(t))
+    elif label(t) not in row["text"]:
+        failures.append("the row of task %d does not name it %r: %r" % (t["id"], label(t), row["text"]))
+    if t["id"] not in dom.bars:
+        failures.append("task %s has no bar in #timeline" % label(t))
+locks = [t for t in tasks if t["state"] == "waiting" and (t.get("awaiting") or {}).get("kind") == "sync"
+         and t["awaiting"].get("held_by") is not None]
+if not locks:
+    failures.append("no task awaits a lock held by another task: the target shows no lock")
+for t in locks:
+    holder = t["awaiting"]["held_by"]
+    row = dom.rows.get(t["id"], {"links": [], "text": ""})
+    if "#task-%d" % holder not in row["links"]:
+        failures.append("%s awaits a lock held by Task-%d, but its row has no link to #task-%d (links: %s)"
+                        % (label(t), holder, holder, row["links"]))
+    elif holder in alive and "held by" not in row["text"]:
+        failures.append("%s: its row does not say who holds the lock: %r" % (label(t), row["text"]))
+if failures:
+    print("inspect-web.sh: the page is wrong:", *failures, sep="\n  ", file=sys.stderr)
+    sys.exit(1)
+print("inspect-web.sh: the page shows %d tasks in the tree and the timeline, and %d lock wait(s) linked to the holder"
+      % (len(tasks), len(locks)), file=sys.stderr)
+PY
+
+# --- A screenshot, kept as an artifact -------------------------------------------------------
+mkdir -p target/artifacts
+shot="$PWD/target/artifacts/inspect-web.png"
+rm -f "$shot"
+chromium --screenshot="$shot" --window-size=1400,900 "$url" >/dev/null
+[[ -s $shot ]] || { log "no screenshot was written"; tail -20 "$work/chromium.err" >&2; exit 1; }
+log "screenshot: $shot"
