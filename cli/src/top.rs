@@ -174,7 +174,7 @@ pub fn run(
         let now = take()?;
         let rows =
             terminal::height().map_or(usize::MAX, |h| h.saturating_sub(now.loops.len() + 4).max(1));
-        draw(&frame(previous.as_ref(), &now, sort, rows), keys.is_some())?;
+        draw(&frame(previous.as_ref(), &now, sort, rows))?;
         drawn += 1;
         if args.count.is_some_and(|count| drawn >= count) {
             return Ok(());
@@ -198,7 +198,7 @@ pub fn run(
                         b'a' => Sort::Age,
                         _ => Sort::Polls,
                     };
-                    draw(&frame(previous.as_ref(), &now, sort, rows), true)?;
+                    draw(&frame(previous.as_ref(), &now, sort, rows))?;
                 }
                 _ => {}
             }
@@ -207,18 +207,13 @@ pub fn run(
     }
 }
 
-/// Writes a frame over the last one. In raw mode the terminal no longer turns `\n` into a new
-/// line at column 0, so lines end with `\r\n` there.
-fn draw(frame: &str, raw: bool) -> Result<(), String> {
-    let mut text = String::from(CLEAR);
-    if raw {
-        text.push_str(&frame.replace('\n', "\r\n"));
-    } else {
-        text.push_str(frame);
-    }
+/// Writes a frame over the last one. (Raw mode keeps the terminal's output processing, so
+/// `\n` still starts a new line at column 0.)
+fn draw(frame: &str) -> Result<(), String> {
     let mut stdout = std::io::stdout().lock();
     stdout
-        .write_all(text.as_bytes())
+        .write_all(CLEAR.as_bytes())
+        .and_then(|()| stdout.write_all(frame.as_bytes()))
         .and_then(|()| stdout.flush())
         .map_err(|error| format!("cannot write to the terminal: {error}"))
 }
@@ -306,7 +301,7 @@ mod terminal {
 
     impl Drop for RawMode {
         fn drop(&mut self) {
-            print!("\x1b[?25h\r\n");
+            println!("\x1b[?25h");
             // SAFETY: the pointer is valid for one `termios`, the one read at `enter`.
             unsafe { libc::tcsetattr(0, libc::TCSANOW, &self.saved) };
         }

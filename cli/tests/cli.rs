@@ -220,23 +220,7 @@ fn get(port: u16, path: &str) -> (String, String) {
 #[test]
 fn web_serves_the_page_the_snapshot_and_the_history() {
     let fixture = fixture("demo.json");
-    let child = Command::new(env!("CARGO_BIN_EXE_tether"))
-        .args(["web", "--load", &fixture, "--port", "0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tether web starts");
-    let mut web = Web(child);
-    let mut first = String::new();
-    BufReader::new(web.0.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let port: u16 = first
-        .strip_prefix("serving http://127.0.0.1:")
-        .and_then(|rest| rest.strip_suffix("/\n"))
-        .and_then(|port| port.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    let (_web, port) = web(&fixture);
 
     let (head, page) = get(port, "/");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
@@ -300,4 +284,94 @@ fn the_schema_page_example_is_true() {
     let out = stdout(&tether(&["pstree", "--load", example.to_str().unwrap()]));
     std::fs::remove_file(&example).unwrap();
     assert_eq!(out, block("```text\n"));
+}
+
+/// Starts `tether web --load path`, returns the server and its port.
+fn web(path: &str) -> (Web, u16) {
+    let child = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(["web", "--load", path, "--port", "0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tether web starts");
+    let mut web = Web(child);
+    let mut first = String::new();
+    BufReader::new(web.0.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let port = first
+        .strip_prefix("serving http://127.0.0.1:")
+        .and_then(|rest| rest.strip_suffix("/\n"))
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    (web, port)
+}
+
+/// The sampler re-reads the target every second: a task that vanishes gets its end, and a
+/// target that cannot be read any more is reported beside the last snapshot.
+#[cfg_attr(miri, ignore = "runs a process and uses sockets")]
+#[test]
+fn web_samples_every_second_and_keeps_what_ended() {
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("demo.json")).unwrap()).unwrap();
+    let path = std::env::temp_dir().join(format!("tether-cli-live-{}.json", std::process::id()));
+    std::fs::write(&path, saved.to_string()).unwrap();
+    let (_web, port) = web(path.to_str().unwrap());
+
+    // One second later, "fetch b" (Task-7) is gone.
+    let mut next = saved.clone();
+    next["taken_ns"] = (5_001_000_000_000u64).into();
+    next["tasks"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|task| task["id"] != 7);
+    std::fs::write(&path, next.to_string()).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let ended = loop {
+        let (_, history) = get(port, "/history.json");
+        let history: serde_json::Value = serde_json::from_str(&history).unwrap();
+        let fetch_b = history["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|life| life["id"] == 7)
+            .cloned()
+            .expect("an ended task is kept");
+        if !fetch_b["end_ns"].is_null() {
+            break fetch_b;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no sample within 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(ended["end_ns"], 5_001_000_000_000u64);
+    let (_, snapshot) = get(port, "/snapshot.json");
+    let served: serde_json::Value = serde_json::from_str(&snapshot).unwrap();
+    assert_eq!(served, next);
+
+    // The target goes away: the last snapshot stays, with the error in a header.
+    std::fs::remove_file(&path).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (head, body) = get(port, "/snapshot.json");
+        if let Some(error) = head
+            .lines()
+            .find(|line| line.to_lowercase().starts_with("x-tether-error:"))
+        {
+            assert!(error.contains("cannot read"), "{error}");
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+                next
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no failed sample within 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
