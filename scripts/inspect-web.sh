@@ -73,7 +73,7 @@ done
 log "serving $url"
 
 chromium() {
-    timeout 45 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic \
+    timeout 20 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic \
         --no-first-run --disable-background-networking --disable-component-update --disable-sync \
         --user-data-dir="$(mktemp -d -p "$work")" --virtual-time-budget=5000 "$@" 2>>"$work/chromium.err"
 }
@@ -163,6 +163,44 @@ if failures:
     sys.exit(1)
 print("inspect-web.sh: the page shows %d tasks in the tree and the timeline, and %d lock wait(s) linked to the holder"
       % (len(tasks), len(locks)), file=sys.stderr)
+PY
+
+# --- The filter: `?filter=NAME` (a lock waiter's) keeps the rows that match and those above ---
+python3 - "$work/before.json" >"$work/filter.txt" <<'PY'
+import json, sys
+snapshot = json.load(open(sys.argv[1]))
+by_id = {t["id"]: t for t in snapshot["tasks"]}
+def chain(task):
+    """The task and the runners above it."""
+    ids = []
+    while task is not None and task["id"] not in ids:
+        ids.append(task["id"])
+        owner = task["owner"]
+        task = by_id.get(owner.get("runner")) if owner["kind"] == "group" else None
+    return ids
+waiter = next(t for t in snapshot["tasks"] if (t.get("awaiting") or {}).get("held_by") is not None)
+text = waiter["name"].lower()
+def matches(t):
+    where = "%s:%d:%d" % (t["created_at"]["file"], t["created_at"]["line"], t["created_at"]["column"])
+    return any(text in s.lower() for s in (t["name"], "Task-%d" % t["id"], str(t["id"]), where))
+allowed = sorted({i for t in snapshot["tasks"] if matches(t) for i in chain(t)})
+print(waiter["name"])
+print(*chain(waiter))
+print(*allowed)
+PY
+{ read -r name; read -r wanted; read -r allowed; } <"$work/filter.txt"
+query=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$name")
+chromium --dump-dom "${url}?filter=$query" >"$work/filtered.html"
+python3 - "$work/filtered.html" "$name" "$wanted" "$allowed" <<'PY'
+import re, sys
+dom, name = open(sys.argv[1]).read(), sys.argv[2]
+wanted, allowed = ({int(i) for i in arg.split()} for arg in sys.argv[3:5])
+tree = dom[dom.index('id="tree"'):dom.index('id="timeline"')]
+rows = {int(i) for i in re.findall(r'id="task-(\d+)"', tree)}
+if not wanted <= rows or not rows <= allowed:
+    sys.exit("inspect-web.sh: filtering on %r shows rows %s; wanted at least %s, at most %s"
+             % (name, sorted(rows), sorted(wanted), sorted(allowed)))
+print("inspect-web.sh: filtering on %r shows rows %s only" % (name, sorted(rows)), file=sys.stderr)
 PY
 
 # --- A screenshot, kept as an artifact -------------------------------------------------------
