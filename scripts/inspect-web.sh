@@ -79,9 +79,18 @@ chromium() {
 }
 
 # --- The DOM after the page's script ran, checked against the served snapshot ---------------
+# A target attached for the first time may not have recorded waits that began before the
+# attach: wait (10 s at most) for a snapshot that shows a lock's waiter and holder.
 python3 - "$url" >"$work/before.json" <<'PY'
-import sys, urllib.request
-print(urllib.request.urlopen(sys.argv[1] + "snapshot.json", timeout=5).read().decode())
+import json, sys, time, urllib.request
+deadline = time.monotonic() + 10
+while True:
+    text = urllib.request.urlopen(sys.argv[1] + "snapshot.json", timeout=5).read().decode()
+    tasks = json.loads(text)["tasks"]
+    if any((t.get("awaiting") or {}).get("held_by") is not None for t in tasks) or time.monotonic() > deadline:
+        break
+    time.sleep(0.5)
+print(text)
 PY
 chromium --dump-dom "$url" >"$work/dom.html" || { log "chromium failed:"; tail -20 "$work/chromium.err" >&2; exit 1; }
 python3 - "$url" "$work/before.json" "$work/dom.html" <<'PY'

@@ -19,6 +19,7 @@ use std::io::Write as _;
 use std::rc::Rc;
 use std::time::Duration;
 
+use futures::FutureExt as _;
 use history::History;
 
 use crate::model::Snapshot;
@@ -72,7 +73,6 @@ pub fn serve(
             .map_err(|error| format!("cannot write to stdout: {error}"))?;
         let sampling = sample(take, shared.clone());
         let serving = server::accept(listener, shared);
-        use futures::FutureExt as _;
         tether::select! {
             () = sampling.fuse() => Ok(()),
             served = serving.fuse() => served,
