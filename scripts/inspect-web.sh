@@ -167,6 +167,14 @@ for t in locks:
                         % (label(t), holder, holder, row["links"]))
     elif holder in alive and "held by" not in row["text"]:
         failures.append("%s: its row does not say who holds the lock: %r" % (label(t), row["text"]))
+# Each await cycle of the snapshot the page shows is listed, with a link to each of its tasks.
+cycles = json.loads(urllib.request.urlopen(url + "cycles.json", timeout=5).read())
+if cycles["taken_ns"] == after["taken_ns"]:
+    listed = open(dom_path).read()
+    listed = listed[listed.index('id="cycles"'):listed.index('id="tree"')]
+    for cycle in cycles["cycles"]:
+        if not all('href="#task-%d"' % i in listed for i in cycle):
+            failures.append("the cycle %s is not listed in #cycles with links to its tasks" % cycle)
 if failures:
     print("inspect-web.sh: the page is wrong:", *failures, sep="\n  ", file=sys.stderr)
     sys.exit(1)

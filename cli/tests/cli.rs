@@ -252,6 +252,14 @@ fn web_serves_the_page_the_snapshot_and_the_history() {
     assert_eq!(waiter["end_ns"], serde_json::Value::Null);
     assert_eq!(waiter["runner"], 1);
 
+    // The lock cycle between transfer (Task-9) and audit (Task-10), as pstree finds it.
+    let (_, cycles) = get(port, "/cycles.json");
+    let cycles: serde_json::Value = serde_json::from_str(&cycles).unwrap();
+    assert_eq!(
+        cycles,
+        serde_json::json!({"taken_ns": 5_000_000_000_000u64, "cycles": [[9, 10]], "more": false})
+    );
+
     let (head, _) = get(port, "/nothing-here");
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 }

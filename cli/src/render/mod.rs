@@ -6,6 +6,7 @@ pub mod format;
 mod ps;
 mod tree;
 
+pub use cycles::find as cycles;
 pub use ps::ps;
 pub use tree::pstree;
 

@@ -9,7 +9,9 @@
 //!   task tree, filterable, with links from each wait to the task it waits on, and a timeline
 //!   of task lifetimes;
 //! - `/snapshot.json`: the latest snapshot (`cli/SCHEMA.md`);
-//! - `/history.json`: every task seen since the tool started, with when it started and ended.
+//! - `/history.json`: every task seen since the tool started, with when it started and ended;
+//! - `/cycles.json`: the await cycles of the latest snapshot, as `pstree` finds them
+//!   (`{"taken_ns": .., "cycles": [[task id, ...], ...], "more": false}`).
 
 mod history;
 mod server;
@@ -32,6 +34,8 @@ const SAMPLE_EVERY: Duration = Duration::from_secs(1);
 struct Shared {
     /// The latest snapshot's JSON.
     latest: String,
+    /// Its await cycles, as `/cycles.json` serves them.
+    cycles: String,
     /// Why the last sample failed (the target may have exited), if it did.
     error: Option<String>,
     history: History,
@@ -42,6 +46,13 @@ impl Shared {
         match sample {
             Ok(snapshot) => {
                 self.latest = serde_json::to_string(&snapshot).expect("a snapshot is plain data");
+                let (cycles, more) = crate::render::cycles(&snapshot);
+                let cycles = serde_json::json!({
+                    "taken_ns": snapshot.taken_ns,
+                    "cycles": cycles,
+                    "more": more,
+                });
+                self.cycles = cycles.to_string();
                 self.history.record(&snapshot);
                 self.error = None;
             }

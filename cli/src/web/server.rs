@@ -76,6 +76,7 @@ fn respond(shared: &Shared, request: &Request<Incoming>) -> Response<Full<Bytes>
             }
             None => reply(StatusCode::OK, "application/json", shared.latest.clone()),
         },
+        "/cycles.json" => reply(StatusCode::OK, "application/json", shared.cycles.clone()),
         "/history.json" => reply(StatusCode::OK, "application/json", shared.history.to_json()),
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
     }
