@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# `tether web` in a real browser: starts a target (the `inspect_demo` example, or with
-# `--fixture` a saved snapshot), serves its page with `tether web`, loads the page in headless
+# `tether web` in a real browser: starts a target (the `inspect_demo` example of the cli
+# package, or with `--fixture` a saved snapshot), serves its page with `tether web`, loads the page in headless
 # Chromium (Debian's `chromium`, installed when missing), checks the DOM the page's script built
 # against the snapshot the server serves, and saves a screenshot as a test artifact
 # (target/artifacts/inspect-web.png). Everything it starts is stopped on the way out.
 #
-#   scripts/inspect-web.sh             # against inspect_demo (the fixture until it exists)
+#   scripts/inspect-web.sh             # against inspect_demo (the fixture where it is missing)
 #   scripts/inspect-web.sh --fixture   # against cli/tests/fixtures/demo.json
 #
 # Bounded: every step has a timeout; after the install and the build, the checks take well
@@ -17,7 +17,7 @@ log() { echo "inspect-web.sh: $*" >&2; }
 
 fixture=cli/tests/fixtures/demo.json
 use_fixture=false
-[[ "${1:-}" == "--fixture" || ! -f examples/examples/inspect_demo.rs ]] && use_fixture=true
+[[ "${1:-}" == "--fixture" || ! -f cli/examples/inspect_demo.rs ]] && use_fixture=true
 
 # --- The browser, installed when missing ---------------------------------------------------
 if [[ ! -x /usr/bin/chromium ]]; then
@@ -32,7 +32,7 @@ fi
 # --- What runs: the tool, a target, the server ---------------------------------------------
 bin="${CARGO_TARGET_DIR:-target}/debug"
 timeout 900 cargo build -q -p tether-cli
-$use_fixture || timeout 900 cargo build -q -p tether-examples --example inspect_demo
+$use_fixture || timeout 900 cargo build -q -p tether-cli --example inspect_demo
 
 work=$(mktemp -d)
 pids=()
@@ -52,12 +52,25 @@ if $use_fixture; then
     log "target: $fixture"
     source=(--load "$fixture")
 else
-    "$bin/examples/inspect_demo" >"$work/demo.out" 2>&1 &
+    # The demo says `ready PID`, waits for a line (sent once the tool has attached, which
+    # switches the recording of waits on), then takes its lock and says `stuck` when a task
+    # blocks its loop: the page is read while it stays so.
+    mkfifo "$work/demo.in"
+    exec 3<>"$work/demo.in"
+    "$bin/examples/inspect_demo" --stuck-secs 50 <"$work/demo.in" >"$work/demo.out" 2>&1 &
     pids+=($!)
     source=("$!")
     log "target: inspect_demo, pid $!"
-    # Let the demo reach the state it shows (its tasks waiting, one stuck).
-    sleep 1
+    wait_for_line() { # FILE PATTERN: the demo says it, within 10 s
+        for _ in $(seq 100); do
+            grep -q "$2" "$1" && return 0
+            sleep 0.1
+        done
+        log "the demo never said $2:"
+        cat "$1" >&2
+        return 1
+    }
+    wait_for_line "$work/demo.out" '^ready '
 fi
 
 timeout 60 "$bin/tether" web "${source[@]}" --port 0 >"$work/web.out" 2>"$work/web.err" &
@@ -71,6 +84,10 @@ for _ in $(seq 100); do
 done
 [[ -n $url ]] || { log "tether web did not start:"; cat "$work/web.err" >&2; exit 1; }
 log "serving $url"
+if ! $use_fixture; then
+    echo go >&3 # `tether web` has attached (its first snapshot): the demo may go on
+    wait_for_line "$work/demo.out" '^stuck$'
+fi
 
 chromium() {
     timeout 20 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic \

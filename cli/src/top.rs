@@ -65,22 +65,23 @@ pub fn frame(previous: Option<&Snapshot>, now: &Snapshot, sort: Sort, rows: usiz
     let before: HashMap<u64, &Task> = previous
         .map(|snapshot| snapshot.tasks.iter().map(|task| (task.id, task)).collect())
         .unwrap_or_default();
-    let since = |field: fn(&Task) -> Option<u64>, task: &Task| {
-        let current = field(task)?;
-        // A task first seen now did all its counted work in the interval; the first frame
-        // has nothing to subtract and shows the totals.
-        match before.get(&task.id).and_then(|old| field(old)) {
-            Some(old) => Some(current.saturating_sub(old)),
-            None => Some(current),
-        }
+    // A task first seen now did all its counted work in the interval; the first frame has
+    // nothing to subtract and shows the totals.
+    let since = |current: Option<u64>, old: Option<Option<u64>>| match (current, old) {
+        (Some(current), Some(Some(old))) => Some(current.saturating_sub(old)),
+        (current, _) => current,
     };
     let mut lines: Vec<Row<'_>> = now
         .tasks
         .iter()
-        .map(|task| Row {
-            task,
-            busy: since(|t| t.busy_ns, task),
-            polls: since(|t| t.polls, task),
+        .map(|task| {
+            let old = before.get(&task.id);
+            let old_busy = old.zip(previous).map(|(old, previous)| busy(previous, old));
+            Row {
+                task,
+                busy: since(busy(now, task), old_busy),
+                polls: since(task.polls, old.map(|old| old.polls)),
+            }
         })
         .collect();
     match sort {
@@ -150,6 +151,21 @@ pub fn frame(previous: Option<&Snapshot>, now: &Snapshot, sort: Sort, rows: usiz
         let _ = writeln!(out, "({} more)", lines.len() - rows);
     }
     out
+}
+
+/// The busy time of `task` in `snapshot`, with the poll it is inside now: a task stuck in one
+/// long poll has counted nothing yet, and is the busiest of all. (The loop's `running_for_ns`
+/// starts at its last look at the I/O driver, so it may include a few short polls of other
+/// tasks just before: an overestimate of at most one batch.)
+fn busy(snapshot: &Snapshot, task: &Task) -> Option<u64> {
+    let in_poll = snapshot
+        .loops
+        .iter()
+        .filter(|lp| lp.running == Some(task.id))
+        .filter_map(|lp| lp.running_for_ns)
+        .max()
+        .unwrap_or(0);
+    task.busy_ns.map(|busy| busy + in_poll)
 }
 
 /// Clears the screen and moves the cursor home.

@@ -85,6 +85,29 @@ fn the_first_frame_shows_totals_and_rows_are_capped() {
 }
 
 #[test]
+fn a_task_stuck_in_one_poll_is_the_busiest() {
+    // "stuck" has counted no busy time yet: its one poll has not ended. Its loop says how long
+    // it has been in it.
+    let (mut before, mut after) = two_snapshots();
+    let stuck = Task {
+        state: crate::model::State::Running,
+        ..task(4, "stuck", 3_000, 1, 0)
+    };
+    before.tasks.push(stuck.clone());
+    after.tasks.push(stuck);
+    before.loops[0].running = Some(4);
+    before.loops[0].running_for_ns = Some(2_500 * MS);
+    after.loops[0].running = Some(4);
+    after.loops[0].running_for_ns = Some(3_500 * MS);
+    let out = frame(Some(&before), &after, Sort::Busy, 1);
+    let top = out.lines().nth(4).unwrap();
+    assert!(
+        top.contains("  stuck  running  100%  1.0 s      0"),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_bad_sort_names_the_choices() {
     assert_eq!("polls".parse::<Sort>(), Ok(Sort::Polls));
     let error = "cpu".parse::<Sort>().unwrap_err();
