@@ -5,11 +5,14 @@
 use super::format::{Names, short_awaiting};
 use crate::model::{Awaiting, Owner, Snapshot, State, Task};
 
-/// At most this many cycles are listed: a pathological graph cannot make the tool hang.
+/// At most this many cycles are listed, after at most this many steps of the search: a
+/// pathological graph (many tasks awaiting groups of many children) cannot make the tool hang.
 const MAX_CYCLES: usize = 100;
+const MAX_STEPS: usize = 1_000_000;
 
 /// Every elementary cycle once, each starting at its smallest task id, in order of their id
-/// sequences; as task ids. The second value is true when more were found than are listed.
+/// sequences; as task ids. The second value is true when the search stopped early, at
+/// [`MAX_CYCLES`] cycles or [`MAX_STEPS`] steps: there may be more.
 pub fn find(snapshot: &Snapshot) -> (Vec<Vec<u64>>, bool) {
     let mut tasks: Vec<&Task> = snapshot.tasks.iter().collect();
     tasks.sort_by_key(|task| task.id);
@@ -29,9 +32,10 @@ pub fn find(snapshot: &Snapshot) -> (Vec<Vec<u64>>, bool) {
         .collect();
     let mut found = Vec::new();
     let mut more = false;
+    let mut steps = 0;
     // Each cycle is found from its smallest position only: the search from `start` never
     // enters a position below it.
-    for start in 0..tasks.len() {
+    'search: for start in 0..tasks.len() {
         let mut path = vec![start];
         let mut on_path = vec![false; tasks.len()];
         on_path[start] = true;
@@ -46,10 +50,15 @@ pub fn find(snapshot: &Snapshot) -> (Vec<Vec<u64>>, bool) {
                 continue;
             };
             next_arrow[depth] += 1;
+            steps += 1;
+            if steps > MAX_STEPS {
+                more = true;
+                break 'search;
+            }
             if to == start {
                 if found.len() == MAX_CYCLES {
                     more = true;
-                    break;
+                    break 'search;
                 }
                 found.push(path.iter().map(|&p| tasks[p].id).collect());
             } else if to > start && !on_path[to] {
@@ -108,7 +117,8 @@ pub fn render(snapshot: &Snapshot, names: &Names<'_>) -> String {
     }
     if more {
         out.push_str(&format!(
-            "(more than {MAX_CYCLES} cycles: the first {MAX_CYCLES} are listed)\n"
+            "(the search for cycles stopped early: there may be more than the {} listed)\n",
+            cycles.len()
         ));
     }
     out

@@ -215,3 +215,27 @@ fn an_empty_program_says_so() {
     assert_eq!(pstree(&snapshot), "(no live tasks)\n");
     assert_eq!(ps(&snapshot).lines().count(), 1);
 }
+
+#[test]
+fn the_search_for_cycles_stops_at_a_hundred() {
+    // Task 1 awaits a group of 150 children, each awaiting task 1: 150 cycles.
+    let mut tasks = vec![task(1, "runner", Owner::Handle, 1)];
+    tasks[0].awaiting = Some(Awaiting::Group { group: 1 });
+    for id in 2..152 {
+        let mut child = task(id, "child", group(1, 1), 2);
+        child.awaiting = Some(Awaiting::Task { task: 1 });
+        tasks.push(child);
+    }
+    let snapshot = snapshot(vec![], tasks);
+    let (cycles, more) = super::cycles::find(&snapshot);
+    assert_eq!(cycles.len(), 100);
+    assert!(more);
+    assert_eq!(cycles[0], [1, 2]);
+    let tree = pstree(&snapshot);
+    assert!(
+        tree.ends_with(
+            "(the search for cycles stopped early: there may be more than the 100 listed)\n"
+        ),
+        "{tree}"
+    );
+}
