@@ -4,7 +4,8 @@
 //! tether ps PID [--json]          one line per task
 //! tether pstree PID [--json]      the ownership tree, and every await cycle
 //! tether top PID [--sort busy|age|polls] [--interval MS] [--count N]
-//! tether web PID [--port PORT]    a live page on 127.0.0.1
+//!                                 the busiest tasks, redrawn (keys b, a, p sort; q quits)
+//! tether web PID [--port PORT]    a live page on 127.0.0.1: the tree, its waits, a timeline
 //! ```
 //!
 //! Every command also takes `--load FILE` instead of a PID: a snapshot saved with `--json`
