@@ -46,6 +46,7 @@ fn refused(args: &[&str], wanted: &str) -> String {
     stderr
 }
 
+#[cfg_attr(miri, ignore = "runs the tether binary")]
 #[test]
 fn pstree_shows_the_tree_the_loops_and_the_cycle() {
     let out = stdout(&tether(&["pstree", "--load", &fixture("demo.json")]));
@@ -69,6 +70,7 @@ cycle: transfer (Task-9) -> Lock \"accounts\" -> audit (Task-10) -> Lock \"ledge
     assert_eq!(out, expected);
 }
 
+#[cfg_attr(miri, ignore = "runs the tether binary")]
 #[test]
 fn ps_prints_a_header_and_a_line_per_task() {
     let out = stdout(&tether(&["ps", "--load", &fixture("demo.json")]));
@@ -92,6 +94,7 @@ fn ps_prints_a_header_and_a_line_per_task() {
     assert!(lines[8].ends_with("  17.2 s"), "{}", lines[8]);
 }
 
+#[cfg_attr(miri, ignore = "runs the tether binary")]
 #[test]
 fn json_reads_back_as_the_same_snapshot() {
     let fixture = fixture("demo.json");
@@ -116,6 +119,7 @@ fn json_reads_back_as_the_same_snapshot() {
     }
 }
 
+#[cfg_attr(miri, ignore = "runs the tether binary")]
 #[test]
 fn bad_input_is_one_line_and_a_failure() {
     let missing = refused(
@@ -152,6 +156,7 @@ fn bad_input_is_one_line_and_a_failure() {
     );
 }
 
+#[cfg_attr(miri, ignore = "runs the tether binary")]
 #[test]
 fn help_prints_the_usage() {
     let out = stdout(&tether(&["--help"]));
@@ -164,6 +169,7 @@ fn help_prints_the_usage() {
     assert!(String::from_utf8_lossy(&bare.stderr).starts_with("usage: "));
 }
 
+#[cfg_attr(miri, ignore = "runs the tether binary")]
 #[test]
 fn top_draws_count_frames_without_a_terminal() {
     let out = stdout(&tether(&[
@@ -264,6 +270,7 @@ fn web_serves_the_page_the_snapshot_and_the_history() {
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 }
 
+#[cfg_attr(miri, ignore = "runs the tether binary")]
 #[test]
 fn web_refuses_a_port_in_use() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -275,6 +282,7 @@ fn web_refuses_a_port_in_use() {
 }
 
 /// The example in SCHEMA.md loads, and `pstree` prints what the page says it prints.
+#[cfg_attr(miri, ignore = "runs the tether binary")]
 #[test]
 fn the_schema_page_example_is_true() {
     let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/SCHEMA.md")).unwrap();

@@ -277,6 +277,60 @@ mod tests {
     }
 
     #[test]
+    fn every_wait_reads_as_dump_tasks_writes_it() {
+        let holder = crate::testing::task(3, "holder", Owner::Handle, 1);
+        let snapshot = crate::testing::snapshot(0, vec![], vec![holder]);
+        let names = Names::new(&snapshot);
+        let lock = |name: Option<&str>, held_by| Awaiting::Sync {
+            sync: "lock".to_owned(),
+            name: name.map(str::to_owned),
+            object: 0x1f00,
+            held_by,
+        };
+        let cases = [
+            (Awaiting::Task { task: 3 }, "task holder (Task-3)"),
+            (Awaiting::Task { task: 9 }, "task Task-9"),
+            (Awaiting::Group { group: 2 }, "the children of group #2"),
+            (
+                lock(Some("db"), Some(3)),
+                "Lock \"db\" held by holder (Task-3)",
+            ),
+            (lock(None, None), "Lock at 0x1f00"),
+            (Awaiting::Promise, "a Promise"),
+            (
+                Awaiting::Timer {
+                    due_in_ns: 2_000_000,
+                },
+                "a timer due in 2 ms",
+            ),
+            (
+                Awaiting::Timer { due_in_ns: -5_000 },
+                "a timer past due by 5 µs",
+            ),
+            (
+                Awaiting::Io {
+                    direction: "read".to_owned(),
+                    resource: "TCP listener".to_owned(),
+                    local: Some("127.0.0.1:8080".to_owned()),
+                    peer: None,
+                    fd: 6,
+                },
+                "readable on TCP listener 127.0.0.1:8080 (fd 6)",
+            ),
+            (
+                Awaiting::Process {
+                    pid: 77,
+                    command: "sleep 5".to_owned(),
+                },
+                "process 77 `sleep 5`",
+            ),
+        ];
+        for (what, text) in cases {
+            assert_eq!(awaiting(&what, &names), text);
+        }
+    }
+
+    #[test]
     fn columns_align_text_left_and_numbers_right() {
         let rows = vec![
             vec!["ID".to_owned(), "NAME".to_owned(), "POLLS".to_owned()],
