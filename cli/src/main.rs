@@ -4,15 +4,20 @@
 //! tether ps PID [--json]          one line per task
 //! tether pstree PID [--json]      the ownership tree, and every await cycle
 //! tether top PID [--sort busy|age|polls] [--interval MS] [--count N]
-//! tether web PID [--port PORT]    a live page on 127.0.0.1
+//!                                 the busiest tasks, redrawn (keys b, a, p sort; q quits)
+//! tether web PID [--port PORT]    a live page on 127.0.0.1: the tree, its waits, a timeline
 //! ```
 //!
-//! `ps` and `pstree` also take `--load FILE` instead of a PID: a snapshot saved with `--json`.
+//! Every command also takes `--load FILE` instead of a PID: a snapshot saved with `--json`
+//! (`top` and `web` read the file again at each refresh). The JSON is documented in
+//! [`cli/SCHEMA.md`](../SCHEMA.md).
 //! How the tool reads the target, and why that way, is in `attach`.
 
 mod attach;
 mod model;
 mod render;
+#[cfg(test)]
+mod testing;
 mod top;
 mod web;
 
@@ -21,10 +26,11 @@ use std::process::ExitCode;
 use model::Snapshot;
 
 const USAGE: &str = "\
-usage: tether ps PID [--json] | --load FILE
-       tether pstree PID [--json] | --load FILE
-       tether top PID [--sort busy|age|polls] [--interval MS] [--count N]
-       tether web PID [--port PORT]
+usage: tether ps PID|--load FILE [--json]
+       tether pstree PID|--load FILE [--json]
+       tether top PID|--load FILE [--sort busy|age|polls] [--interval MS] [--count N]
+       tether web PID|--load FILE [--port PORT]
+       tether --help
 Reads the tasks of a running tether program (same user, or root).";
 
 /// What the command line asked for.
@@ -40,7 +46,7 @@ struct Args {
 }
 
 /// Where the snapshot comes from.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Target {
     Pid(u32),
     File(String),
@@ -79,11 +85,6 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     parsed.target = target.ok_or("no PID given")?;
     if parsed.json && !matches!(parsed.command.as_str(), "ps" | "pstree") {
         return Err("`--json` goes with `ps` and `pstree`".into());
-    }
-    if matches!(parsed.target, Target::File(_))
-        && !matches!(parsed.command.as_str(), "ps" | "pstree")
-    {
-        return Err("`--load` goes with `ps` and `pstree`".into());
     }
     Ok(parsed)
 }
@@ -132,16 +133,33 @@ fn run(args: Args) -> Result<(), String> {
             Ok(())
         }
         "top" => top::run(&args, || take(&args.target)),
-        "web" => web::serve(&args, || take(&args.target)),
+        "web" => {
+            // The sampler runs on the blocking pool: it takes the target along.
+            let target = args.target.clone();
+            web::serve(&args, move || take(&target))
+        }
         _ => unreachable!("`parse` refuses other commands"),
     }
 }
 
 fn main() -> ExitCode {
-    let args = match parse(std::env::args().skip(1)) {
+    let mut words = std::env::args().skip(1).peekable();
+    match words.peek().map(String::as_str) {
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        None => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+        Some(_) => {}
+    }
+    let args = match parse(words) {
         Ok(args) => args,
+        // One line, for scripts that read it; the usage is one `--help` away.
         Err(message) => {
-            eprintln!("tether: {message}\n{USAGE}");
+            eprintln!("tether: {message} (`tether --help` shows the usage)");
             return ExitCode::from(2);
         }
     };
