@@ -188,23 +188,55 @@ fn a_stuck_loop_shows_its_tasks_owners_waits_and_the_task_blocking_it() {
     assert!(task(&later, "writer")["polls"].as_u64().unwrap() >= 1);
 
     // The text views say the same.
+    let id = |name: &str| task(&later, name)["id"].as_u64().unwrap();
     let ps = run(&["ps", &pid.to_string()]);
     assert!(ps.status.success());
     let ps = String::from_utf8(ps.stdout).unwrap();
-    for name in [
-        "holder",
-        "writer",
-        "stuck",
-        "metrics",
-        "fetch a",
-        "early-writer",
-    ] {
+    let writer_line = ps
+        .lines()
+        .find(|line| line.split_whitespace().nth(1) == Some("writer"))
+        .unwrap_or_else(|| panic!("{ps}"));
+    assert!(
+        writer_line.contains(&format!(
+            "Lock \"db\" held by holder (Task-{})",
+            id("holder")
+        )),
+        "{ps}"
+    );
+    assert!(
+        writer_line.contains("cli/examples/inspect_demo.rs:"),
+        "{ps}"
+    );
+    for name in ["holder", "stuck", "metrics", "fetch a", "early-writer"] {
         assert!(ps.contains(name), "{ps}");
     }
     let tree = run(&["pstree", &pid.to_string()]);
     assert!(tree.status.success());
     let tree = String::from_utf8(tree.stdout).unwrap();
-    assert!(tree.contains("db"), "{tree}");
+    let first = tree.lines().next().unwrap();
+    assert!(
+        first.starts_with(&format!(
+            "loop 1 thread {pid} \"inspect_demo\": running stuck (Task-{}) for ",
+            id("stuck")
+        )),
+        "{tree}"
+    );
+    assert!(
+        tree.contains(&format!(
+            "writer (Task-{}) [waiting] created at cli/examples/inspect_demo.rs:",
+            id("writer")
+        )),
+        "{tree}"
+    );
+    assert!(tree.contains("owned by a TaskSet"), "{tree}");
+    assert!(tree.contains("└── group #"), "{tree}");
+    assert!(
+        tree.contains(&format!(
+            "awaiting Lock \"db\" held by holder (Task-{})",
+            id("holder")
+        )),
+        "{tree}"
+    );
 }
 
 #[test]
