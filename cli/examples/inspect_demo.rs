@@ -4,7 +4,7 @@
 //! long synchronous call.
 //!
 //! ```text
-//! cargo run -p tether-cli --example inspect_demo [-- --workers 2] [--stuck-secs 30]
+//! cargo run -p tether-cli --example inspect_demo [-- --workers 2] [--stuck-secs 30] [--track-waits]
 //! ```
 //!
 //! It prints `ready <pid>`, then waits for a line on stdin (the first `tether ps` switches the
@@ -35,6 +35,7 @@ async fn demo(stuck_for: Duration, workers: usize) {
     let early = Builder::new()
         .name("early-writer")
         .create_task(async { drop(EARLY.lock().await) });
+    tether::yield_now().await;
     let mut background = tether::TaskSet::new();
     background.create_task_with(Builder::new().name("metrics"), DONE.wait());
     let sender = (workers > 1).then(|| Builder::new().name("sender").spawn(DONE.wait()));
@@ -43,6 +44,8 @@ async fn demo(stuck_for: Duration, workers: usize) {
         tg.create_task_with(Builder::new().name("fetch b"), async {
             tether::move_on_after(Duration::from_secs(3600), DONE.wait()).await;
         });
+        // Every task so far has run and parked.
+        tether::yield_now().await;
         say(&format!("ready {}", std::process::id()));
         let line = tether::to_thread(|| {
             let mut line = String::new();
@@ -85,6 +88,7 @@ async fn demo(stuck_for: Duration, workers: usize) {
 fn main() {
     let mut workers = 1;
     let mut stuck_secs = 30;
+    let mut track_waits = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || -> u64 {
@@ -94,11 +98,12 @@ fn main() {
         match arg.as_str() {
             "--workers" => workers = value() as usize,
             "--stuck-secs" => stuck_secs = value(),
+            "--track-waits" => track_waits = true,
             other => panic!("unknown argument {other}"),
         }
     }
     let stuck_for = Duration::from_secs(stuck_secs);
-    let mut builder = tether::Runtime::builder();
+    let mut builder = tether::Runtime::builder().track_waits(track_waits);
     if workers > 1 {
         builder = builder.workers(workers);
     }

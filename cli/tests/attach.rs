@@ -240,6 +240,23 @@ fn a_stuck_loop_shows_its_tasks_owners_waits_and_the_task_blocking_it() {
 }
 
 #[test]
+fn a_program_that_records_waits_itself_shows_the_waits_from_before_the_attach() {
+    let target = Target::start("inspect_demo", &["--track-waits", "--stuck-secs", "60"]);
+    let snapshot = json(target.pid);
+    let since = snapshot["waits_recorded_since_ns"].as_u64().unwrap();
+    let early = task(&snapshot, "early-writer");
+    // Since the loop started, which is before the early writer was created (both stamps come
+    // from the coarse clock, and a creation stamp is kept in whole µs).
+    let created = snapshot["taken_ns"].as_u64().unwrap() - early["age_ns"].as_u64().unwrap();
+    assert!(since <= created + 1_000, "{since} {created}");
+    assert_eq!(early["awaiting"]["name"], "early");
+    assert_eq!(
+        early["awaiting"]["held_by"],
+        task(&snapshot, "Task-1")["id"]
+    );
+}
+
+#[test]
 fn every_worker_of_the_multi_threaded_flavour_is_listed() {
     let target = Target::start("inspect_demo", &["--workers", "2", "--stuck-secs", "60"]);
     let snapshot = json(target.pid);

@@ -169,8 +169,13 @@ pub fn snapshot(pid: u32, table: u64) -> Result<Snapshot, AttachError> {
         tether_version: theirs,
         taken_ns: taken,
         read_ns: monotonic_ns().saturating_sub(started),
+        // A program that records waits itself does so from its loops' start.
         waits_recorded_since_ns: if program_records {
-            loop_infos.iter().map(|_| 0).min().or(recording_since)
+            loops
+                .iter()
+                .map(|lp| lp.started_ns)
+                .min()
+                .or(recording_since)
         } else {
             recording_since
         },
@@ -228,6 +233,7 @@ struct LoopRead {
     runtime: u64,
     worker: u64,
     thread_id: u64,
+    started_ns: u64,
     recent_ns: u64,
     /// The address of the task being polled, if one is.
     running: Option<u64>,
@@ -278,6 +284,7 @@ fn read_loops(memory: &Memory, table: u64) -> io::Result<Vec<LoopRead>> {
                 runtime: record.u64(offset_of!(LoopRecord, runtime)),
                 worker: record.u64(offset_of!(LoopRecord, worker)),
                 thread_id: record.u64(offset_of!(LoopRecord, thread_id)),
+                started_ns: record.u64(offset_of!(LoopRecord, started_ns)),
                 recent_ns: record.u64(offset_of!(LoopRecord, recent_ns)),
                 running,
                 tables: [record.u64(tables_at), record.u64(tables_at + 8)]
