@@ -78,8 +78,9 @@ pub fn snapshot(pid: u32, table: u64) -> Result<Snapshot, AttachError> {
     let switched_on = switch_on(&memory, table, &head)
         .map_err(|error| read_error(pid, "cannot switch recording on", error))?;
     let recording_since = Some(switched_on).filter(|&since| since != 0);
-    // Waits are recorded from the program's start if a loop asked for it itself.
-    let program_records = head.u32(offset_of!(Published, tracking_loops)) != 0;
+    // Waits are recorded from the program's start if a loop asked for it itself (the low half
+    // of `recording` counts such loops).
+    let program_records = head.u64(offset_of!(Published, recording)) as u32 != 0;
 
     let loops = read_loops(&memory, table)
         .map_err(|error| read_error(pid, "cannot read its list of loops", error))?;
@@ -216,10 +217,10 @@ fn switch_on(memory: &Memory, table: u64, head: &Bytes<'_>) -> io::Result<u64> {
             &since.to_le_bytes(),
         )?;
     }
-    for switch in [
-        offset_of!(Published, record_waits),
-        offset_of!(Published, count_polls),
-    ] {
+    // The tool's half of `recording` (its high 32 bits), and `count_polls`.
+    let tool_half =
+        offset_of!(Published, recording) + if cfg!(target_endian = "little") { 4 } else { 0 };
+    for switch in [tool_half, offset_of!(Published, count_polls)] {
         if head.u32(switch) == 0 {
             memory.write(table + switch as u64, &on)?;
         }

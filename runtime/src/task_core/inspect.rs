@@ -125,7 +125,7 @@ impl ListedLoop {
 
     /// Publishes where the table `which` (0: the loop's own, 1: a worker's shard of the `Send`
     /// tasks) keeps its slots.
-    pub(crate) fn show_table(&self, which: usize, table: &super::table::TaskTable) {
+    pub(crate) fn show_table(&self, which: usize, table: &super::table::ShownTable) {
         let view = std::ptr::from_ref(table.view()).addr() as u64;
         self.record.tables[which].store(view, Ordering::Relaxed);
     }

@@ -35,23 +35,33 @@ impl Entry {
 }
 
 /// The live tasks of one owner, under keys handed out by [`TaskTable::reserve`].
+///
+/// `SHOWN`: the table is one outside tools read (a loop's, or a shard of the workers' `Send`
+/// tasks, which together list every task): its slots are published and each entry is stamped
+/// with its creation time. A group's table (its children are in their loop's table too) is
+/// not, and pays for neither.
 #[derive(Default)]
-pub(crate) struct TaskTable {
+pub(crate) struct TaskTable<const SHOWN: bool = false> {
     entries: Slab<Entry>,
     owned: usize,
     /// Where the slots are, for outside tools.
     view: TableView,
 }
 
-impl TaskTable {
+/// A table outside tools read (see [`TaskTable`]).
+pub(crate) type ShownTable = TaskTable<true>;
+
+impl<const SHOWN: bool> TaskTable<SHOWN> {
     /// Sets aside a key for a task about to be created (its clean-up hook needs the key before
     /// the task exists). Fill it with [`TaskTable::fill`] before the task first runs.
     pub(crate) fn reserve(&mut self) -> usize {
         let key = self.entries.reserve();
-        let (slots, len) = self.entries.raw_slots();
-        // Only a new slot moves or grows the slots (a freed key is reused in place).
-        if key + 1 == len {
-            self.view.set(slots.cast(), len);
+        if SHOWN {
+            let (slots, len) = self.entries.raw_slots();
+            // Only a new slot moves or grows the slots (a freed key is reused in place).
+            if key + 1 == len {
+                self.view.set(slots.cast(), len);
+            }
         }
         key
     }
@@ -69,7 +79,7 @@ impl TaskTable {
             key,
             Entry {
                 header: NonNull::from(header),
-                stamp: recent_us() << 1 | u64::from(owned),
+                stamp: if SHOWN { recent_us() << 1 } else { 0 } | u64::from(owned),
             },
         );
         self.owned += usize::from(owned);

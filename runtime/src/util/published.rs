@@ -42,11 +42,13 @@ pub struct Published {
     /// The crate version, `version_len` bytes of UTF-8.
     pub version: [u8; 32],
     pub version_len: u32,
-    /// How many live loops record waits because their program asked (`track_waits`, debug
-    /// mode, tests). Waits are recorded while this or `record_waits` is nonzero.
-    pub tracking_loops: AtomicU32,
-    /// Set to nonzero by a tool: record what each task waits for from now on.
-    pub record_waits: AtomicU32,
+    /// Waits are recorded while this is nonzero (one load, where a wait is about to be
+    /// recorded). Its low 32 bits count the live loops whose program asked (`track_waits`,
+    /// debug mode, tests); a tool that wants waits recorded sets its high 32 bits, with a
+    /// 4-byte write of its own: the loops' increments never carry into that half, and an atomic
+    /// read-modify-write of the word cannot interleave with a store to it, so neither undoes
+    /// the other.
+    pub recording: AtomicU64,
     /// Set to nonzero by a tool: count each task's polls and the time spent in them.
     pub count_polls: AtomicU32,
     /// When a tool first set a switch (`CLOCK_MONOTONIC` ns; the tool writes it).
@@ -246,8 +248,7 @@ pub static PUBLISHED: Published = Published {
     size: size_of::<Published>() as u32,
     version: version().0,
     version_len: version().1,
-    tracking_loops: AtomicU32::new(0),
-    record_waits: AtomicU32::new(0),
+    recording: AtomicU64::new(0),
     count_polls: AtomicU32::new(0),
     switched_on_ns: AtomicU64::new(0),
     ready: AtomicU64::new(0),
@@ -264,8 +265,16 @@ pub static PUBLISHED: Published = Published {
 /// Whether waits are recorded: a program's loop asked, or a tool did.
 #[inline]
 pub(crate) fn recording_waits() -> bool {
-    PUBLISHED.tracking_loops.load(Ordering::Relaxed) != 0
-        || PUBLISHED.record_waits.load(Ordering::Relaxed) != 0
+    PUBLISHED.recording.load(Ordering::Relaxed) != 0
+}
+
+/// One more (`true`) or one fewer live loop records waits because its program asked.
+pub(crate) fn count_recording_loop(more: bool) {
+    if more {
+        PUBLISHED.recording.fetch_add(1, Ordering::Relaxed);
+    } else {
+        PUBLISHED.recording.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Whether a tool asked for polls to be counted.

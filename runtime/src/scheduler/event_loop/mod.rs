@@ -32,7 +32,7 @@ use crate::task_core::error::{TaskError, contain_panic};
 use crate::task_core::header::Header;
 use crate::task_core::info::Owner;
 use crate::task_core::raw::{FreeSlot, RawTask, Runnable, Spawn, TaskSlots, create};
-use crate::task_core::table::TaskTable;
+use crate::task_core::table::ShownTable;
 use crate::util::blocking::BlockingPool;
 use crate::util::clock::Clock;
 use crate::util::registry::Registry;
@@ -228,7 +228,7 @@ pub(crate) struct EventLoop {
     pub(crate) timers: RefCell<Timers>,
     due: RefCell<Vec<Waker>>,
     pub(crate) clock: Clock,
-    tasks: RefCell<TaskTable>,
+    tasks: RefCell<ShownTable>,
     shutting_down: Cell<bool>,
     debug: crate::diagnostics::debug::DebugConfig,
     /// Set once shutdown has run its last callbacks: later ones are refused.
@@ -293,7 +293,7 @@ impl EventLoop {
             timers: RefCell::new(Timers::default()),
             due: RefCell::new(Vec::new()),
             clock: Clock::new(config.start_paused),
-            tasks: RefCell::new(TaskTable::default()),
+            tasks: RefCell::new(ShownTable::default()),
             shutting_down: Cell::new(false),
             debug: config.debug.clone(),
             closing: Cell::new(false),

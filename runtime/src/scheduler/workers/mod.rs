@@ -41,7 +41,7 @@ use crate::scheduler::event_loop::{self, Config, EventLoop, Shared, Worker};
 use crate::scheduler::io_driver::Poller;
 use crate::task_core::header::Header;
 use crate::task_core::raw::{FreeSlot, RawTask, Runnable, Spawn, TaskSlots, create};
-use crate::task_core::table::TaskTable;
+use crate::task_core::table::ShownTable;
 use crate::util::blocking::BlockingPool;
 use crate::util::loom_facade::{AtomicBool, Mutex, Ordering, lock};
 use crate::util::registry::Registry;
@@ -170,7 +170,7 @@ pub(crate) struct Workers {
 }
 
 /// The table of `Send` tasks, shared by the workers.
-struct SendTable(TaskTable);
+struct SendTable(ShownTable);
 
 /// One shard of the `Send` tasks' table, on cache lines of its own.
 #[repr(align(128))]
@@ -194,7 +194,7 @@ impl Workers {
             sleepers: Sleepers::new(n),
             loops: (0..n).map(|_| OnceLock::new()).collect(),
             tasks: (0..n)
-                .map(|_| TableShard(Mutex::new(SendTable(TaskTable::default()))))
+                .map(|_| TableShard(Mutex::new(SendTable(ShownTable::default()))))
                 .collect(),
             shutting_down: AtomicBool::new(false),
             stopped: AtomicBool::new(false),

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::Awaiting;
 use crate::task_core::header::TaskId;
 use crate::util::loom_facade::lock;
-use crate::util::published::{Holder, PUBLISHED, RemoteWait, recording_waits, set_array};
+use crate::util::published::{
+    Holder, PUBLISHED, RemoteWait, count_recording_loop, recording_waits, set_array,
+};
 use crate::util::slab::Slab;
 
 /// The current waits, each under the key its `WaitRecord` keeps. A slab, not an ordered map:
@@ -47,14 +49,14 @@ pub(crate) struct Tracking(());
 
 impl Tracking {
     pub(crate) fn start() -> Tracking {
-        PUBLISHED.tracking_loops.fetch_add(1, Ordering::Relaxed);
+        count_recording_loop(true);
         Tracking(())
     }
 }
 
 impl Drop for Tracking {
     fn drop(&mut self) {
-        PUBLISHED.tracking_loops.fetch_sub(1, Ordering::Relaxed);
+        count_recording_loop(false);
     }
 }
 
