@@ -353,11 +353,14 @@ fn a_task_pushed_out_of_the_slot_wakes_a_thief_that_is_going_to_sleep() {
         };
         // The busy worker schedules two tasks as `Workers::schedule_on_worker` does: the first
         // into the empty slot (one task waiting: nobody is woken, its worker runs it next), the
-        // second into the slot too, the first to the queue (two waiting: a sleeper is woken).
+        // second into the slot too, the first (unless the thief took it meanwhile) to the
+        // queue: two waiting, a sleeper is woken.
         assert!(slot.replace(task(1, &drops)).is_none());
-        let displaced = slot.replace(task(2, &drops)).unwrap();
-        // SAFETY: this thread is the queue's only producer.
-        let waiting = unsafe { queue.push(displaced) }.ok().unwrap() + 1;
+        let waiting = match slot.replace(task(2, &drops)) {
+            // SAFETY: this thread is the queue's only producer.
+            Some(displaced) => unsafe { queue.push(displaced) }.ok().unwrap() + 1,
+            None => queue.len() + 1,
+        };
         if waiting >= 2 {
             if let Some(index) = sleepers.notify_one() {
                 thief.thread().unpark();
