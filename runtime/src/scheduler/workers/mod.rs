@@ -581,18 +581,24 @@ impl Slot {
     /// one task goes onto this worker's own queue, where others can still steal it. Returns how
     /// many ran.
     pub(crate) fn run_batch(&self) -> usize {
-        let ran = self.run_turns();
+        if !self.workers.lifo {
+            // Compiled without a look at the slot: with it off, a batch costs what it did
+            // before there was one.
+            return self.run_turns::<false>();
+        }
+        let ran = self.run_turns::<true>();
         // Wakes from outside a `Send` task (the loop's own tasks, timers, I/O) are not
         // self-wakes.
         LIFO.with(|lifo| lifo.running.set(std::ptr::null()));
         ran
     }
 
-    fn run_turns(&self) -> usize {
+    /// The turns of [`run_batch`](Slot::run_batch); `SLOT`: the LIFO slot is on.
+    fn run_turns<const SLOT: bool>(&self) -> usize {
         let own = &self.workers.queues[self.index];
         let slot = &self.workers.slots[self.index];
         for turn in 0..BATCH {
-            let from_slot = if self.slot_runs.get() < SLOT_RUNS {
+            let from_slot = if SLOT && self.slot_runs.get() < SLOT_RUNS {
                 slot.take()
             } else {
                 None
@@ -622,18 +628,24 @@ impl Slot {
                         None if turn == 0 => self.steal(),
                         None => None,
                     };
-                    if next.is_some() {
+                    if SLOT && next.is_some() {
                         self.queue_ran();
                     }
                     // The slot past its bound, rather than nothing.
-                    next.or_else(|| slot.take())
+                    if SLOT {
+                        next.or_else(|| slot.take())
+                    } else {
+                        next
+                    }
                 }
             };
             if turn == 0 {
                 self.end_search(next.is_some());
             }
             let Some(runnable) = next else { return turn };
-            LIFO.with(|lifo| lifo.running.set(runnable.metadata()));
+            if SLOT {
+                LIFO.with(|lifo| lifo.running.set(runnable.metadata()));
+            }
             runnable.run();
         }
         BATCH
