@@ -184,6 +184,8 @@ async def lock_contended():
 # key: (body factory, ops per run, unit), as in benches/workloads/catalogue.rs
 WORKLOADS = {
     "spawn_many_1k": (lambda: spawn_many(1_000), 1_000, "ns/task"),
+    "spawn_await_1k": (lambda: spawn_many(1_000), 1_000, "ns/task"),
+    "group_empty_1k": (lambda: group(1_000), 1_000, "ns/task"),
     "spawn_many_100k": (lambda: spawn_many(100_000), 100_000, "ns/task"),
     "yield_many": (lambda: yield_many(200, 1_000), 200_000, "ns/yield"),
     "sleep0_many": (lambda: yield_many(200, 1_000), 200_000, "ns/yield"),

@@ -205,6 +205,19 @@ fn sleep0_peers(tether: Runner) -> [Option<Runner>; 6] {
     ]
 }
 
+/// The runners of the independent probe's rows: one loop only, tether and tokio current_thread
+/// as given, async-executor driven directly (`work::local_executor_spawn_await`).
+fn probe_peers(tether: Runner, tokio: Runner) -> [Option<Runner>; 6] {
+    [
+        Some(tether),
+        None,
+        Some(tokio),
+        None,
+        Some(|reps| work::local_executor_spawn_await(reps, GROUP)),
+        None,
+    ]
+}
+
 /// Tasks per group / set / gather.
 pub const GROUP: usize = 1_000;
 
@@ -219,6 +232,32 @@ pub fn workloads() -> Vec<Workload> {
                 op: "task",
             },
             runners: all_runtimes!(|R| work::spawn_many::<R>(1_000)),
+            target: Target::TASKS,
+        },
+        Workload {
+            key: "spawn_await_1k",
+            what: "the independent probe: spawn 1,000 empty tasks, await each in creation order, on one loop (async-executor: a LocalExecutor made in the benchmark, spawned on directly)",
+            unit: Unit::NsPer {
+                ops: GROUP,
+                op: "task",
+            },
+            runners: probe_peers(
+                |reps| timed::<Tether, _, _>(reps, || work::spawn_many::<Tether>(GROUP)),
+                |reps| timed::<TokioCt, _, _>(reps, || work::spawn_many::<TokioCt>(GROUP)),
+            ),
+            target: Target::TASKS,
+        },
+        Workload {
+            key: "group_empty_1k",
+            what: "the independent probe: a task group of 1,000 empty children on one loop (tokio: a JoinSet; async-executor, which has no group: a LocalExecutor made in the benchmark, handles awaited in order)",
+            unit: Unit::NsPer {
+                ops: GROUP,
+                op: "task",
+            },
+            runners: probe_peers(
+                |reps| timed_tether(reps, || work::tether_group(GROUP)),
+                |reps| timed::<TokioCt, _, _>(reps, || work::tokio_join_set(GROUP)),
+            ),
             target: Target::TASKS,
         },
         Workload {

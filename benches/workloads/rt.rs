@@ -138,12 +138,16 @@ tether_rt!(Tether, "tether", tether::create_task, |future| tether::run(
 
 /// tether's multi-threaded runtime with 2 workers. Like tokio's below, the workload runs as a
 /// spawned (`Send`, stealable) task, and its tasks are `tether::spawn`ed.
+///
+/// With `TETHER_BENCH_LIFO_SLOT=0` in the environment its workers run without their LIFO slot
+/// (`Builder::lifo_slot(false)`), to measure what the slot does.
 #[derive(Debug)]
 pub enum TetherMt {}
 
 tether_rt!(TetherMt, "tether (mt, 2)", tether::spawn, |future| {
     tether::Runtime::builder()
         .workers(2)
+        .lifo_slot(std::env::var_os("TETHER_BENCH_LIFO_SLOT").is_none_or(|value| value != "0"))
         .build()
         .run(async { tether::spawn(future).await.expect("main task") })
 });

@@ -193,6 +193,28 @@ pub async fn tether_group(n: usize) {
     .expect("group");
 }
 
+/// async-executor as its own users write it, the independent probe's way: a `LocalExecutor`
+/// made here, `n` empty tasks spawned on it directly (not reached through a thread-local, as the
+/// generic [`spawn_many`] on `AsyncExecutor` does), each handle awaited in creation order,
+/// `reps` times inside one `futures_lite::future::block_on(ex.run(..))`. Returns the time
+/// taken inside, like [`timed`].
+pub fn local_executor_spawn_await(reps: usize, n: usize) -> Duration {
+    let ex = async_executor::LocalExecutor::new();
+    futures_lite::future::block_on(ex.run(async {
+        let start = Instant::now();
+        for _ in 0..reps {
+            let mut handles = Vec::with_capacity(n);
+            for _ in 0..n {
+                handles.push(ex.spawn(async {}));
+            }
+            for handle in handles {
+                handle.await;
+            }
+        }
+        start.elapsed()
+    }))
+}
+
 /// `tether::TaskSet::new()` with `n` empty tasks, joined one by one.
 pub async fn tether_task_set(n: usize) {
     let mut set = tether::TaskSet::new();

@@ -288,6 +288,51 @@ impl Builder {
         self
     }
 
+    /// Whether each worker keeps a LIFO slot (default `true`; only used with
+    /// [`workers`](Builder::workers)`(n)` for `n >= 2`): the `Send` task a worker's running task
+    /// has just woken or spawned runs next on that worker, ahead of the tasks already queued
+    /// there, as on tokio's multi-threaded runtime. `false`: every worker runs its tasks first
+    /// in, first out, as the single loop always does (asyncio's order).
+    ///
+    /// Why it is on: the task that wakes another usually leaves what the woken one reads (a
+    /// message, a lock, its own new future) hot in this core's cache; a request handed from
+    /// task to task is served without waiting behind the whole queue each time. Why you might
+    /// turn it off: a woken task overtakes the ones queued before it, so tasks do not start in
+    /// the order they were made or woken.
+    ///
+    /// Two bounds keep the slot from starving anyone. A worker runs at most 3 tasks in a row
+    /// from its slot (tokio's bound), then one from its queue: two tasks that keep waking each
+    /// other do not hold the queue back. And another worker may take the task in the slot when
+    /// it finds no other work: a task woken just before its worker got stuck in a long poll
+    /// (a long computation, a blocking call) is not held hostage (tokio's slot cannot be taken).
+    /// A task that wakes itself (a [`yield_now`](crate::yield_now)) never goes into the slot: it
+    /// lets the queued tasks run first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::channel::oneshot;
+    ///
+    /// let runtime = tether::Runtime::builder().workers(2).lifo_slot(false).build();
+    /// let rounds = runtime.run(async {
+    ///     // A message passed from task to task: each one woken runs after those queued.
+    ///     let (first_tx, mut rx) = oneshot::channel::<u32>();
+    ///     let mut relays = Vec::new();
+    ///     for _ in 0..10 {
+    ///         let (tx, next_rx) = oneshot::channel();
+    ///         relays.push(tether::spawn(async move { tx.send(rx.await.unwrap() + 1).unwrap() }));
+    ///         rx = next_rx;
+    ///     }
+    ///     first_tx.send(0).unwrap();
+    ///     rx.await.unwrap()
+    /// });
+    /// assert_eq!(rounds, 10);
+    /// ```
+    pub fn lifo_slot(mut self, enabled: bool) -> Builder {
+        self.config.no_lifo_slot = !enabled;
+        self
+    }
+
     /// Records what each waiting task awaits (a task, a group, a lock and who holds it, an
     /// event, a semaphore, a queue, a promise, a timer), for [`dump_tasks`](crate::dump_tasks)
     /// and [`TaskInfo::awaiting`](crate::task::TaskInfo::awaiting). Off by default (then a wait

@@ -208,6 +208,9 @@ pub(crate) struct Config {
     /// How many worker threads: 1 is the single-threaded loop, and so is 0, the value until
     /// [`Builder::workers`](crate::Builder::workers) sets it (which refuses 0).
     pub(crate) workers: usize,
+    /// Workers run the tasks they wake or spawn in the order they are queued, with no LIFO slot
+    /// (`Builder::lifo_slot(false)`); the single loop has none either way.
+    pub(crate) no_lifo_slot: bool,
     pub(crate) debug: crate::diagnostics::debug::DebugConfig,
     /// The order ready tasks run in (FIFO unless a seeded schedule is asked for).
     pub(crate) schedule: crate::scheduler::order::Strategy,

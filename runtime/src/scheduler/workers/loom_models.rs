@@ -1,6 +1,6 @@
 //! loom models of the work-stealing path: a worker's lock-free queue under concurrent thieves,
-//! the shared injection queue, and the park/notify protocol of [`sleepers`](super::sleepers)
-//! (no wake-up lost).
+//! its LIFO slot (taken by its worker or by a thief), the shared injection queue, and the
+//! park/notify protocol of [`sleepers`](super::sleepers) (no wake-up lost).
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p tether --lib --release loom_models`. loom
 //! explores every interleaving of the modelled threads (bounded by `LOOM_MAX_PREEMPTIONS`, 3
@@ -10,29 +10,33 @@
 use loom::sync::Arc;
 use loom::thread;
 
+use std::ptr::NonNull;
+
+use loom::sync::atomic::{AtomicUsize, Ordering};
+
 use super::injector::Injector;
+use super::lifo_slot::{LifoSlot, Pointer};
 use super::local_queue::LocalQueue;
 use super::sleepers::{AfterSearch, Sleepers};
 
-/// An idle worker looking for work the way `Slot::run_batch` and `EventLoop::park` do: steal
-/// from `victim` or take from `injector`, end its search if it was woken to search, else
-/// announce sleep, look once more, park. The modelled runtime's other worker never sleeps, so
-/// a search passed on finds no sleeper to wake.
-fn idle_worker(
-    victim: &LocalQueue<u32>,
-    injector: &Injector<u32>,
+/// An idle worker looking for work the way `Slot::run_batch` and `EventLoop::park` do: `look`
+/// (steal, take from the injection queue...), end its search if it was woken to search, else
+/// announce sleep, look once more (`waiting`: is there anything to take), park. The modelled
+/// runtime's other worker never sleeps, so a search passed on finds no sleeper to wake.
+fn idle_worker<T>(
+    look: impl Fn(&mut Vec<T>),
+    waiting: impl Fn() -> bool,
     sleepers: &Sleepers,
     index: usize,
-) -> Vec<u32> {
+) -> Vec<T> {
     let mut batch = Vec::new();
     loop {
-        victim.steal_half(&mut batch, 32);
-        injector.pop_batch(&mut batch, 32);
+        look(&mut batch);
         match sleepers.end_search(index, !batch.is_empty()) {
             AfterSearch::Nothing => {}
             AfterSearch::Notify => assert_eq!(sleepers.notify_one(), None),
             AfterSearch::CheckAll => {
-                if !victim.is_empty() || !injector.is_empty() {
+                if waiting() {
                     assert_eq!(sleepers.notify_one(), None);
                 }
             }
@@ -41,13 +45,26 @@ fn idle_worker(
             return batch;
         }
         sleepers.announce(index);
-        if !victim.is_empty() || !injector.is_empty() {
+        if waiting() {
             sleepers.retract(index);
             continue;
         }
         thread::park();
         sleepers.retract(index);
     }
+}
+
+/// [`idle_worker`] over a busy worker's queue and the injection queue.
+fn idle_thief(victim: &LocalQueue<u32>, injector: &Injector<u32>, sleepers: &Sleepers) -> Vec<u32> {
+    idle_worker(
+        |batch| {
+            victim.steal_half(batch, 32);
+            injector.pop_batch(batch, 32);
+        },
+        || !victim.is_empty() || !injector.is_empty(),
+        sleepers,
+        1,
+    )
 }
 
 #[test]
@@ -58,7 +75,7 @@ fn work_from_outside_wakes_a_worker_that_is_going_to_sleep() {
         let sleepers = Arc::new(Sleepers::new(2));
         let worker = {
             let (local, injector, sleepers) = (local.clone(), injector.clone(), sleepers.clone());
-            thread::spawn(move || idle_worker(&local, &injector, &sleepers, 1))
+            thread::spawn(move || idle_thief(&local, &injector, &sleepers))
         };
         // A thread outside the runtime schedules a task the way
         // `Workers::schedule_from_outside` does:
@@ -90,7 +107,7 @@ fn two_tasks_behind_a_busy_worker(searching: bool) {
         }
         let thief = {
             let (local, injector, sleepers) = (local.clone(), injector.clone(), sleepers.clone());
-            thread::spawn(move || idle_worker(&local, &injector, &sleepers, 1))
+            thread::spawn(move || idle_thief(&local, &injector, &sleepers))
         };
         // SAFETY: this thread is the queue's only producer.
         assert!(unsafe { local.push(1) }.is_ok());
@@ -223,5 +240,138 @@ fn a_searcher_that_found_work_hands_the_search_on() {
         let pushed = pusher.join().unwrap();
         let claimed: Vec<usize> = [passed_on, pushed].into_iter().flatten().collect();
         assert_eq!(claimed, [2], "{passed_on:?} {pushed:?}");
+    });
+}
+
+/// A task of the slot models: a number, and a count of drops, so that a model sees a task
+/// neither lost nor dropped twice.
+struct Task {
+    n: u32,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Pointer for Box<Task> {
+    fn into_ptr(self) -> NonNull<()> {
+        NonNull::from(Box::leak(self)).cast()
+    }
+
+    unsafe fn from_ptr(ptr: NonNull<()>) -> Self {
+        // SAFETY: the caller's promise: `ptr` came from `into_ptr`, a leaked box.
+        unsafe { Box::from_raw(ptr.cast::<Task>().as_ptr()) }
+    }
+}
+
+fn task(n: u32, drops: &Arc<AtomicUsize>) -> Box<Task> {
+    Box::new(Task {
+        n,
+        drops: drops.clone(),
+    })
+}
+
+fn numbers(tasks: &[Box<Task>]) -> Vec<u32> {
+    let mut all: Vec<u32> = tasks.iter().map(|task| task.n).collect();
+    all.sort_unstable();
+    all
+}
+
+/// A worker's slot holds task 1; an idle worker takes from it twice, as a last resort
+/// (`Slot::steal`), while its worker schedules task 2 (task 1, if still there, comes back to go
+/// to the queue: `Workers::schedule_on_worker`) and then, if `owner_takes`, runs the slot's task
+/// (`Slot::run_turns`); else the slot is dropped with what it holds (the runtime's close).
+/// Every task ends up with exactly one party and is dropped exactly once.
+fn owner_and_thief_on_a_slot(owner_takes: bool) {
+    loom::model(move || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let slot = Arc::new(LifoSlot::new());
+        assert!(slot.replace(task(1, &drops)).is_none());
+        let thief = {
+            let slot = slot.clone();
+            thread::spawn(move || {
+                let mut stolen: Vec<Box<Task>> = slot.take().into_iter().collect();
+                stolen.extend(slot.take());
+                stolen
+            })
+        };
+        let mut mine: Vec<Box<Task>> = slot.replace(task(2, &drops)).into_iter().collect();
+        if owner_takes {
+            mine.extend(slot.take());
+        }
+        let stolen = thief.join().unwrap();
+        let all: Vec<Box<Task>> = mine.into_iter().chain(stolen).collect();
+        if owner_takes {
+            assert_eq!(numbers(&all), [1, 2]);
+        } else {
+            // Task 2 may still be in the slot.
+            assert!(numbers(&all).starts_with(&[1]), "{:?}", numbers(&all));
+        }
+        drop(all);
+        drop(slot);
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+    });
+}
+
+#[test]
+fn the_owner_and_a_thief_take_each_slot_task_exactly_once() {
+    owner_and_thief_on_a_slot(true);
+}
+
+#[test]
+fn a_task_left_in_the_slot_is_dropped_with_it_once() {
+    owner_and_thief_on_a_slot(false);
+}
+
+#[test]
+fn a_task_pushed_out_of_the_slot_wakes_a_thief_that_is_going_to_sleep() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let queue = Arc::new(LocalQueue::new());
+        let slot = Arc::new(LifoSlot::new());
+        let sleepers = Arc::new(Sleepers::new(2));
+        let thief = {
+            let (queue, slot, sleepers) = (queue.clone(), slot.clone(), sleepers.clone());
+            thread::spawn(move || {
+                // As `Slot::steal` and `Slot::has_work` look: half of the busy worker's
+                // queue, else the task in its slot.
+                idle_worker(
+                    |batch| {
+                        queue.steal_half(batch, 32);
+                        if batch.is_empty() {
+                            batch.extend(slot.take());
+                        }
+                    },
+                    || !queue.is_empty() || !slot.is_empty(),
+                    &sleepers,
+                    1,
+                )
+            })
+        };
+        // The busy worker schedules two tasks as `Workers::schedule_on_worker` does: the first
+        // into the empty slot (one task waiting: nobody is woken, its worker runs it next), the
+        // second into the slot too, the first (unless the thief took it meanwhile) to the
+        // queue: two waiting, a sleeper is woken.
+        assert!(slot.replace(task(1, &drops)).is_none());
+        let waiting = match slot.replace(task(2, &drops)) {
+            // SAFETY: this thread is the queue's only producer.
+            Some(displaced) => unsafe { queue.push(displaced) }.ok().unwrap() + 1,
+            None => queue.len() + 1,
+        };
+        if waiting >= 2 {
+            if let Some(index) = sleepers.notify_one() {
+                thief.thread().unpark();
+                assert_eq!(index, 1);
+            }
+        }
+        let stolen = thief.join().unwrap();
+        assert!(!stolen.is_empty());
+        let mut all: Vec<Box<Task>> = std::iter::from_fn(|| queue.pop()).collect();
+        all.extend(slot.take());
+        all.extend(stolen);
+        assert_eq!(numbers(&all), [1, 2]);
     });
 }

@@ -11,6 +11,9 @@
 //! The moving parts, each in its own file:
 //! - [`local_queue`]: a worker's own queue of `Send` tasks, a lock-free ring its worker pushes
 //!   to and anyone takes from (idle workers steal half);
+//! - [`lifo_slot`]: room for one task beside the queue, the one the worker scheduled last (a
+//!   task just woken or spawned by the running one), run next, ahead of the queue; on by
+//!   default, off with [`Builder::lifo_slot(false)`](crate::Builder::lifo_slot);
 //! - [`injector`]: the shared queue for tasks scheduled from outside the runtime, and for
 //!   the overflow of a full worker queue;
 //! - [`sleepers`]: which workers are parked, and the protocol that keeps wake-ups from being lost;
@@ -26,6 +29,7 @@
 //!    run once, cancelled, on the thread that woke it.
 
 mod injector;
+mod lifo_slot;
 mod local_queue;
 mod sleepers;
 
@@ -46,12 +50,19 @@ use crate::util::blocking::BlockingPool;
 use crate::util::loom_facade::{AtomicBool, Mutex, Ordering, lock};
 use crate::util::registry::Registry;
 use injector::Injector;
+use lifo_slot::LifoSlot;
 use local_queue::LocalQueue;
 use sleepers::{AfterSearch, Sleepers};
 
 /// How many `Send` tasks a worker runs before it turns to its own loop again (timers, local
 /// tasks, callbacks); also the most one steal takes.
 const BATCH: usize = 32;
+
+/// How many tasks in a row a worker takes from its LIFO slot before its queue gets a turn
+/// (tokio's bound is the same, 3). Two tasks that wake each other would otherwise keep the slot
+/// to themselves, and the tasks queued behind them would wait forever. While the bound is
+/// reached, what the worker schedules goes to the back of its queue, as with the slot off.
+const SLOT_RUNS: u32 = 3;
 
 /// How many other workers' queues an idle worker looks at, at most, each time it looks for work
 /// (to steal, or before it parks): a few, picked at random, as tokio and async-executor pick a
@@ -72,6 +83,27 @@ thread_local! {
     /// Read on every schedule of a `Send` task, so it is a plain `Cell`. Set and cleared by the
     /// worker's `Slot`, whose `Arc` keeps the runtime alive in between.
     static WORKER: Cell<(*const Workers, usize)> = const { Cell::new((std::ptr::null(), 0)) };
+
+    /// How this worker schedules the tasks it wakes or spawns: into its LIFO slot, or to the
+    /// back of its queue. Owned by the worker's `Slot`, read by [`schedule`].
+    static LIFO: Lifo = const {
+        Lifo {
+            open: Cell::new(false),
+            running: Cell::new(std::ptr::null()),
+        }
+    };
+}
+
+/// The worker's side of its LIFO slot, on its own thread (see [`LIFO`]).
+struct Lifo {
+    /// `true` while tasks go into the slot: the slot is on, and the worker has not run
+    /// [`SLOT_RUNS`] tasks in a row from it.
+    open: Cell<bool>,
+    /// The header of the `Send` task this worker is running (null between tasks). A task that
+    /// wakes itself (a yield, or a wake while it runs) is scheduled once its poll has returned,
+    /// still inside its run: it goes to the back of the queue, never into the slot, so that
+    /// a yield lets the tasks queued run first (tokio's rule for yields too).
+    running: Cell<*const Header>,
 }
 
 /// How many times an idle worker yields its thread, looking for work after each, before it
@@ -124,7 +156,10 @@ fn schedule(runnable: Runnable) {
         // until `Slot::exit` clears it, so the runtime is alive.
         let workers = unsafe { &*here };
         if workers.id == home {
-            workers.schedule_on_worker(index, runnable);
+            let into_slot = LIFO.with(|lifo| {
+                lifo.open.get() && !std::ptr::eq(lifo.running.get(), runnable.metadata())
+            });
+            workers.schedule_on_worker(index, runnable, into_slot);
             return;
         }
     }
@@ -146,6 +181,11 @@ pub(crate) struct Workers {
     id: u64,
     /// Each worker's own queue: it pushes without a lock, anyone may take.
     queues: Box<[LocalQueue<Runnable>]>,
+    /// Each worker's LIFO slot: the task it scheduled last, run next; another worker takes it
+    /// only when every queue it looked at was empty.
+    slots: Box<[LifoSlot<Runnable>]>,
+    /// The slots are used (`Builder::lifo_slot`, on by default).
+    lifo: bool,
     /// `Send` tasks scheduled by threads that are not workers, and the overflow of full
     /// worker queues.
     injector: Injector<Runnable>,
@@ -189,6 +229,8 @@ impl Workers {
         Workers {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             queues: (0..n).map(|_| LocalQueue::new()).collect(),
+            slots: (0..n).map(|_| LifoSlot::new()).collect(),
+            lifo: !config.no_lifo_slot,
             injector: Injector::new(),
             closed: Mutex::new(false),
             sleepers: Sleepers::new(n),
@@ -224,12 +266,22 @@ impl Workers {
         unsafe { create(self, future, &mut spawn, schedule, |_, outcome| outcome) }
     }
 
-    /// Schedules a task of this runtime on worker `index`, which runs this thread; wakes a
-    /// parked worker if that leaves more than one task waiting here.
-    fn schedule_on_worker(&self, index: usize, runnable: Runnable) {
-        // SAFETY: the caller found this thread to be worker `index` (`WORKER`), the only thread
-        // that pushes onto its queue.
-        if unsafe { self.push_local(index, runnable) } < 2 {
+    /// Schedules a task of this runtime on worker `index`, which runs this thread: into its
+    /// LIFO slot if `into_slot` (what was there goes to the back of the queue), else to the back
+    /// of the queue. Wakes a parked worker if that leaves more than one task waiting here.
+    fn schedule_on_worker(&self, index: usize, runnable: Runnable, into_slot: bool) {
+        let waiting = if into_slot {
+            match self.slots[index].replace(runnable) {
+                // SAFETY: the caller found this thread to be worker `index` (`WORKER`), the
+                // only thread that pushes onto its queue.
+                Some(previous) => unsafe { self.push_local(index, previous) }.saturating_add(1),
+                None => self.queues[index].len() + 1,
+            }
+        } else {
+            // SAFETY: as above.
+            unsafe { self.push_local(index, runnable) }
+        };
+        if waiting < 2 {
             // The only task queued here: this worker takes it next. Waking another worker for
             // it would only move it to another thread (a chain of tasks, each spawning or
             // waking the next, would hop between threads at every link). A worker stuck in a
@@ -338,9 +390,11 @@ impl Workers {
         slot * self.tasks.len() + shard
     }
 
-    /// `true` if a task waits in any worker's queue or the injection queue.
+    /// `true` if a task waits in any worker's queue or slot, or the injection queue.
     fn any_queued(&self) -> bool {
-        !self.injector.is_empty() || self.queues.iter().any(|queue| !queue.is_empty())
+        !self.injector.is_empty()
+            || self.queues.iter().any(|queue| !queue.is_empty())
+            || self.slots.iter().any(|slot| !slot.is_empty())
     }
 
     /// Frees the keys this thread reserved ahead (see `SPARE`), when it stops being a worker.
@@ -430,7 +484,8 @@ impl Workers {
         self.poller.handle().close();
         RUNTIMES.remove(self.id);
         let mut left: Vec<_> = self.injector.take_all().into();
-        for queue in &self.queues {
+        for (queue, slot) in self.queues.iter().zip(&self.slots) {
+            left.extend(slot.take());
             left.extend(std::iter::from_fn(|| queue.pop()));
         }
         for runnable in left {
@@ -480,6 +535,8 @@ pub(crate) struct Slot {
     yields_pay: Cell<bool>,
     /// Idle looks that parked at once since yields last found nothing.
     yields_skipped: Cell<u8>,
+    /// Tasks run in a row from the LIFO slot (see [`SLOT_RUNS`]).
+    slot_runs: Cell<u32>,
 }
 
 impl Slot {
@@ -492,6 +549,7 @@ impl Slot {
             rng: Cell::new((index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
             yields_pay: Cell::new(true),
             yields_skipped: Cell::new(0),
+            slot_runs: Cell::new(0),
         }
     }
 
@@ -503,15 +561,19 @@ impl Slot {
     pub(crate) fn enter(&self, shared: &Arc<Shared>) {
         let _ = self.workers.loops[self.index].set(shared.clone());
         WORKER.with(|worker| worker.set((Arc::as_ptr(&self.workers), self.index)));
+        self.slot_runs.set(0);
+        LIFO.with(|lifo| lifo.open.set(self.workers.lifo));
     }
 
     pub(crate) fn exit(&self) {
         self.workers.return_spare_keys();
         let _ = WORKER.try_with(|worker| worker.set((std::ptr::null(), 0)));
+        let _ = LIFO.try_with(|lifo| lifo.open.set(false));
     }
 
-    /// Runs up to `BATCH` `Send` tasks: from this worker's queue, else the injection queue,
-    /// else, when this batch found nothing at all, stolen from another worker.
+    /// Runs up to `BATCH` `Send` tasks: from this worker's LIFO slot (at most [`SLOT_RUNS`] in
+    /// a row), else its queue, else the injection queue, else, when this batch found nothing at
+    /// all, stolen from another worker.
     ///
     /// Tasks are taken from the queues one at a time: a task taken out of a queue can no longer
     /// be stolen, and a task that blocks its worker (a long computation, a blocking call) must
@@ -519,29 +581,82 @@ impl Slot {
     /// one task goes onto this worker's own queue, where others can still steal it. Returns how
     /// many ran.
     pub(crate) fn run_batch(&self) -> usize {
+        if !self.workers.lifo {
+            // Compiled without a look at the slot: with it off, a batch costs what it did
+            // before there was one.
+            return self.run_turns::<false>();
+        }
+        let ran = self.run_turns::<true>();
+        // Wakes from outside a `Send` task (the loop's own tasks, timers, I/O) are not
+        // self-wakes.
+        LIFO.with(|lifo| lifo.running.set(std::ptr::null()));
+        ran
+    }
+
+    /// The turns of [`run_batch`](Slot::run_batch); `SLOT`: the LIFO slot is on.
+    fn run_turns<const SLOT: bool>(&self) -> usize {
         let own = &self.workers.queues[self.index];
+        let slot = &self.workers.slots[self.index];
         for turn in 0..BATCH {
-            // The injection queue gets a turn now and then, so that work from outside the
-            // runtime is not starved by a worker that always has work of its own.
-            let next = if turn % 8 == 7 {
-                self.take_from_injector().or_else(|| own.pop())
+            let from_slot = if SLOT && self.slot_runs.get() < SLOT_RUNS {
+                slot.take()
             } else {
-                own.pop().or_else(|| self.take_from_injector())
+                None
             };
-            // Every turn so far ran a task (an empty turn ends the batch), so `turn == 0` means
-            // nothing was found: only then is a steal worth its cost.
-            let next = match next {
-                Some(runnable) => Some(runnable),
-                None if turn == 0 => self.steal(),
-                None => None,
+            let next = match from_slot {
+                Some(runnable) => {
+                    let runs = self.slot_runs.get() + 1;
+                    self.slot_runs.set(runs);
+                    if runs == SLOT_RUNS {
+                        // What this task wakes goes behind the queue, which runs next.
+                        LIFO.with(|lifo| lifo.open.set(false));
+                    }
+                    Some(runnable)
+                }
+                None => {
+                    // The injection queue gets a turn now and then, so that work from outside
+                    // the runtime is not starved by a worker that always has work of its own.
+                    let next = if turn % 8 == 7 {
+                        self.take_from_injector().or_else(|| own.pop())
+                    } else {
+                        own.pop().or_else(|| self.take_from_injector())
+                    };
+                    // Every turn so far ran a task (an empty turn ends the batch), so
+                    // `turn == 0` means nothing was found: only then is a steal worth its cost.
+                    let next = match next {
+                        Some(runnable) => Some(runnable),
+                        None if turn == 0 => self.steal(),
+                        None => None,
+                    };
+                    if SLOT && next.is_some() {
+                        self.queue_ran();
+                    }
+                    // The slot past its bound, rather than nothing.
+                    if SLOT {
+                        next.or_else(|| slot.take())
+                    } else {
+                        next
+                    }
+                }
             };
             if turn == 0 {
                 self.end_search(next.is_some());
             }
             let Some(runnable) = next else { return turn };
+            if SLOT {
+                LIFO.with(|lifo| lifo.running.set(runnable.metadata()));
+            }
             runnable.run();
         }
         BATCH
+    }
+
+    /// A task from a queue (not the slot) is about to run: the slot may be used again.
+    fn queue_ran(&self) {
+        if self.slot_runs.get() >= SLOT_RUNS {
+            LIFO.with(|lifo| lifo.open.set(self.workers.lifo));
+        }
+        self.slot_runs.set(0);
     }
 
     /// This worker has looked for work: if it was woken to search, and was the last searcher,
@@ -578,10 +693,10 @@ impl Slot {
     }
 
     /// The other workers this look for work visits: [`VICTIMS`] at most, consecutive from a
-    /// random one (every other worker when there are no more than that).
-    fn victims(&self) -> impl Iterator<Item = &LocalQueue<Runnable>> {
-        let queues = &self.workers.queues;
-        let others = queues.len() - 1;
+    /// random one (every other worker when there are no more than that); their indices.
+    fn victims(&self) -> impl Iterator<Item = usize> {
+        let n = self.workers.queues.len();
+        let others = n - 1;
         let start = if others > VICTIMS {
             let mut x = self.rng.get();
             x ^= x << 13;
@@ -592,22 +707,33 @@ impl Slot {
         } else {
             0
         };
-        (0..others.min(VICTIMS))
-            .map(move |i| &queues[(self.index + 1 + (start + i) % others) % queues.len()])
+        let index = self.index;
+        (0..others.min(VICTIMS)).map(move |i| (index + 1 + (start + i) % others) % n)
     }
 
     /// Steals half of another worker's queue: one task to run, the rest onto this worker's.
+    /// When every queue looked at is empty, takes the task in one of their LIFO slots: its
+    /// worker is busy running something else, maybe for long (see [`lifo_slot`]).
     fn steal(&self) -> Option<Runnable> {
+        let workers = &*self.workers;
         let mut batch = self.batch.take();
+        let mut looked = [0; VICTIMS];
+        let mut count = 0;
         for victim in self.victims() {
-            victim.steal_half(&mut batch, BATCH);
+            looked[count] = victim;
+            count += 1;
+            workers.queues[victim].steal_half(&mut batch, BATCH);
             if !batch.is_empty() {
                 break;
             }
         }
         let first = self.keep_rest(&mut batch);
         self.batch.replace(batch);
-        first
+        first.or_else(|| {
+            looked[..count]
+                .iter()
+                .find_map(|&victim| workers.slots[victim].take())
+        })
     }
 
     /// Returns the first of `batch` and pushes the rest onto this worker's queue; wakes a
@@ -631,7 +757,11 @@ impl Slot {
     /// Runs every `Send` task queued here or in the injection queue, until none is left: for
     /// the shutdown of this worker's loop.
     pub(crate) fn drain(&self) {
-        while !self.workers.queues[self.index].is_empty() || !self.workers.injector.is_empty() {
+        let workers = &*self.workers;
+        while !workers.queues[self.index].is_empty()
+            || !workers.slots[self.index].is_empty()
+            || !workers.injector.is_empty()
+        {
             self.run_batch();
         }
     }
@@ -639,9 +769,12 @@ impl Slot {
     /// `true` if this worker should not park: there is work to take (on its own queue, the
     /// injection queue, or the queues it would steal from now), or the runtime is stopping.
     pub(crate) fn has_work(&self) -> bool {
-        !self.workers.queues[self.index].is_empty()
-            || !self.workers.injector.is_empty()
-            || self.victims().any(|queue| !queue.is_empty())
+        let workers = &*self.workers;
+        let waits =
+            |index: usize| !workers.queues[index].is_empty() || !workers.slots[index].is_empty();
+        waits(self.index)
+            || !workers.injector.is_empty()
+            || self.victims().any(waits)
             || self.is_stopped()
     }
 
