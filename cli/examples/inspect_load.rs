@@ -3,7 +3,8 @@
 //! and keeps the worst lateness of its wake-ups: how long the loop was kept from running it.
 //!
 //! Prints `ready <pid>` once every task is live. Each line on stdin (`report`) is answered
-//! with `late_max_us <µs> wakeups <n>`, the worst lateness since the previous report.
+//! with `late_max_us <µs> wakeups <n> late_over_1ms <n>`: the worst lateness since the
+//! previous report, how many wake-ups there were, and how many came more than 1 ms late.
 
 use std::cell::Cell;
 use std::io::Write;
@@ -33,6 +34,7 @@ async fn main() {
     }
     let worst = Cell::new(Duration::ZERO);
     let wakeups = Cell::new(0u64);
+    let over_1ms = Cell::new(0u64);
     let heartbeat = async {
         while !DONE.is_set() {
             let start = Instant::now();
@@ -40,6 +42,9 @@ async fn main() {
             let late = start.elapsed().saturating_sub(Duration::from_millis(1));
             worst.set(worst.get().max(late));
             wakeups.set(wakeups.get() + 1);
+            if late > Duration::from_millis(1) {
+                over_1ms.set(over_1ms.get() + 1);
+            }
         }
     };
     let shards = 100.min(tasks.max(1));
@@ -72,9 +77,10 @@ async fn main() {
                 Ok((0, _)) | Err(_) => break,
                 Ok(_) => {
                     say(&format!(
-                        "late_max_us {} wakeups {}",
+                        "late_max_us {} wakeups {} late_over_1ms {}",
                         worst.replace(Duration::ZERO).as_micros(),
-                        wakeups.replace(0)
+                        wakeups.replace(0),
+                        over_1ms.replace(0)
                     ));
                 }
             }
