@@ -4,7 +4,7 @@
 //! long synchronous call.
 //!
 //! ```text
-//! cargo run -p tether-cli --example inspect_demo [-- --workers 2] [--stuck-secs 30] [--track-waits]
+//! cargo run -p tether-cli --example inspect_demo [-- --workers 2] [--stuck-secs 30] [--track-waits] [--extra-loop]
 //! ```
 //!
 //! It prints `ready <pid>`, then waits for a line on stdin (the first `tether ps` switches the
@@ -89,6 +89,7 @@ fn main() {
     let mut workers = 1;
     let mut stuck_secs = 30;
     let mut track_waits = false;
+    let mut extra_loop = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || -> u64 {
@@ -99,13 +100,34 @@ fn main() {
             "--workers" => workers = value() as usize,
             "--stuck-secs" => stuck_secs = value(),
             "--track-waits" => track_waits = true,
+            "--extra-loop" => extra_loop = true,
             other => panic!("unknown argument {other}"),
         }
     }
     let stuck_for = Duration::from_secs(stuck_secs);
+    // A second event loop on a thread of its own, as a program with several `run`s has.
+    let other = extra_loop.then(|| {
+        let (started, ready) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("other-loop".into())
+            .spawn(move || {
+                tether::run(async move {
+                    let task = Builder::new().name("elsewhere").create_task(DONE.wait());
+                    tether::yield_now().await;
+                    started.send(()).expect("main waits for it");
+                    task.await.expect("it ends when the demo does");
+                });
+            })
+            .expect("a thread starts");
+        ready.recv().expect("the other loop starts");
+        thread
+    });
     let mut builder = tether::Runtime::builder().track_waits(track_waits);
     if workers > 1 {
         builder = builder.workers(workers);
     }
     builder.build().run(demo(stuck_for, workers));
+    if let Some(other) = other {
+        other.join().expect("the other loop ends");
+    }
 }

@@ -275,6 +275,23 @@ fn every_worker_of_the_multi_threaded_flavour_is_listed() {
     assert!(task(&snapshot, "metrics").is_object());
 }
 
+#[test]
+fn every_loop_of_the_process_is_listed() {
+    let target = Target::start("inspect_demo", &["--extra-loop", "--stuck-secs", "60"]);
+    let snapshot = json(target.pid);
+    let loops = snapshot["loops"].as_array().expect("loops");
+    assert_eq!(loops.len(), 2, "{loops:#?}");
+    let other = loops
+        .iter()
+        .find(|lp| lp["thread_name"] == "other-loop")
+        .unwrap_or_else(|| panic!("{loops:#?}"));
+    assert_eq!(other["runtime"], Value::Null);
+    assert_ne!(other["thread_id"], target.pid);
+    let elsewhere = task(&snapshot, "elsewhere");
+    assert_eq!(elsewhere["loop"], other["id"]);
+    assert_ne!(task(&snapshot, "early-writer")["loop"], other["id"]);
+}
+
 /// Runs the tool as `nobody`: refused before it reads anything. Needs root to switch users
 /// (CI runs as root); as another user the kernel refuses the reads anyway, which the next
 /// assertion shows too.
