@@ -8,6 +8,10 @@
 //! tether web PID [--port PORT]    a live page on 127.0.0.1: the tree, its waits, a timeline
 //! ```
 //!
+//! `--read-only` leaves the target as it is: the first attach otherwise switches on the
+//! recording of waits and the counting of polls in it (see `attach`), which then cost what
+//! `Builder::track_waits` costs and a clock read at each end of a poll, until it exits.
+//!
 //! Every command also takes `--load FILE` instead of a PID: a snapshot saved with `--json`
 //! (`top` and `web` read the file again at each refresh). The JSON is documented in
 //! [`cli/SCHEMA.md`](../SCHEMA.md).
@@ -26,10 +30,10 @@ use std::process::ExitCode;
 use model::Snapshot;
 
 const USAGE: &str = "\
-usage: tether ps PID|--load FILE [--json]
-       tether pstree PID|--load FILE [--json]
-       tether top PID|--load FILE [--sort busy|age|polls] [--interval MS] [--count N]
-       tether web PID|--load FILE [--port PORT]
+usage: tether ps PID|--load FILE [--json] [--read-only]
+       tether pstree PID|--load FILE [--json] [--read-only]
+       tether top PID|--load FILE [--sort busy|age|polls] [--interval MS] [--count N] [--read-only]
+       tether web PID|--load FILE [--port PORT] [--read-only]
        tether --help
 Reads the tasks of a running tether program (same user, or root).";
 
@@ -48,7 +52,11 @@ struct Args {
 /// Where the snapshot comes from.
 #[derive(Debug, Clone)]
 enum Target {
-    Pid(u32),
+    /// A running program; `read_only`: leave its switches as they are.
+    Pid {
+        pid: u32,
+        read_only: bool,
+    },
     File(String),
 }
 
@@ -59,7 +67,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     }
     let mut parsed = Args {
         command,
-        target: Target::Pid(0),
+        target: Target::File(String::new()),
         json: false,
         sort: top::Sort::Busy,
         interval_ms: 1000,
@@ -67,22 +75,33 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         port: 0,
     };
     let mut target = None;
+    let mut read_only = false;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("`{name}` needs a value"));
         match arg.as_str() {
             "--json" => parsed.json = true,
+            "--read-only" => read_only = true,
             "--load" => target = Some(Target::File(value("--load")?)),
             "--sort" => parsed.sort = value("--sort")?.parse()?,
             "--interval" => parsed.interval_ms = number(&value("--interval")?, "--interval")?,
             "--count" => parsed.count = Some(number(&value("--count")?, "--count")?),
             "--port" => parsed.port = number(&value("--port")?, "--port")?,
             pid if target.is_none() && !pid.starts_with('-') => {
-                target = Some(Target::Pid(number(pid, "PID")?));
+                target = Some(Target::Pid {
+                    pid: number(pid, "PID")?,
+                    read_only: false,
+                });
             }
             other => return Err(format!("unexpected argument `{other}`")),
         }
     }
-    parsed.target = target.ok_or("no PID given")?;
+    parsed.target = match target.ok_or("no PID given")? {
+        Target::Pid { pid, .. } => Target::Pid { pid, read_only },
+        Target::File(_) if read_only => {
+            return Err("`--read-only` goes with a PID, not `--load`".into());
+        }
+        file => file,
+    };
     if parsed.json && !matches!(parsed.command.as_str(), "ps" | "pstree") {
         return Err("`--json` goes with `ps` and `pstree`".into());
     }
@@ -97,7 +116,9 @@ fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
 /// One snapshot of the target.
 fn take(target: &Target) -> Result<Snapshot, String> {
     match target {
-        Target::Pid(pid) => attach::snapshot(*pid).map_err(|error| error.to_string()),
+        Target::Pid { pid, read_only } => {
+            attach::snapshot(*pid, !read_only).map_err(|error| error.to_string())
+        }
         Target::File(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|error| format!("cannot read {path}: {error}"))?;

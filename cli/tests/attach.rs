@@ -276,6 +276,31 @@ fn every_worker_of_the_multi_threaded_flavour_is_listed() {
 }
 
 #[test]
+fn a_read_only_attach_leaves_recording_off() {
+    let target = Target::start("inspect_demo", &["--stuck-secs", "60"]);
+    let pid = target.pid.to_string();
+    let out = run(&["ps", &pid, "--json", "--read-only"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snapshot: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(snapshot["waits_recorded_since_ns"], Value::Null);
+    assert_eq!(snapshot["polls_counted_since_ns"], Value::Null);
+    assert_eq!(task(&snapshot, "metrics")["polls"], Value::Null);
+    // Still off for the next read-only look; a plain attach turns it on.
+    let again = run(&["ps", &pid, "--json", "--read-only"]);
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["waits_recorded_since_ns"], Value::Null);
+    assert!(
+        json(target.pid)["waits_recorded_since_ns"]
+            .as_u64()
+            .is_some()
+    );
+}
+
+#[test]
 fn every_loop_of_the_process_is_listed() {
     let target = Target::start("inspect_demo", &["--extra-loop", "--stuck-secs", "60"]);
     let snapshot = json(target.pid);

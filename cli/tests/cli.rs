@@ -161,7 +161,7 @@ fn bad_input_is_one_line_and_a_failure() {
 fn help_prints_the_usage() {
     let out = stdout(&tether(&["--help"]));
     assert!(
-        out.starts_with("usage: tether ps PID|--load FILE [--json]\n"),
+        out.starts_with("usage: tether ps PID|--load FILE [--json] [--read-only]\n"),
         "{out}"
     );
     let bare = tether(&[]);

@@ -14,7 +14,7 @@
 //! from. The target is never stopped: its loops are not paused at all. The kernel allows the
 //! reads to the same user or root only, the rule the tool wants.
 //!
-//! **What it costs.** The first attach sets two switches in the target's table (with
+//! **What it costs.** The first attach (unless `--read-only`) sets two switches in the target's table (with
 //! `process_vm_writev`): record what each task waits for, and count polls and the time in them.
 //! From then on the program pays what `Builder::track_waits` costs, and one clock read at each
 //! end of a poll. Until then each switch costs one load where it is checked. So a task that
@@ -75,11 +75,12 @@ pub enum AttachError {
     },
 }
 
-/// Reads every loop and task of the tether program `pid`.
-pub fn snapshot(pid: u32) -> Result<Snapshot, AttachError> {
+/// Reads every loop and task of the tether program `pid`; `switch_on`: turn on the recording
+/// of waits and the counting of polls if no tool has yet.
+pub fn snapshot(pid: u32, switch_on: bool) -> Result<Snapshot, AttachError> {
     check_access(pid)?;
     let table = locate(pid)?;
-    read::snapshot(pid, table)
+    read::snapshot(pid, table, switch_on)
 }
 
 /// Refuses another user's process before touching it, with a message that says so.

@@ -42,7 +42,7 @@ fn read_error(pid: u32, what: &'static str, source: io::Error) -> AttachError {
     }
 }
 
-pub fn snapshot(pid: u32, table: u64) -> Result<Snapshot, AttachError> {
+pub fn snapshot(pid: u32, table: u64, switch_on: bool) -> Result<Snapshot, AttachError> {
     let started = monotonic_ns();
     let memory = Memory { pid };
     let raw = memory
@@ -75,8 +75,12 @@ pub fn snapshot(pid: u32, table: u64) -> Result<Snapshot, AttachError> {
     let fields: Vec<usize> = (0..field::COUNT)
         .map(|index| head.u64(offset_of!(Published, fields) + 8 * index) as usize)
         .collect();
-    let switched_on = switch_on(&memory, table, &head)
-        .map_err(|error| read_error(pid, "cannot switch recording on", error))?;
+    let switched_on = if switch_on {
+        turn_on(&memory, table, &head)
+            .map_err(|error| read_error(pid, "cannot switch recording on", error))?
+    } else {
+        head.u64(offset_of!(Published, switched_on_ns))
+    };
     let recording_since = Some(switched_on).filter(|&since| since != 0);
     // Waits are recorded from the program's start if a loop asked for it itself (the low half
     // of `recording` counts such loops).
@@ -207,7 +211,7 @@ fn mark_running(tasks: &mut [Task], mut id: u64) {
 
 /// Sets the two switches (record waits, count polls) if no tool has yet, and returns since
 /// when they are on.
-fn switch_on(memory: &Memory, table: u64, head: &Bytes<'_>) -> io::Result<u64> {
+fn turn_on(memory: &Memory, table: u64, head: &Bytes<'_>) -> io::Result<u64> {
     let on = 1u32.to_le_bytes();
     let mut since = head.u64(offset_of!(Published, switched_on_ns));
     if since == 0 {
