@@ -174,29 +174,23 @@ impl Memory {
                 })
                 .collect();
             let want: usize = batch.iter().map(|(_, buffer)| buffer.len()).sum();
-            // SAFETY: every local iovec points at a live, writable buffer of its length (the
-            // batch's), which outlives the call; the remote ones are addresses in the target,
-            // which the kernel checks (an unreadable one ends the transfer, it is not UB here).
+            let call = if write {
+                libc::process_vm_writev
+            } else {
+                libc::process_vm_readv
+            };
+            // SAFETY: every local iovec points at a live buffer of its length (the batch's),
+            // which outlives the call; the remote ones are addresses in the target, which the
+            // kernel checks (an unreadable one ends the transfer; it is not UB here).
             let done = unsafe {
-                if write {
-                    libc::process_vm_writev(
-                        self.pid as libc::pid_t,
-                        local.as_ptr(),
-                        local.len() as libc::c_ulong,
-                        remote.as_ptr(),
-                        remote.len() as libc::c_ulong,
-                        0,
-                    )
-                } else {
-                    libc::process_vm_readv(
-                        self.pid as libc::pid_t,
-                        local.as_ptr(),
-                        local.len() as libc::c_ulong,
-                        remote.as_ptr(),
-                        remote.len() as libc::c_ulong,
-                        0,
-                    )
-                }
+                call(
+                    self.pid as libc::pid_t,
+                    local.as_ptr(),
+                    local.len() as libc::c_ulong,
+                    remote.as_ptr(),
+                    remote.len() as libc::c_ulong,
+                    0,
+                )
             };
             if done < 0 {
                 let error = io::Error::last_os_error();
