@@ -197,23 +197,24 @@ mod tests {
             assert_eq!(field(field::STRING_OPTION_NICHE), 1);
             let extras: *const u8 = at(header, field(field::HEADER_EXTRAS));
             assert!(!extras.is_null());
-            let guard = header.extras_for_test();
-            let name: &Option<String> = &guard.name;
-            let name_offset = field(field::EXTRAS_NAME);
-            assert_eq!(
-                std::ptr::from_ref(name).addr(),
-                extras.addr() + (field(field::EXTRAS_DATA) + name_offset) as usize
-            );
-            let text = name.as_ref().expect("named");
-            assert_eq!(
-                at::<usize, _>(text, field(field::STRING_LEN)),
-                "published".len()
-            );
-            assert_eq!(
-                at::<usize, _>(text, field(field::STRING_PTR)),
-                text.as_ptr().addr()
-            );
-            drop(guard);
+            {
+                let guard = header.extras_for_test();
+                let name: &Option<String> = &guard.name;
+                let name_offset = field(field::EXTRAS_NAME);
+                assert_eq!(
+                    std::ptr::from_ref(name).addr(),
+                    extras.addr() + (field(field::EXTRAS_DATA) + name_offset) as usize
+                );
+                let text = name.as_ref().expect("named");
+                assert_eq!(
+                    at::<usize, _>(text, field(field::STRING_LEN)),
+                    "published".len()
+                );
+                assert_eq!(
+                    at::<usize, _>(text, field(field::STRING_PTR)),
+                    text.as_ptr().addr()
+                );
+            }
             task.await.unwrap();
         });
     }
