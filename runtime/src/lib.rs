@@ -259,13 +259,15 @@ pub use group::{
 };
 #[cfg(feature = "tokio-bridge")]
 pub use io::compat;
+#[cfg(feature = "fs")]
 pub use io::fs;
 #[cfg(feature = "hyper")]
 pub use io::hyper;
+#[cfg(feature = "net")]
 pub use io::net;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 pub use io::process;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "signal"))]
 pub use io::signal;
 pub use runtime::handle::{DumpError, Handle, LoopClosed, NoRunningLoop};
 pub use runtime::schedule;
@@ -322,13 +324,13 @@ pub mod __private {
 
     /// Makes children spawned from now on watch their exit through `SIGCHLD` even where
     /// pidfds work, to test that path.
-    #[cfg(unix)]
+    #[cfg(all(unix, feature = "process"))]
     pub fn process_force_sigchld(on: bool) {
         crate::io::process::exit_watch::force_sigchld(on);
     }
 
     /// How many children were dropped while running and are not reaped yet.
-    #[cfg(unix)]
+    #[cfg(all(unix, feature = "process"))]
     pub fn process_orphans() -> usize {
         crate::io::process::reaper::orphans()
     }

@@ -72,10 +72,13 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let Some(raw) = EventLoop::with_current(|lp| match crate::scheduler::workers::of_loop(lp) {
-        Some(workers) => workers.spawn(future, spawn),
+    let Some(raw) = EventLoop::with_current(|lp| {
+        #[cfg(feature = "workers")]
+        if let Some(workers) = crate::scheduler::workers::of_loop(lp) {
+            return workers.spawn(future, spawn);
+        }
         // SAFETY: `F` is `'static`.
-        None => unsafe { lp.spawn(future, spawn) },
+        unsafe { lp.spawn(future, spawn) }
     }) else {
         panic!("{NO_LOOP_SPAWN}");
     };

@@ -7,6 +7,10 @@ use std::os::fd::AsRawFd;
 /// A mio source that can say what it is.
 pub(crate) trait Resource: mio::event::Source + AsRawFd {
     /// What kind of resource, as `dump_tasks` shows it (`"TCP stream"`).
+    #[cfg_attr(
+        not(feature = "net"),
+        expect(dead_code, reason = "read by `PollEvented::new`, for sockets")
+    )]
     const KIND: &'static str;
 
     /// This end's address and the other end's, where they are IP addresses. Asked only when
