@@ -31,6 +31,7 @@ const NO_LOOP_SPAWN: &str = "tether::spawn was called outside a running event lo
 /// # Examples
 ///
 /// ```
+/// # #[cfg(feature = "workers")] {
 /// let runtime = tether::Runtime::builder().workers(2).build();
 /// let total = runtime.run(async {
 ///     let halves = [0..500_000u64, 500_000..1_000_000u64]
@@ -42,6 +43,7 @@ const NO_LOOP_SPAWN: &str = "tether::spawn was called outside a running event lo
 ///     total
 /// });
 /// assert_eq!(total, 499_999_500_000);
+/// # }
 /// ```
 ///
 /// A future that is not `Send` does not compile:
