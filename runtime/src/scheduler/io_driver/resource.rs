@@ -20,6 +20,7 @@ pub(crate) trait Resource: mio::event::Source + AsRawFd {
     }
 }
 
+#[cfg(feature = "net")]
 impl Resource for mio::net::TcpStream {
     const KIND: &'static str = "TCP stream";
     fn addresses(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
@@ -27,6 +28,7 @@ impl Resource for mio::net::TcpStream {
     }
 }
 
+#[cfg(feature = "net")]
 impl Resource for mio::net::TcpListener {
     const KIND: &'static str = "TCP listener";
     fn addresses(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
@@ -34,6 +36,7 @@ impl Resource for mio::net::TcpListener {
     }
 }
 
+#[cfg(feature = "net")]
 impl Resource for mio::net::UdpSocket {
     const KIND: &'static str = "UDP socket";
     fn addresses(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
@@ -41,14 +44,17 @@ impl Resource for mio::net::UdpSocket {
     }
 }
 
+#[cfg(any(feature = "net", feature = "signal"))]
 impl Resource for mio::net::UnixStream {
     const KIND: &'static str = "Unix stream";
 }
 
+#[cfg(feature = "net")]
 impl Resource for mio::net::UnixListener {
     const KIND: &'static str = "Unix listener";
 }
 
+#[cfg(feature = "net")]
 impl Resource for mio::net::UnixDatagram {
     const KIND: &'static str = "Unix datagram socket";
 }
