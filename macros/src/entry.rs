@@ -31,7 +31,9 @@
 //! not compile. Each `let _ = value;` in the body is rewritten as `let_underscore` shows, so a
 //! `Task` dropped by `let _ =` does not compile either.
 //!
-//! `workers = N` adds `.workers(N)` right after `builder()`; without it the chain is as above.
+//! `workers = N` starts the chain with `tether::__private::workers(tether::Runtime::builder(), Nusize)`
+//! (`Builder::workers`, behind a bound that names tether's `workers` feature when it is off);
+//! without it the chain is as above.
 //!
 //! `shuffle`, `shuffle = "pct"` and `explore = N` (tests only, refused with `workers >= 2`) hand
 //! the builder and the inner function to the seeded-schedule runner instead of calling `run`:
@@ -625,13 +627,18 @@ fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
     let tokio = options
         .tokio
         .map(|span| quote_spanned!(span=> .tokio(true)));
-    // Unsuffixed, so the builder gets a `usize` whatever suffix was written; spanned at the
-    // user's literal, so an error about `.workers(..)` points at the option.
-    let workers = options.workers.map(|(count, span)| {
-        let mut count = proc_macro2::Literal::usize_unsuffixed(count);
-        count.set_span(span);
-        quote_spanned!(span=> .workers(#count))
-    });
+    // A `usize` whatever suffix was written; spanned at the user's literal, so an error about
+    // it points at the option. Through a hidden function of the runtime rather than
+    // `.workers(..)`: without tether's `workers` feature, `usize` misses its bound, and the
+    // error names the feature, instead of "no method named `workers`".
+    let new_builder = match options.workers {
+        Some((count, span)) => {
+            let mut count = proc_macro2::Literal::usize_suffixed(count);
+            count.set_span(span);
+            quote_spanned!(span=> #krate::__private::workers(#krate::Runtime::builder(), #count))
+        }
+        None => quote!(#krate::Runtime::builder()),
+    };
     let inner = syn::Ident::new(kind.inner_fn(), Span::call_site());
     let output = &sig.output;
     let test_attr = match kind {
@@ -645,8 +652,7 @@ fn rewrite(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
         Kind::Test => quote!(.detect_deadlocks(true)),
     };
     let builder = quote! {
-        #krate::Runtime::builder()
-            #workers
+        #new_builder
             .start_paused(#paused)
             #debug
             #tokio
@@ -747,8 +753,7 @@ mod tests {
             fn main() {
                 #[deny(unused_must_use)]
                 async fn __tether_main() { body }
-                ::tether::Runtime::builder()
-                    .workers(4)
+                ::tether::__private::workers(::tether::Runtime::builder(), 4usize)
                     .start_paused(false)
                     .debug(true)
                     .build()
@@ -770,8 +775,7 @@ mod tests {
             fn name() {
                 #[deny(unused_must_use)]
                 async fn __tether_test() { body }
-                my_tether::Runtime::builder()
-                    .workers(4)
+                my_tether::__private::workers(my_tether::Runtime::builder(), 4usize)
                     .start_paused(false)
                     .detect_deadlocks(true)
                     .build()
@@ -801,13 +805,16 @@ mod tests {
     }
 
     #[test]
-    fn workers_drops_the_literal_suffix() {
+    fn workers_makes_the_literal_a_usize() {
         let output = expand_to_string(
             Kind::Main,
             quote!(workers = 3u8),
             quote! { async fn main() {} },
         );
-        assert!(output.contains(". workers (3)"), "{output}");
+        assert!(
+            output.contains(":: tether :: Runtime :: builder () , 3usize)"),
+            "{output}"
+        );
     }
 
     #[test]
@@ -819,7 +826,7 @@ mod tests {
         );
         assert!(!output.contains("compile_error"), "{output}");
         assert!(
-            output.contains(". workers (1) . start_paused (true)"),
+            output.contains("builder () , 1usize) . start_paused (true)"),
             "{output}"
         );
     }
@@ -901,7 +908,7 @@ mod tests {
             "{output}"
         );
         // The first one stands.
-        assert!(output.contains(". workers (2)"), "{output}");
+        assert!(output.contains("builder () , 2usize)"), "{output}");
     }
 
     #[test]

@@ -118,6 +118,7 @@
 //!   The virtual clock (`start_paused`) needs a single loop.
 //!
 //! ```
+//! # #[cfg(feature = "workers")] {
 //! use std::time::Duration;
 //!
 //! let runtime = tether::Runtime::builder().workers(2).build();
@@ -136,6 +137,7 @@
 //!     sums
 //! });
 //! assert_eq!(sums.iter().sum::<u64>(), (0..4000).sum::<u64>());
+//! # }
 //! ```
 //!
 //! ### Scheduling order
@@ -236,12 +238,31 @@
 //!
 //! ## Feature flags
 //!
-//! | feature | what it adds | dependencies |
-//! | --- | --- | --- |
-//! | `hyper` | hyper 1's runtime traits on tether's streams, timers and tasks (`tether::hyper`) | hyper |
-//! | `tokio` | tokio's `AsyncRead`/`AsyncWrite` on tether's streams, natively | tokio, no default features (the traits alone) |
-//! | `tokio-bridge` | `tokio`, plus `compat::tokio`, `Builder::tokio`, `#[tether::main(tokio)]`: a tokio runtime on a helper thread | tokio's `rt` and `sync` |
-//! | `tracing` | a span per task, events for cancellation, panics and slow polls | tracing |
+//! The core is always compiled: the event loop and the I/O driver it parks in, tasks
+//! ([`create_task`], [`spawn`], [`Task`]), groups, sets, time, [`sync`], [`queue`], the
+//! combinators, [`context`] variables, [`to_thread`], the macros, [`run`] and the diagnostics
+//! ([`dump_tasks`], debug mode). The rest is behind features, as tokio's is. With
+//! `default-features = false` a crate compiles the core alone; name the features it uses:
+//! `tether = { version = "0.1", default-features = false, features = ["net"] }`.
+//!
+//! | feature | what it adds | default | tokio's |
+//! | --- | --- | --- | --- |
+//! | (none) | the core, above | always | `rt`, `macros`, `time`, `sync` |
+//! | `net` | TCP, UDP and Unix sockets (`tether::net`) | on | `net` |
+//! | `signal` | Unix signals (`tether::signal`): `ctrl_c`, `signal::unix::signal` | on | `signal` |
+//! | `workers` | the multi-threaded flavor: `Builder::workers`, `#[tether::main(workers = N)]` | on | `rt-multi-thread` |
+//! | `process` | child processes (`tether::process`); turns on `signal` (`SIGCHLD` where pidfds are missing) | on | `process` |
+//! | `fs` | files (`tether::fs`), on the blocking pool | on | `fs` |
+//! | `hyper` | hyper 1's runtime traits on tether's streams, timers and tasks (`tether::hyper`); turns on `net` | off | (hyper-util's `tokio` feature) |
+//! | `tokio` | tokio's `AsyncRead`/`AsyncWrite` on tether's streams, natively; turns on `net` | off | |
+//! | `tokio-bridge` | `tokio`, plus `compat::tokio`, `Builder::tokio`, `#[tether::main(tokio)]`: a tokio runtime on a helper thread | off | |
+//! | `tracing` | a span per task, events for cancellation, panics and slow polls | off | `tracing` (unstable) |
+//!
+//! The default set is tokio's `full`, less what tokio has and tether does not (`io-util`,
+//! `io-std`, `parking_lot`). [`spawn`] is in the core, as `tokio::spawn` is in `rt`: on one loop
+//! it is `create_task` with a `Send` bound, so a library that calls it works with or without
+//! `workers`. `#[tether::main(workers = N)]` without the `workers` feature fails to compile with
+//! an error that names the feature.
 //!
 //! ## Where tether departs from the usual design, on purpose
 //!
@@ -256,6 +277,19 @@
 //!   the main future, which need not be `Send`.
 
 #![warn(missing_docs, missing_debug_implementations)]
+// The docs link to the areas behind features (`net`, `fs`, `Builder::workers`, ...) from the
+// whole crate; with one of them off, those links have no target. They are checked where every
+// feature is on (`.ci/run` builds the docs with `--all-features` and `-D warnings`).
+#![cfg_attr(
+    not(all(
+        feature = "net",
+        feature = "signal",
+        feature = "workers",
+        feature = "process",
+        feature = "fs"
+    )),
+    allow(rustdoc::broken_intra_doc_links)
+)]
 #![doc(test(attr(deny(warnings))))]
 
 // The layers, lowest first (CONTRIBUTING.md draws the tree): a folder imports only from the
@@ -302,13 +336,15 @@ pub use group::{
 };
 #[cfg(feature = "tokio-bridge")]
 pub use io::compat;
+#[cfg(feature = "fs")]
 pub use io::fs;
 #[cfg(feature = "hyper")]
 pub use io::hyper;
+#[cfg(feature = "net")]
 pub use io::net;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 pub use io::process;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "signal"))]
 pub use io::signal;
 pub use runtime::handle::{DumpError, Handle, LoopClosed, NoRunningLoop};
 pub use runtime::schedule;
@@ -361,6 +397,32 @@ pub mod __private {
         pub use crate::task::owning::*;
     }
 
+    /// `#[tether::main(workers = N)]` and `#[tether::test(workers = N)]` call this with the
+    /// user's literal, spanned where it was written: without the `workers` feature, `usize`
+    /// does not implement the bound, and the error there names the feature to turn on.
+    pub fn workers<N: WorkersFeature>(builder: crate::Builder, count: N) -> crate::Builder {
+        count.apply(builder)
+    }
+
+    /// A worker count, with the multi-threaded flavor compiled in.
+    #[diagnostic::on_unimplemented(
+        message = "`workers = N` needs tether's `workers` feature, which is off",
+        label = "the multi-threaded flavor is not compiled in",
+        note = "turn the feature on where tether is a dependency: `tether = {{ version = \"0.1\", features = [\"workers\"] }}` (a default feature, off under `default-features = false`); or remove `workers = N` to run on one loop"
+    )]
+    pub trait WorkersFeature {
+        /// [`crate::Builder::workers`]`(self)`.
+        fn apply(self, builder: crate::Builder) -> crate::Builder;
+    }
+
+    #[cfg(feature = "workers")]
+    impl WorkersFeature for usize {
+        #[track_caller]
+        fn apply(self, builder: crate::Builder) -> crate::Builder {
+            builder.workers(self)
+        }
+    }
+
     /// How many children a group runs per poll (for the fairness test).
     pub const GROUP_BATCH: usize = crate::group::BATCH;
 
@@ -374,13 +436,13 @@ pub mod __private {
 
     /// Makes children spawned from now on watch their exit through `SIGCHLD` even where
     /// pidfds work, to test that path.
-    #[cfg(unix)]
+    #[cfg(all(unix, feature = "process"))]
     pub fn process_force_sigchld(on: bool) {
         crate::io::process::exit_watch::force_sigchld(on);
     }
 
     /// How many children were dropped while running and are not reaped yet.
-    #[cfg(unix)]
+    #[cfg(all(unix, feature = "process"))]
     pub fn process_orphans() -> usize {
         crate::io::process::reaper::orphans()
     }

@@ -120,6 +120,7 @@ macro_rules! gather {
 /// finished (a fused future reused in a loop), `complete =>` runs; without it, `select!` panics.
 ///
 /// ```
+/// # #[cfg(feature = "net")] {
 /// use std::time::Duration;
 /// use futures::FutureExt;
 /// use tether::net::TcpListener;
@@ -131,6 +132,7 @@ macro_rules! gather {
 ///         () = tether::sleep(Duration::from_millis(10)).fuse() => println!("no client yet"),
 ///     }
 /// });
+/// # }
 /// ```
 ///
 /// Waiting for two tasks, whichever finishes first, in a loop; `complete` ends it:

@@ -84,6 +84,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "workers")] {
     /// let runtime = tether::Runtime::builder().workers(2).build();
     /// let total = runtime.run(async {
     ///     tether::task_group!(limit = 2, |tg| {
@@ -99,6 +100,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     ///     })
     /// });
     /// assert_eq!(total.unwrap(), 499_999_500_000);
+    /// # }
     /// ```
     #[track_caller]
     // As `create_task_when_free`: the handle is the output.

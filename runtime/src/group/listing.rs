@@ -1,7 +1,5 @@
 //! Where a group's children are listed for introspection.
 
-use std::sync::Arc;
-
 use crate::scheduler::event_loop::EventLoop;
 use crate::task_core::header::Header;
 
@@ -14,25 +12,30 @@ pub(super) enum Listing {
     Loop { id: u64, key: usize },
     /// In the shared table of a multi-threaded runtime: for a `Sendable` group on a worker,
     /// whose children may end on another worker than the one that made them.
+    #[cfg(feature = "workers")]
     Workers {
-        workers: Arc<crate::scheduler::workers::Workers>,
+        workers: std::sync::Arc<crate::scheduler::workers::Workers>,
         key: usize,
     },
 }
 
 impl Listing {
     /// Reserves an entry on the running loop (`None` outside one).
+    #[cfg_attr(not(feature = "workers"), expect(unused_variables))]
     pub(super) fn new(moves_between_threads: bool) -> Option<Listing> {
-        EventLoop::with_current(|lp| match crate::scheduler::workers::of_loop(lp) {
-            Some(workers) if moves_between_threads => {
+        EventLoop::with_current(|lp| {
+            #[cfg(feature = "workers")]
+            if let Some(workers) = crate::scheduler::workers::of_loop(lp)
+                && moves_between_threads
+            {
                 let workers = workers.clone();
                 let key = workers.reserve_slot();
-                Listing::Workers { workers, key }
+                return Listing::Workers { workers, key };
             }
-            _ => Listing::Loop {
+            Listing::Loop {
                 id: lp.id(),
                 key: lp.reserve_slot(),
-            },
+            }
         })
     }
 
@@ -45,6 +48,7 @@ impl Listing {
                     }
                 });
             }
+            #[cfg(feature = "workers")]
             Listing::Workers { workers, key } => workers.fill_slot(*key, header, false),
         }
     }
@@ -60,6 +64,7 @@ impl Listing {
                     }
                 });
             }
+            #[cfg(feature = "workers")]
             Listing::Workers { workers, key } => workers.free_slot(key),
         }
     }

@@ -62,6 +62,7 @@
 /// (or `try_scope_send`) call; see ["Send groups"](crate::group#send-groups).
 ///
 /// ```
+/// # #[cfg(feature = "workers")] {
 /// let runtime = tether::Runtime::builder().workers(2).build();
 /// let total = runtime.run(async {
 ///     tether::spawn(async {
@@ -76,6 +77,7 @@
 ///     .unwrap()
 /// });
 /// assert_eq!(total.unwrap(), 10);
+/// # }
 /// ```
 ///
 /// The supervising form, `task_group!(supervise |tg| body)` (and `supervise try`,

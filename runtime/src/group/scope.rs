@@ -118,6 +118,7 @@ impl<'env> TaskGroup<'env, 'env, Sendable<Plain>> {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "workers")] {
     /// use tether::TaskGroup;
     ///
     /// let runtime = tether::Runtime::builder().workers(2).build();
@@ -143,6 +144,7 @@ impl<'env> TaskGroup<'env, 'env, Sendable<Plain>> {
     ///     .unwrap()
     /// });
     /// assert_eq!(sum.unwrap(), 60);
+    /// # }
     /// ```
     pub async fn scope_send<F, R>(body: F) -> Result<R, GroupError>
     where

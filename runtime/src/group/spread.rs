@@ -397,6 +397,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "workers")] {
     /// let runtime = tether::Runtime::builder().workers(2).build();
     /// let total = runtime.run(async {
     ///     tether::task_group!(|tg| {
@@ -410,11 +411,13 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     ///     })
     /// });
     /// assert_eq!(total.unwrap(), 499_999_500_000);
+    /// # }
     /// ```
     ///
     /// In a fallible group:
     ///
     /// ```
+    /// # #[cfg(feature = "workers")] {
     /// use tether::TaskFailure;
     ///
     /// let result = tether::Runtime::builder().workers(2).build().run(async {
@@ -425,6 +428,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     /// });
     /// let failures = result.unwrap_err().into_failures();
     /// assert!(matches!(&failures[0], TaskFailure::Failed { error: "checksum mismatch", .. }));
+    /// # }
     /// ```
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> TaskHandle<F::Value>
@@ -441,6 +445,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "workers")] {
     /// use tether::task::Builder;
     ///
     /// tether::Runtime::builder().workers(2).build().run(async {
@@ -451,6 +456,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     ///     })
     ///     .unwrap();
     /// });
+    /// # }
     /// ```
     #[track_caller]
     pub fn spawn_with<F>(&self, builder: Builder, future: F) -> TaskHandle<F::Value>
@@ -469,6 +475,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "workers")] {
     /// tether::Runtime::builder().workers(2).build().run(async {
     ///     tether::task_group!(|tg| {
     ///         let handle = tg.try_spawn(async { 5 }).expect("the group is open");
@@ -476,6 +483,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     ///     })
     ///     .unwrap();
     /// });
+    /// # }
     /// ```
     #[track_caller]
     pub fn try_spawn<F>(&self, future: F) -> Result<TaskHandle<F::Value>, CreateTaskError>
@@ -492,6 +500,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "workers")] {
     /// use tether::task::Builder;
     ///
     /// tether::Runtime::builder().workers(2).build().run(async {
@@ -505,6 +514,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     ///     })
     ///     .unwrap();
     /// });
+    /// # }
     /// ```
     #[track_caller]
     pub fn try_spawn_with<F>(

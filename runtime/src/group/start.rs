@@ -129,6 +129,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     /// A listener reports its address, then serves:
     ///
     /// ```
+    /// # #[cfg(feature = "net")] {
     /// use std::net::SocketAddr;
     /// use tether::net::{TcpListener, TcpStream};
     ///
@@ -147,6 +148,7 @@ impl<'scope, 'env, M: Mode> TaskGroup<'scope, 'env, M> {
     ///     })
     ///     .unwrap();
     /// });
+    /// # }
     /// ```
     ///
     /// A child that fails before it is ready:

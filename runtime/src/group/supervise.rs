@@ -114,6 +114,7 @@ impl<'env> TaskGroup<'env, 'env, Sendable<Plain>> {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "workers")] {
     /// let runtime = tether::Runtime::builder().workers(2).build();
     /// let result = runtime.run(async {
     ///     tether::spawn(async {
@@ -127,6 +128,7 @@ impl<'env> TaskGroup<'env, 'env, Sendable<Plain>> {
     ///     .unwrap()
     /// });
     /// assert_eq!(result, Err(1));
+    /// # }
     /// ```
     pub async fn supervise_send<F, R>(body: F) -> Result<R, GroupError>
     where

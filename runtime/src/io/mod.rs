@@ -5,13 +5,15 @@
 
 #[cfg(feature = "tokio-bridge")]
 pub mod compat;
+#[cfg(feature = "fs")]
 pub mod fs;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+#[cfg(feature = "net")]
 pub mod net;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 pub mod process;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "signal"))]
 pub mod signal;
 #[cfg(feature = "tokio")]
 mod tokio_io;

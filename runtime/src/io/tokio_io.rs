@@ -65,6 +65,7 @@ macro_rules! tokio_read {
 
 /// `tokio::io::AsyncRead` for a type with the `futures` `AsyncRead`, which reads into an
 /// initialised buffer: the unfilled part is zeroed the first time only.
+#[cfg(all(unix, feature = "process"))]
 macro_rules! tokio_read_initialised {
     ($($ty:ty),*) => {$(
         impl tokio::io::AsyncRead for $ty {
@@ -124,10 +125,10 @@ tokio_read!(UnixStream, &UnixStream);
 #[cfg(unix)]
 tokio_write!(UnixStream, &UnixStream);
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 use crate::io::process::{ChildStderr, ChildStdin, ChildStdout};
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 tokio_read_initialised!(ChildStdout, ChildStderr);
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 tokio_write!(ChildStdin);

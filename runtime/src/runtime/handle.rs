@@ -146,6 +146,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        #[cfg(feature = "workers")]
         if self.shared.runtime() != 0 {
             // A worker of a multi-threaded runtime: the task is `Send`, so it goes where any
             // worker can take it, as `tether::spawn` would send it.

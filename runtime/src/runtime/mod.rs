@@ -111,11 +111,11 @@ impl Runtime {
             tokio_bridge::ShutdownOnDrop(bridge)
         };
         // The flavor: one loop on this thread, or several with work stealing.
+        #[cfg(feature = "workers")]
         if config.workers > 1 {
-            crate::scheduler::workers::block_on(config, future)
-        } else {
-            event_loop::block_on(config, future)
+            return crate::scheduler::workers::block_on(config, future);
         }
+        event_loop::block_on(config, future)
     }
 }
 
@@ -270,6 +270,7 @@ impl Builder {
     /// });
     /// assert_eq!(threads.len(), 4);
     /// ```
+    #[cfg(feature = "workers")]
     #[track_caller]
     pub fn workers(mut self, workers: usize) -> Builder {
         assert!(

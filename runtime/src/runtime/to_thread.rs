@@ -99,6 +99,7 @@ where
 
 /// [`submit`], for work the end of the run waits for even if nobody awaits it (a file's
 /// writes): `run` returns only once it has ended. Outside a loop, as `submit`.
+#[cfg(feature = "fs")]
 pub(crate) fn submit_kept<F, R>(f: F) -> Blocking<R>
 where
     F: FnOnce() -> R + Send + 'static,

@@ -7,4 +7,5 @@
 pub(crate) mod event_loop;
 pub(crate) mod io_driver;
 pub(crate) mod order;
+#[cfg(feature = "workers")]
 pub(crate) mod workers;

@@ -260,6 +260,7 @@ impl<T: 'static> TaskSet<T> {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "workers")] {
     /// let runtime = tether::Runtime::builder().workers(2).build();
     /// let total = runtime.run(async {
     ///     let mut set = tether::TaskSet::new().with_limit(2);
@@ -275,6 +276,7 @@ impl<T: 'static> TaskSet<T> {
     ///     total + set.join_all().await.into_iter().map(Result::unwrap).sum::<u64>()
     /// });
     /// assert_eq!(total, (0..8000u64).sum::<u64>());
+    /// # }
     /// ```
     #[track_caller]
     pub fn spawn_when_free<F>(&mut self, future: F) -> impl Future<Output = TaskId> + '_
@@ -364,6 +366,7 @@ impl<T: 'static> TaskSet<T> {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "workers")] {
     /// let runtime = tether::Runtime::builder().workers(2).build();
     /// let total = runtime.run(async {
     ///     let mut set = tether::TaskSet::new();
@@ -373,6 +376,7 @@ impl<T: 'static> TaskSet<T> {
     ///     set.join_all().await.into_iter().map(Result::unwrap).sum::<u64>()
     /// });
     /// assert_eq!(total, 499_999_500_000);
+    /// # }
     /// ```
     ///
     /// A future that is not `Send` does not compile (use `create_task` for it):
@@ -398,6 +402,7 @@ impl<T: 'static> TaskSet<T> {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "workers")] {
     /// use tether::task::Builder;
     ///
     /// tether::Runtime::builder().workers(2).build().run(async {
@@ -406,6 +411,7 @@ impl<T: 'static> TaskSet<T> {
     ///     assert!(set.join_next().await.is_none());
     ///     assert!(set.is_empty());
     /// });
+    /// # }
     /// ```
     #[track_caller]
     pub fn spawn_with<F>(&mut self, builder: Builder, future: F) -> TaskId

@@ -97,6 +97,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "workers")] {
     /// use tether::task::Builder;
     ///
     /// tether::Runtime::builder().workers(2).build().run(async {
@@ -104,6 +105,7 @@ impl Builder {
     ///     assert_eq!(task.name(), "checksum");
     ///     assert_eq!(task.await.unwrap(), 7);
     /// });
+    /// # }
     /// ```
     #[track_caller]
     pub fn spawn<F>(self, future: F) -> Task<F::Output>

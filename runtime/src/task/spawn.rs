@@ -31,6 +31,7 @@ const NO_LOOP_SPAWN: &str = "tether::spawn was called outside a running event lo
 /// # Examples
 ///
 /// ```
+/// # #[cfg(feature = "workers")] {
 /// let runtime = tether::Runtime::builder().workers(2).build();
 /// let total = runtime.run(async {
 ///     let halves = [0..500_000u64, 500_000..1_000_000u64]
@@ -42,6 +43,7 @@ const NO_LOOP_SPAWN: &str = "tether::spawn was called outside a running event lo
 ///     total
 /// });
 /// assert_eq!(total, 499_999_500_000);
+/// # }
 /// ```
 ///
 /// A future that is not `Send` does not compile:
@@ -72,10 +74,13 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let Some(raw) = EventLoop::with_current(|lp| match crate::scheduler::workers::of_loop(lp) {
-        Some(workers) => workers.spawn(future, spawn),
+    let Some(raw) = EventLoop::with_current(|lp| {
+        #[cfg(feature = "workers")]
+        if let Some(workers) = crate::scheduler::workers::of_loop(lp) {
+            return workers.spawn(future, spawn);
+        }
         // SAFETY: `F` is `'static`.
-        None => unsafe { lp.spawn(future, spawn) },
+        unsafe { lp.spawn(future, spawn) }
     }) else {
         panic!("{NO_LOOP_SPAWN}");
     };

@@ -79,6 +79,7 @@ impl BlockingPool {
 
     /// Queues `job` as [`submit`](BlockingPool::submit) does, and counts it until it ends:
     /// [`wait_kept`](BlockingPool::wait_kept) waits for it.
+    #[cfg(feature = "fs")]
     pub(crate) fn submit_kept(self: &Arc<Self>, job: Job) {
         self.lock().kept += 1;
         let pool = self.clone();
@@ -157,6 +158,7 @@ impl fmt::Debug for BlockingPool {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "fs")]
     #[test]
     fn wait_kept_returns_once_every_kept_job_has_ended() {
         let pool = Arc::new(BlockingPool::new(2));

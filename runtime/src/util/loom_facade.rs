@@ -17,11 +17,11 @@ pub(crate) use loom::sync::{Mutex, MutexGuard};
 pub(crate) use loom::cell::UnsafeCell;
 
 /// `std`'s `UnsafeCell` with loom's access API, so that loom can check every access.
-#[cfg(not(all(test, loom)))]
+#[cfg(all(feature = "workers", not(all(test, loom))))]
 #[derive(Debug)]
 pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
 
-#[cfg(not(all(test, loom)))]
+#[cfg(all(feature = "workers", not(all(test, loom))))]
 impl<T> UnsafeCell<T> {
     pub(crate) const fn new(value: T) -> UnsafeCell<T> {
         UnsafeCell(std::cell::UnsafeCell::new(value))

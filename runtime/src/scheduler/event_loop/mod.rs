@@ -110,6 +110,7 @@ pub(crate) struct Shared {
     /// The id of the multi-threaded runtime this loop is a worker of (0: none): where work
     /// submitted from other threads through a `Handle` goes, to be spread over the workers.
     /// An id, not a reference, since the runtime holds this loop's `Shared`.
+    #[cfg(feature = "workers")]
     runtime: u64,
 }
 
@@ -184,6 +185,7 @@ impl Shared {
     }
 
     /// The id of the multi-threaded runtime this loop is a worker of (0: none).
+    #[cfg(feature = "workers")]
     pub(crate) fn runtime(&self) -> u64 {
         self.runtime
     }
@@ -194,6 +196,7 @@ impl Shared {
     }
 
     /// The loop's I/O driver, for registering resources.
+    #[cfg(any(feature = "net", feature = "signal", feature = "process"))]
     pub(crate) fn io(&self) -> &Arc<crate::scheduler::io_driver::Handle> {
         &self.io
     }
@@ -288,6 +291,7 @@ impl EventLoop {
                 io: poller.handle().clone(),
                 parker: Parker::new(poller.handle().clone()),
                 blocking,
+                #[cfg(feature = "workers")]
                 runtime: worker.as_ref().map_or(0, |worker| worker.runtime_id()),
             }),
             me: me.clone(),
@@ -320,6 +324,7 @@ impl EventLoop {
     }
 
     /// This loop's place in a multi-threaded runtime, if it is a worker of one.
+    #[cfg(feature = "workers")]
     pub(crate) fn worker(&self) -> Option<&dyn Worker> {
         self.worker.as_deref()
     }
@@ -823,6 +828,7 @@ pub(crate) fn new_poller() -> Arc<Poller> {
 /// Runs worker 0 of a multi-threaded runtime on this thread, with `future` as its main task.
 /// Returns once the `Send` tasks and this worker's own tasks are gone and the other workers
 /// have been told to stop.
+#[cfg(feature = "workers")]
 pub(crate) fn block_on_worker<F: Future>(
     config: Config,
     worker: Box<dyn Worker>,
@@ -835,6 +841,7 @@ pub(crate) fn block_on_worker<F: Future>(
 }
 
 /// Runs one of the other workers of a multi-threaded runtime until the runtime stops.
+#[cfg(feature = "workers")]
 pub(crate) fn run_worker(config: Config, worker: Box<dyn Worker>, blocking: Arc<BlockingPool>) {
     let lp = EventLoop::new(config, Some(worker), blocking);
     extension::within(lp.extension.as_ref(), || {

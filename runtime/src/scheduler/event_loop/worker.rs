@@ -30,6 +30,7 @@ pub(crate) trait Worker: Any {
     /// The second half of parking: the worker is awake again.
     fn woke(&self);
     /// `true` once the runtime has told its workers to stop.
+    #[cfg(feature = "workers")]
     fn is_stopped(&self) -> bool;
     /// `true` if this worker looks for work every [`IDLE_RECHECK`] while idle, even when
     /// nobody wakes it (only a few workers do, so idle workers cost the same however many).
@@ -47,11 +48,13 @@ pub(crate) trait Worker: Any {
     /// The poller the runtime's workers share.
     fn poller(&self) -> Arc<crate::scheduler::io_driver::Poller>;
     /// The runtime's id (see `Shared::runtime`).
+    #[cfg(feature = "workers")]
     fn runtime_id(&self) -> u64;
     /// This worker's index among the runtime's.
     fn index(&self) -> usize;
     /// Shows outside tools this worker's shard of the runtime's `Send` tasks.
     fn show_tables(&self, listed: &crate::task_core::inspect::ListedLoop);
     /// This worker as `Any`, for the runtime's own code to find its state.
+    #[cfg(feature = "workers")]
     fn as_any(&self) -> &dyn Any;
 }

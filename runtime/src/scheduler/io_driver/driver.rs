@@ -113,6 +113,7 @@ pub(crate) struct Driver {
 
 /// What resources and other threads use of a driver: registration, and waking the loop.
 pub(crate) struct Handle {
+    #[cfg(any(feature = "net", feature = "signal", feature = "process"))]
     registry: mio::Registry,
     waker: mio::Waker,
     /// The readiness of resources deregistered since the last turn: freed by the loop that
@@ -134,12 +135,14 @@ pub(crate) struct Handle {
 impl Driver {
     fn new() -> io::Result<Driver> {
         let poll = Poll::new()?;
+        #[cfg(any(feature = "net", feature = "signal", feature = "process"))]
         let registry = poll.registry().try_clone()?;
         let waker = mio::Waker::new(poll.registry(), WAKE)?;
         Ok(Driver {
             poll,
             events: Events::with_capacity(EVENTS),
             handle: Arc::new(Handle {
+                #[cfg(any(feature = "net", feature = "signal", feature = "process"))]
                 registry,
                 waker,
                 released: Mutex::new(Vec::new()),
@@ -228,6 +231,7 @@ impl Handle {
     /// Runs `hook` on this handle when the driver closes (once, however often it is asked
     /// for): for an area above the driver that must finish work its resources were waiting
     /// for. At once if the driver has closed already.
+    #[cfg(feature = "process")]
     pub(crate) fn on_close(&self, hook: fn(&Handle)) {
         if self.is_closed() {
             hook(self);
@@ -240,11 +244,13 @@ impl Handle {
     }
 
     /// `true` once the driver is gone.
+    #[cfg(any(feature = "net", feature = "signal", feature = "process"))]
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
 
     /// Registers `source` for both directions, edge-triggered; returns its readiness.
+    #[cfg(any(feature = "net", feature = "signal", feature = "process"))]
     pub(crate) fn register(
         &self,
         source: &mut impl mio::event::Source,
@@ -274,6 +280,7 @@ impl Handle {
     }
 
     /// Deregisters `source` and hands its readiness to the driver to free.
+    #[cfg(any(feature = "net", feature = "signal", feature = "process"))]
     pub(crate) fn deregister(&self, source: &mut impl mio::event::Source, io: Arc<ScheduledIo>) {
         // Fails only if the source was never registered or the poller is gone: nothing to undo.
         let _ = self.registry.deregister(source);

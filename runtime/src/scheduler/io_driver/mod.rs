@@ -21,13 +21,21 @@
 //! - [`poll_evented`]: a registered mio source with the read and write loops built on the above;
 //! - [`resource`]: what a source is (kind, addresses, fd), for the waits recorded on it.
 
+// Registration (`PollEvented`, `Resource`, `Handle::register`) is compiled only with a feature
+// that has resources to register: `net`, `signal` or `process`. Without them, the driver is
+// what the loop parks in, and its waker, alone.
+
 pub(crate) mod driver;
 pub(crate) mod park;
+#[cfg(any(feature = "net", feature = "signal", feature = "process"))]
 pub(crate) mod poll_evented;
+#[cfg(any(feature = "net", feature = "signal", feature = "process"))]
 pub(crate) mod resource;
 pub(crate) mod scheduled_io;
 
 pub(crate) use driver::{Handle, Poller};
 pub(crate) use park::Parker;
+#[cfg(any(feature = "net", feature = "signal", feature = "process"))]
 pub(crate) use poll_evented::PollEvented;
+#[cfg(any(feature = "net", feature = "signal", feature = "process"))]
 pub(crate) use scheduled_io::Interest;

@@ -1,8 +1,12 @@
 //! A mio source registered with a loop's driver: the read and write loops over its readiness.
 
-use std::io::{self, Read, Write};
+use std::io;
+#[cfg(any(feature = "net", feature = "process"))]
+use std::io::{Read, Write};
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+#[cfg(any(feature = "net", feature = "process"))]
+use std::task::ready;
+use std::task::{Context, Poll};
 
 use super::driver::Handle;
 use super::resource::Resource;
@@ -23,6 +27,7 @@ pub(crate) struct PollEvented<S: Resource> {
 }
 
 impl<S: Resource> PollEvented<S> {
+    #[cfg(feature = "net")]
     pub(crate) fn new(source: S, handle: Arc<Handle>) -> io::Result<PollEvented<S>> {
         PollEvented::with_kind(source, handle, S::KIND)
     }
@@ -46,6 +51,7 @@ impl<S: Resource> PollEvented<S> {
 
     /// The driver records no wait on this source: its owner records what the waiting task
     /// really awaits.
+    #[cfg(feature = "process")]
     pub(crate) fn unrecorded(mut self) -> PollEvented<S> {
         self.recorded = false;
         self
@@ -55,6 +61,7 @@ impl<S: Resource> PollEvented<S> {
         self.source.as_ref().expect("present until into_inner")
     }
 
+    #[cfg(feature = "net")]
     pub(crate) fn handle(&self) -> &Arc<Handle> {
         &self.handle
     }
@@ -101,6 +108,7 @@ impl<S: Resource> PollEvented<S> {
 
     /// Runs `op` when the source is ready; on `WouldBlock`, clears the readiness seen and
     /// waits for the next edge.
+    #[cfg(feature = "net")]
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -119,6 +127,7 @@ impl<S: Resource> PollEvented<S> {
     }
 
     /// [`poll_io`](PollEvented::poll_io) as a future: for the datagram sockets' methods.
+    #[cfg(feature = "net")]
     pub(crate) async fn io<R>(
         &self,
         interest: Interest,
@@ -128,6 +137,7 @@ impl<S: Resource> PollEvented<S> {
     }
 
     /// Deregisters the source and gives it back.
+    #[cfg(any(feature = "net", feature = "process"))]
     pub(crate) fn into_inner(mut self) -> S {
         let mut source = self.source.take().expect("present until into_inner");
         self.handle.deregister(&mut source, self.io.clone());
@@ -135,6 +145,7 @@ impl<S: Resource> PollEvented<S> {
     }
 }
 
+#[cfg(any(feature = "net", feature = "process"))]
 impl<S: Resource> PollEvented<S> {
     /// Runs `op`, a read or write of up to `len` bytes, when the source is ready. A transfer
     /// shorter than `len` has drained the socket (or filled its send buffer): the poller will
@@ -165,6 +176,7 @@ impl<S: Resource> PollEvented<S> {
     }
 }
 
+#[cfg(any(feature = "net", feature = "process"))]
 impl<S: Resource> PollEvented<S>
 where
     for<'a> &'a S: Read + Write,

@@ -7,6 +7,10 @@ use std::os::fd::AsRawFd;
 /// A mio source that can say what it is.
 pub(crate) trait Resource: mio::event::Source + AsRawFd {
     /// What kind of resource, as `dump_tasks` shows it (`"TCP stream"`).
+    #[cfg_attr(
+        not(feature = "net"),
+        expect(dead_code, reason = "read by `PollEvented::new`, for sockets")
+    )]
     const KIND: &'static str;
 
     /// This end's address and the other end's, where they are IP addresses. Asked only when
@@ -16,6 +20,7 @@ pub(crate) trait Resource: mio::event::Source + AsRawFd {
     }
 }
 
+#[cfg(feature = "net")]
 impl Resource for mio::net::TcpStream {
     const KIND: &'static str = "TCP stream";
     fn addresses(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
@@ -23,6 +28,7 @@ impl Resource for mio::net::TcpStream {
     }
 }
 
+#[cfg(feature = "net")]
 impl Resource for mio::net::TcpListener {
     const KIND: &'static str = "TCP listener";
     fn addresses(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
@@ -30,6 +36,7 @@ impl Resource for mio::net::TcpListener {
     }
 }
 
+#[cfg(feature = "net")]
 impl Resource for mio::net::UdpSocket {
     const KIND: &'static str = "UDP socket";
     fn addresses(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
@@ -37,14 +44,17 @@ impl Resource for mio::net::UdpSocket {
     }
 }
 
+#[cfg(any(feature = "net", feature = "signal"))]
 impl Resource for mio::net::UnixStream {
     const KIND: &'static str = "Unix stream";
 }
 
+#[cfg(feature = "net")]
 impl Resource for mio::net::UnixListener {
     const KIND: &'static str = "Unix listener";
 }
 
+#[cfg(feature = "net")]
 impl Resource for mio::net::UnixDatagram {
     const KIND: &'static str = "Unix datagram socket";
 }

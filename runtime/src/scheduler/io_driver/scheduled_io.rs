@@ -7,9 +7,13 @@
 //! newer edge, which the poller will not report again) is not lost.
 
 use std::sync::atomic::AtomicUsize;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
+#[cfg(any(feature = "net", feature = "signal", feature = "process"))]
+use std::task::{Context, Poll};
 
-use crate::task_core::awaiting::{Awaiting, WaitRecord};
+#[cfg(any(feature = "net", feature = "signal", feature = "process"))]
+use crate::task_core::awaiting::Awaiting;
+use crate::task_core::awaiting::WaitRecord;
 use crate::util::loom_facade::{Mutex, Ordering, lock};
 
 const READABLE: u8 = 1;
@@ -38,6 +42,7 @@ impl Interest {
     }
 }
 
+#[cfg(any(feature = "net", feature = "signal", feature = "process"))]
 /// What a task saw ready: give it back to [`ScheduledIo::clear_readiness`] on `WouldBlock`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ReadyEvent {
@@ -117,6 +122,7 @@ impl ScheduledIo {
 
     /// Ends the records of the waits on this resource: it is deregistered, and can never
     /// become ready for them.
+    #[cfg(any(feature = "net", feature = "signal", feature = "process"))]
     pub(crate) fn forget_waits(&self) {
         let ended = {
             let mut waiters = lock(&self.waiters);
@@ -130,6 +136,7 @@ impl ScheduledIo {
     /// Ready if the resource is ready in `interest`'s direction; else registers the task's
     /// waker and waits, recording `what` for the task while waits are recorded (nothing if
     /// `what` gives `None`: the owner records a wait of its own).
+    #[cfg(any(feature = "net", feature = "signal", feature = "process"))]
     pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
@@ -166,6 +173,7 @@ impl ScheduledIo {
         }
     }
 
+    #[cfg(any(feature = "net", feature = "signal", feature = "process"))]
     fn ready(&self, interest: Interest) -> Option<ReadyEvent> {
         let current = self.readiness.load(Ordering::Acquire);
         let ready = (current & READY_MASK) as u8 & interest.mask();
@@ -177,6 +185,7 @@ impl ScheduledIo {
 
     /// Clears the readiness `event` saw (not the closed, error or shutdown bits, which stay),
     /// unless a newer event has come since.
+    #[cfg(any(feature = "net", feature = "signal", feature = "process"))]
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
         let clear = usize::from(event.ready & (READABLE | WRITABLE));
         let _ = self

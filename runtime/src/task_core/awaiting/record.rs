@@ -95,6 +95,7 @@ impl WaitRecord {
     /// a future (the I/O driver keeps one beside each waker it holds): `None` while recording
     /// is off, no task runs here, or `what` gives `None`. Dropping the record ends it.
     #[inline]
+    #[cfg(any(feature = "net", feature = "signal", feature = "process"))]
     pub(crate) fn parked(what: impl FnOnce() -> Option<Awaiting>) -> Option<WaitRecord> {
         if !is_on() {
             return None;
