@@ -3,7 +3,9 @@
 //! (`RUSTFLAGS="--cfg loom" cargo test -p tether --lib --release loom_models`), so that the
 //! models check the very code the runtime runs.
 
+// `AtomicPtr` is the workers' LIFO slot's alone.
 #[cfg(not(all(test, loom)))]
+#[cfg_attr(not(feature = "workers"), allow(unused_imports))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 #[cfg(not(all(test, loom)))]
 pub(crate) use std::sync::{Mutex, MutexGuard};

@@ -48,7 +48,6 @@ pub(crate) trait Worker: Any {
     /// The poller the runtime's workers share.
     fn poller(&self) -> Arc<crate::scheduler::io_driver::Poller>;
     /// The runtime's id (see `Shared::runtime`).
-    #[cfg(feature = "workers")]
     fn runtime_id(&self) -> u64;
     /// This worker's index among the runtime's.
     fn index(&self) -> usize;
