@@ -329,6 +329,7 @@ impl Builder {
     /// });
     /// assert_eq!(rounds, 10);
     /// ```
+    #[cfg(feature = "workers")]
     pub fn lifo_slot(mut self, enabled: bool) -> Builder {
         self.config.no_lifo_slot = !enabled;
         self

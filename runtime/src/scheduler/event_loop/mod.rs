@@ -213,6 +213,7 @@ pub(crate) struct Config {
     pub(crate) workers: usize,
     /// Workers run the tasks they wake or spawn in the order they are queued, with no LIFO slot
     /// (`Builder::lifo_slot(false)`); the single loop has none either way.
+    #[cfg(feature = "workers")]
     pub(crate) no_lifo_slot: bool,
     pub(crate) debug: crate::diagnostics::debug::DebugConfig,
     /// The order ready tasks run in (FIFO unless a seeded schedule is asked for).
