@@ -25,6 +25,7 @@
 //! the read of its table slot and the read of its header. Every record is checked (magic
 //! numbers, ids, kinds, lengths) and a task whose header no longer makes sense is left out.
 
+mod bytes;
 mod elf;
 mod process;
 mod read;

@@ -7,6 +7,7 @@ use std::mem::{offset_of, size_of};
 use tether::__inspect::{Holder, LAYOUT, LoopRecord, MAGIC, Published, RemoteWait, field};
 
 use super::AttachError;
+use super::bytes::Bytes;
 use super::process::{self, Memory, monotonic_ns};
 use crate::model::{self, Awaiting, LoopInfo, Owner, Snapshot, State, Task};
 
@@ -14,25 +15,6 @@ use crate::model::{self, Awaiting, LoopInfo, Owner, Snapshot, State, Task};
 const MAX_TEXT: u64 = 4096;
 /// The most slots of one table read (a torn length is not followed).
 const MAX_SLOTS: u64 = 64 << 20;
-
-/// Little-endian integers out of bytes read from the target.
-struct Bytes<'a>(&'a [u8]);
-
-impl Bytes<'_> {
-    fn u64(&self, at: usize) -> u64 {
-        self.0
-            .get(at..at + 8)
-            .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
-    }
-    fn u32(&self, at: usize) -> u32 {
-        self.0
-            .get(at..at + 4)
-            .map_or(0, |b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
-    }
-    fn u8(&self, at: usize) -> u8 {
-        self.0.get(at).copied().unwrap_or(0)
-    }
-}
 
 fn read_error(pid: u32, what: &'static str, source: io::Error) -> AttachError {
     match source.raw_os_error() {
