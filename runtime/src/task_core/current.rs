@@ -86,8 +86,7 @@ pub(crate) fn install(hooks: Option<LoopHooks>) {
     let _ = RUNNING.try_with(|r| {
         r.slow_poll.set(hooks.and_then(|hooks| hooks.slow_poll));
         r.hooks.set(hooks);
-        r.timed
-            .set(slow_poll_threshold(r).is_some() || counting_polls());
+        work_out_timing(r);
     });
 }
 
@@ -95,10 +94,13 @@ pub(crate) fn install(hooks: Option<LoopHooks>) {
 /// each time it polls its I/O driver: a switch set meanwhile takes effect within a few dozen
 /// polls).
 pub(crate) fn refresh_timing() {
-    let _ = RUNNING.try_with(|r| {
-        r.timed
-            .set(slow_poll_threshold(r).is_some() || counting_polls());
-    });
+    let _ = RUNNING.try_with(work_out_timing);
+}
+
+/// Whether polls on this thread are timed: for the slow-poll report, or for a tool.
+fn work_out_timing(r: &Running) {
+    r.timed
+        .set(slow_poll_threshold(r).is_some() || counting_polls());
 }
 
 /// Runs `callback` on the loop running on this thread soon, or here and now when no loop runs

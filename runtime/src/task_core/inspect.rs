@@ -26,11 +26,10 @@ fn publish_string_layout() {
     let mut text = String::with_capacity(23);
     text.push_str("measured");
     let words = words_of(&text);
-    let find = |value: usize| words.iter().position(|&word| word == value);
     let (Some(ptr), Some(len), Some(cap)) = (
-        find(text.as_ptr().addr()),
-        find(text.len()),
-        find(text.capacity()),
+        index_of(&words, text.as_ptr().addr()),
+        index_of(&words, text.len()),
+        index_of(&words, text.capacity()),
     ) else {
         // Names are then not published (`STRING_OPTION_NICHE` stays 0).
         return;
@@ -49,32 +48,37 @@ fn publish_string_layout() {
 /// column differ (so that each is told apart).
 fn publish_location_layout() {
     let here = std::panic::Location::caller();
+    if here.line() == here.column() {
+        return;
+    }
     let words = words_of(here);
     let file = here.file();
     let (Some(ptr), Some(len)) = (
-        words.iter().position(|&word| word == file.as_ptr().addr()),
-        words.iter().position(|&word| word == file.len()),
+        index_of(&words, file.as_ptr().addr()),
+        index_of(&words, file.len()),
     ) else {
         return;
     };
     // The line and column are 32-bit: found among the halves of the other words.
-    let halves: Vec<u32> = words
+    let halves: Vec<usize> = words
         .iter()
-        .flat_map(|&word| [word as u32, (word >> 32) as u32])
+        .flat_map(|&word| [word & 0xffff_ffff, word >> 32])
         .collect();
     let (Some(line), Some(column)) = (
-        halves.iter().position(|&half| half == here.line()),
-        halves.iter().position(|&half| half == here.column()),
+        index_of(&halves, here.line() as usize),
+        index_of(&halves, here.column() as usize),
     ) else {
         return;
     };
-    if here.line() == here.column() {
-        return;
-    }
     set_field(field::LOCATION_FILE_PTR, ptr * 8);
     set_field(field::LOCATION_FILE_LEN, len * 8);
     set_field(field::LOCATION_LINE, line * 4);
     set_field(field::LOCATION_COLUMN, column * 4);
+}
+
+/// Where `value` is among `words`.
+fn index_of(words: &[usize], value: usize) -> Option<usize> {
+    words.iter().position(|&word| word == value)
 }
 
 /// The machine words of `value`, which must be made of initialised words only (no padding).
@@ -84,7 +88,8 @@ fn words_of<T>(value: &T) -> Vec<usize> {
         .map(|at| {
             // SAFETY: `at` words into `value` are inside it (`count` whole words fit), and the
             // callers pass values made of pointer-sized integers and pointers with no padding
-            // (a `String`, a `Location` of a pointer, a length and two `u32`s); `read_unaligned` needs no alignment.
+            // (a `String`, a `Location` of a pointer, a length and two `u32`s);
+            // `read_unaligned` needs no alignment.
             unsafe {
                 std::ptr::from_ref(value)
                     .cast::<usize>()

@@ -277,9 +277,10 @@ impl EventLoop {
     ) -> Rc<EventLoop> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let runtime = worker.as_ref().map_or(0, |worker| worker.runtime_id());
         let listed = crate::task_core::inspect::ListedLoop::new(
             id,
-            worker.as_ref().map_or(0, |worker| worker.runtime_id()),
+            runtime,
             worker.as_ref().map(|worker| worker.index()),
         );
         let poller = worker
@@ -293,7 +294,7 @@ impl EventLoop {
                 parker: Parker::new(poller.handle().clone()),
                 blocking,
                 #[cfg(feature = "workers")]
-                runtime: worker.as_ref().map_or(0, |worker| worker.runtime_id()),
+                runtime,
             }),
             me: me.clone(),
             ready: RefCell::new(VecDeque::new()),
