@@ -253,6 +253,7 @@
 //! | `workers` | the multi-threaded flavor: `Builder::workers`, `#[tether::main(workers = N)]` | on | `rt-multi-thread` |
 //! | `process` | child processes (`tether::process`); turns on `signal` (`SIGCHLD` where pidfds are missing) | on | `process` |
 //! | `fs` | files (`tether::fs`), on the blocking pool | on | `fs` |
+//! | `inspect` | the table the `tether` command-line tool reads in a running program (`tether ps PID`, `top`, `web`): a `.tether_inspect` section, each loop listed there, a creation stamp per task | on | (tokio-console's `console-subscriber`, a crate of its own, under `--cfg tokio_unstable`) |
 //! | `hyper` | hyper 1's runtime traits on tether's streams, timers and tasks (`tether::hyper`); turns on `net` | off | (hyper-util's `tokio` feature) |
 //! | `tokio` | tokio's `AsyncRead`/`AsyncWrite` on tether's streams, natively; turns on `net` | off | |
 //! | `tokio-bridge` | `tokio`, plus `compat::tokio`, `Builder::tokio`, `#[tether::main(tokio)]`: a tokio runtime on a helper thread | off | |

@@ -52,7 +52,7 @@ pub enum AttachError {
     )]
     Denied { pid: u32 },
     #[error(
-        "process {pid} ({command}) is not a tether program: none of its files has a .tether_inspect section"
+        "process {pid} ({command}) is not a tether program: none of its files has a .tether_inspect section (a tether program built without tether's `inspect` feature has none either: it is on by default)"
     )]
     NotTether { pid: u32, command: String },
     #[error(

@@ -492,7 +492,7 @@ impl Header {
     }
 
     /// The extras, locked (tests of the published layout).
-    #[cfg(test)]
+    #[cfg(all(test, feature = "inspect"))]
     pub(crate) fn extras_for_test(&self) -> std::sync::MutexGuard<'_, Extras> {
         lock(self.extras_or_init())
     }

@@ -100,16 +100,20 @@ fn words_of<T>(value: &T) -> Vec<usize> {
         .collect()
 }
 
-/// A loop's entry in the published list, for as long as the loop lives.
+/// A loop's entry in the published list, for as long as the loop lives (none without the
+/// `inspect` feature).
 #[derive(Debug)]
 pub(crate) struct ListedLoop {
-    record: Box<LoopRecord>,
+    record: Option<Box<LoopRecord>>,
 }
 
 impl ListedLoop {
     /// Lists the loop `id` (a worker of `runtime`, at `worker`, or a single loop: 0 and
     /// `None`) that runs on this thread.
     pub(crate) fn new(id: u64, runtime: u64, worker: Option<usize>) -> ListedLoop {
+        if !cfg!(feature = "inspect") {
+            return ListedLoop { record: None };
+        }
         publish_layout();
         let now = published::refresh_recent();
         let record = Box::new(LoopRecord {
@@ -125,32 +129,40 @@ impl ListedLoop {
             tables: Default::default(),
         });
         published::list_loop(&record, true);
-        ListedLoop { record }
+        ListedLoop {
+            record: Some(record),
+        }
     }
 
     /// Publishes where the table `which` (0: the loop's own, 1: a worker's shard of the `Send`
     /// tasks) keeps its slots.
     pub(crate) fn show_table(&self, which: usize, table: &super::table::ShownTable) {
-        let view = std::ptr::from_ref(table.view()).addr() as u64;
-        self.record.tables[which].store(view, Ordering::Relaxed);
+        if let Some(record) = &self.record {
+            let view = std::ptr::from_ref(table.view()).addr() as u64;
+            record.tables[which].store(view, Ordering::Relaxed);
+        }
     }
 
     /// Records that the loop looked at its I/O driver now (see `LoopRecord::recent_ns`).
     #[inline]
     pub(crate) fn refresh(&self) {
-        let now = published::refresh_recent();
-        self.record.recent_ns.store(now, Ordering::Relaxed);
-        super::current::refresh_timing();
+        if let Some(record) = &self.record {
+            let now = published::refresh_recent();
+            record.recent_ns.store(now, Ordering::Relaxed);
+            super::current::refresh_timing();
+        }
     }
 }
 
 impl Drop for ListedLoop {
     fn drop(&mut self) {
-        published::list_loop(&self.record, false);
+        if let Some(record) = &self.record {
+            published::list_loop(record, false);
+        }
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "inspect"))]
 mod tests {
     use crate::util::published::{PUBLISHED, field};
     use std::sync::atomic::Ordering;

@@ -239,9 +239,11 @@ const fn version() -> ([u8; 32], u32) {
 const UNSET: AtomicU64 = AtomicU64::new(0);
 
 /// The table. `#[used]` keeps it in the object file; the runtime's own reads of it (every loop
-/// registers here) keep the linker from dropping its section.
-#[used]
-#[unsafe(link_section = ".tether_inspect")]
+/// registers here) keep the linker from dropping its section. Without the `inspect` feature it
+/// is an ordinary static: the switches a program sets itself (wait records for its own deadlock
+/// reports) still live here, and no tool can find it.
+#[cfg_attr(feature = "inspect", used)]
+#[cfg_attr(feature = "inspect", unsafe(link_section = ".tether_inspect"))]
 pub static PUBLISHED: Published = Published {
     magic: MAGIC,
     layout: LAYOUT,
@@ -280,7 +282,8 @@ pub(crate) fn count_recording_loop(more: bool) {
 /// Whether a tool asked for polls to be counted.
 #[inline]
 pub(crate) fn counting_polls() -> bool {
-    PUBLISHED.count_polls.load(Ordering::Relaxed) != 0
+    // Without the section no tool can ask.
+    cfg!(feature = "inspect") && PUBLISHED.count_polls.load(Ordering::Relaxed) != 0
 }
 
 /// `CLOCK_MONOTONIC` now, in nanoseconds: the clock a tool in another process reads too.
@@ -307,6 +310,9 @@ static RECENT_US: AtomicU64 = AtomicU64::new(0);
 /// The time a loop last refreshed (see [`RECENT_US`]), read for a creation stamp.
 #[inline]
 pub(crate) fn recent_us() -> u64 {
+    if !cfg!(feature = "inspect") {
+        return 0;
+    }
     RECENT_US.load(Ordering::Relaxed)
 }
 
@@ -358,4 +364,46 @@ pub(crate) fn list_loop(record: &LoopRecord, add: bool) {
 /// Marks the fields as filled.
 pub(crate) fn mark_ready() {
     PUBLISHED.ready.store(1, Ordering::Release);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SECTION;
+
+    /// The names of the sections of this test's own executable (64-bit little-endian ELF).
+    fn own_sections() -> Vec<String> {
+        let file = std::fs::read("/proc/self/exe").expect("the test reads its own executable");
+        let u16_at = |at: usize| usize::from(u16::from_le_bytes([file[at], file[at + 1]]));
+        let u64_at = |at: usize| {
+            let bytes: [u8; 8] = file[at..at + 8].try_into().expect("eight bytes");
+            u64::from_le_bytes(bytes) as usize
+        };
+        let u32_at = |at: usize| {
+            let bytes: [u8; 4] = file[at..at + 4].try_into().expect("four bytes");
+            u32::from_le_bytes(bytes) as usize
+        };
+        assert_eq!(&file[..4], b"\x7fELF");
+        let (table, entry, count, names) = (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
+        let names_at = u64_at(table + names * entry + 0x18);
+        (0..count)
+            .map(|index| {
+                let name = names_at + u32_at(table + index * entry);
+                let end = file[name..].iter().position(|&byte| byte == 0).unwrap_or(0);
+                String::from_utf8_lossy(&file[name..name + end]).into_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_section_is_in_the_binary_exactly_when_the_feature_is_on() {
+        // A loop lists itself there: the runtime's own use, as in a real program.
+        crate::run(async {});
+        let sections = own_sections();
+        assert!(sections.iter().any(|name| name == ".text"), "{sections:?}");
+        assert_eq!(
+            sections.iter().any(|name| name == SECTION),
+            cfg!(feature = "inspect"),
+            "{sections:?}"
+        );
+    }
 }
