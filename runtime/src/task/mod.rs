@@ -413,7 +413,11 @@ impl<T> Drop for Task<T> {
     /// callbacks, as any cancellation does.
     fn drop(&mut self) {
         if let Some(raw) = self.raw.take() {
-            raw.metadata().request_cancel(None);
+            // A task whose outcome this handle holds or handed out has ended: no request (an
+            // atomic step and a look at its waker) for a task that cannot be cancelled.
+            if !self.taken && self.output.is_none() {
+                raw.metadata().request_cancel(None);
+            }
             raw.detach();
         }
     }
