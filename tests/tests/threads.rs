@@ -140,18 +140,24 @@ fn a_closed_loop_refuses_threadsafe_work() {
 #[tether::test]
 async fn spawn_threadsafe_starts_a_task_owned_by_its_handle() {
     let handle = Handle::current();
+    let (started, is_started) = futures::channel::oneshot::channel::<()>();
+    let (release, released) = futures::channel::oneshot::channel::<()>();
     let worker = thread::spawn(move || {
-        let task = handle.spawn_threadsafe(async {
-            tether::sleep(Duration::from_millis(5)).await;
+        let task = handle.spawn_threadsafe(async move {
+            started.send(()).unwrap();
+            released.await.unwrap();
             tether::current_task().unwrap().owner
         });
         task.unwrap()
     });
-    while !worker.is_finished() {
-        tether::yield_now().await;
-    }
+    is_started.await.unwrap();
+    // Adopted into the loop's table when it first ran there, and out of it once it ended.
+    let listed = || tether::all_tasks().len();
+    assert_eq!(listed(), 2, "the test's task and the submitted one");
+    release.send(()).unwrap();
     let task = worker.join().unwrap();
     assert_eq!(task.await.unwrap(), tether::task::Owner::Handle);
+    assert_eq!(listed(), 1, "the submitted task's slot is freed");
 }
 
 #[test]

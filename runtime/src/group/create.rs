@@ -372,9 +372,9 @@ impl<'scope, 'env, M: Mode> TaskSlots for ChildSlots<'scope, 'env, M> {
 }
 
 impl<M: Mode> FreeSlot for (&TaskGroup<'_, '_, M>, Option<Listing>) {
-    fn free(self, key: usize) {
+    fn free(self, header: &Header) {
         let (group, listing) = self;
-        group.children.borrow_mut().free(key);
+        group.children.borrow_mut().free(header.slot());
         if let Some(listing) = listing {
             listing.remove();
         }

@@ -4,7 +4,6 @@ use std::fmt;
 use std::sync::{Arc, Condvar, Mutex};
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::scheduler::event_loop::{EventLoop, Shared};
 use crate::task::{Owner, Task};
@@ -167,14 +166,12 @@ impl Handle {
         }
         let slots = Adopted {
             loop_id: self.shared.id(),
-            key: Arc::new(AtomicUsize::new(usize::MAX)),
         };
-        let adopted = slots.key.clone();
         let adopt = move || {
             let shutting_down = EventLoop::with_current(|lp| {
                 crate::task_core::current::with_running(|header| {
                     let (key, shutting_down) = lp.adopt(header);
-                    adopted.store(key, Ordering::Release);
+                    header.set_slot(key);
                     if shutting_down {
                         header.request_cancel(None);
                     }
@@ -295,13 +292,11 @@ impl Drop for DumpAnswer {
 }
 
 /// The slot of a task submitted from another thread: taken in the loop's table by the task
-/// itself when it first runs on the loop (`EventLoop::adopt`), under `key`; this thread cannot
-/// touch the loop's table.
-#[derive(Clone)]
+/// itself when it first runs on the loop (`EventLoop::adopt`), which records the key in its
+/// header (none until then); this thread cannot touch the loop's table.
+#[derive(Clone, Copy)]
 struct Adopted {
     loop_id: u64,
-    /// The key in the loop's table, once adopted (`usize::MAX` until then).
-    key: Arc<AtomicUsize>,
 }
 
 impl TaskSlots for Adopted {
@@ -320,13 +315,14 @@ impl TaskSlots for Adopted {
     }
 
     fn freer(&self) -> Adopted {
-        self.clone()
+        *self
     }
 }
 
 impl FreeSlot for Adopted {
-    fn free(self, _: usize) {
-        let key = self.key.load(Ordering::Acquire);
+    fn free(self, header: &Header) {
+        // Only the loop's thread reads or writes the key, and only there is it freed.
+        let key = header.slot();
         if key != usize::MAX {
             EventLoop::with_current(|lp| {
                 if lp.id() == self.loop_id {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::num::NonZeroU64;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
@@ -112,6 +112,12 @@ pub(crate) struct Header {
     pub(crate) span: tracing::Span,
     /// `CANCEL_REQUESTED`, `FINISHED` and the outcome bits.
     state: AtomicU8,
+    /// The task's key in its owner's table ([`NO_SLOT`]: none yet), which the owner's hook frees
+    /// when the future ends. Kept here, beside the state byte in what would be padding, rather
+    /// than in the hook: every task saves the word, and the loop's hook needs nothing else.
+    /// Written at creation, or once on the loop by a task adopted there, read by the hook on
+    /// the same thread: relaxed.
+    slot: AtomicU32,
     /// The task's own waker while its future is alive (what a cancellation request wakes).
     waker: OwnWaker,
     /// Rarely used fields, with their lock, allocated the first time one is set: a plain task
@@ -207,6 +213,24 @@ pub(crate) struct Extras {
     busy_ns: u64,
 }
 
+/// The [`Header::slot`] of a task that holds no slot (yet).
+const NO_SLOT: u32 = u32::MAX;
+
+/// A table key as a header keeps it.
+///
+/// # Panics
+///
+/// For a key from 2^32 - 1 up: a table would need that many live tasks (hundreds of GiB).
+fn slot_of(key: usize) -> u32 {
+    if key == usize::MAX {
+        return NO_SLOT;
+    }
+    u32::try_from(key)
+        .ok()
+        .filter(|&slot| slot != NO_SLOT)
+        .expect("a task table holds fewer than 2^32 - 1 live tasks")
+}
+
 /// Where a task comes from: what its header records at creation.
 pub(crate) struct Origin {
     pub(crate) name: Option<String>,
@@ -216,6 +240,8 @@ pub(crate) struct Origin {
     pub(crate) home: u64,
     /// The stop node whose requests reach the task (see `stop`).
     pub(crate) stop_parent: Option<Arc<StopNode>>,
+    /// The task's key in its owner's table (`usize::MAX`: none yet).
+    pub(crate) slot: usize,
 }
 
 impl Header {
@@ -239,6 +265,7 @@ impl Header {
             location,
             home,
             stop_parent,
+            slot,
         } = origin;
         let (owner_kind, owner_group, owner_runner) = match owner {
             Owner::Handle => (OwnerKind::Handle, 0, None),
@@ -256,6 +283,7 @@ impl Header {
             location,
             home,
             state: AtomicU8::new(if name.is_some() { HAS_EXTRAS } else { 0 }),
+            slot: AtomicU32::new(slot_of(slot)),
             waker: OwnWaker::new(),
             extras: AtomicPtr::new(name.map_or(ptr::null_mut(), |name| {
                 Box::into_raw(Box::new(Mutex::new(Extras {
@@ -277,6 +305,19 @@ impl Header {
                 runner: self.owner_runner,
             },
         }
+    }
+
+    /// The task's key in its owner's table (`usize::MAX`: none).
+    pub(crate) fn slot(&self) -> usize {
+        match self.slot.load(Ordering::Relaxed) {
+            NO_SLOT => usize::MAX,
+            slot => slot as usize,
+        }
+    }
+
+    /// Records the key a task adopted by a loop took in its table (see `runtime::handle`).
+    pub(crate) fn set_slot(&self, key: usize) {
+        self.slot.store(slot_of(key), Ordering::Relaxed);
     }
 
     /// `true` for a group child.
@@ -555,7 +596,7 @@ mod size_tests {
 
     #[test]
     fn the_owner_kind_shares_the_state_bytes_word() {
-        // id, parent, two owner words, location, home, the state word (state and owner kind),
+        // id, parent, two owner words, location, home, the state word (state, owner kind, slot),
         // the waker's two words, extras and the stop slot; and the `tracing` span, if on.
         #[cfg(not(feature = "tracing"))]
         let span = 0;
@@ -586,6 +627,7 @@ mod size_tests {
                 location: std::panic::Location::caller(),
                 home: 0,
                 stop_parent: None,
+                slot: usize::MAX,
             });
             assert_eq!(header.owner(), owner);
             assert_eq!(header.in_group(), matches!(owner, Owner::Group { .. }));

@@ -162,7 +162,9 @@ impl Drop for ListedLoop {
     }
 }
 
-#[cfg(all(test, feature = "inspect"))]
+// The layout is published only with the `inspect` feature.
+#[cfg(feature = "inspect")]
+#[cfg(test)]
 mod tests {
     use crate::util::published::{PUBLISHED, field};
     use std::sync::atomic::Ordering;

@@ -125,9 +125,10 @@ pub(crate) trait TaskSlots {
     fn freer(&self) -> Self::Freer;
 }
 
-/// Frees a slot of a [`TaskSlots`] owner: run by the task's end hook.
+/// Frees a slot of a [`TaskSlots`] owner: run by the task's end hook, with the task's header,
+/// which holds the key ([`Header::slot`]).
 pub(crate) trait FreeSlot {
-    fn free(self, key: usize);
+    fn free(self, header: &Header);
 }
 
 /// Creates a task owned by `owner`: reserves its slot, allocates the supervised task with an
@@ -154,9 +155,10 @@ where
 {
     let key = owner.reserve();
     let freer = owner.freer();
-    let on_end = move || freer.free(key);
+    let on_end = move |header: &Header| freer.free(header);
     // SAFETY: forwarded to the caller.
-    let (runnable, task) = unsafe { spawn_supervised(future, spawn, schedule, on_end, finish) };
+    let (runnable, task) =
+        unsafe { spawn_supervised(future, spawn, key, schedule, on_end, finish) };
     owner.fill(key, task.metadata());
     let refused = owner.refuses();
     if refused {
@@ -171,7 +173,8 @@ where
 
 /// Allocates a tether task: `future` wrapped in `supervise`, with a fresh header.
 ///
-/// `on_end` runs when the future is gone (finished or dropped); `finish` turns the supervised
+/// `slot` is the task's key in its owner's table, kept in its header for `on_end`, which runs
+/// when the future is gone (finished or dropped); `finish` turns the supervised
 /// outcome into the task's output, for an owner that wants to see it first (a group records
 /// failures there). The runnable is returned unscheduled.
 ///
@@ -183,6 +186,7 @@ where
 pub(crate) unsafe fn spawn_supervised<F, T, S, E, Fin>(
     future: F,
     spawn: &mut Spawn,
+    slot: usize,
     schedule: S,
     on_end: E,
     finish: Fin,
@@ -190,7 +194,7 @@ pub(crate) unsafe fn spawn_supervised<F, T, S, E, Fin>(
 where
     F: Future,
     S: Fn(Runnable),
-    E: FnOnce(),
+    E: FnOnce(&Header),
     Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError>,
 {
     // The creating task, if a task creates this one: its id, and its stop node, so that
@@ -204,6 +208,7 @@ where
         location: spawn.location,
         home: spawn.home,
         stop_parent,
+        slot,
     }));
     let context = spawn
         .context
@@ -245,7 +250,7 @@ fn run_task<F, T, E, Fin>(
 ) -> impl Future<Output = Result<Contained<T>, TaskError>>
 where
     F: Future,
-    E: FnOnce(),
+    E: FnOnce(&Header),
     Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError>,
 {
     supervise::supervise(future, context, end, move |header, outcome| {

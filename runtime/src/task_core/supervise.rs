@@ -32,7 +32,7 @@ pub(crate) fn supervise<'a, F, E, Fin, R>(
 ) -> Supervised<'a, F, E, Fin>
 where
     F: Future,
-    E: FnOnce(),
+    E: FnOnce(&Header),
     Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> R,
 {
     Supervised {
@@ -47,7 +47,7 @@ where
 ///
 /// Field order is drop order: the user's future goes first, then the context, and only then does
 /// `end` run its hook, which relies on the future being gone.
-pub(crate) struct Supervised<'a, F, E: FnOnce(), Fin> {
+pub(crate) struct Supervised<'a, F, E: FnOnce(&Header), Fin> {
     /// Structurally pinned; `None` once the future has ended (returned, panicked, dropped).
     future: Option<F>,
     context: Context,
@@ -59,7 +59,7 @@ pub(crate) struct Supervised<'a, F, E: FnOnce(), Fin> {
 impl<F, E, Fin, R> Future for Supervised<'_, F, E, Fin>
 where
     F: Future,
-    E: FnOnce(),
+    E: FnOnce(&Header),
     Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> R,
 {
     type Output = R;
@@ -133,7 +133,7 @@ where
     }
 }
 
-impl<F, E: FnOnce(), Fin> Drop for Supervised<'_, F, E, Fin> {
+impl<F, E: FnOnce(&Header), Fin> Drop for Supervised<'_, F, E, Fin> {
     /// A task dropped unfinished (its runnable dropped, never run again) has no outcome left to
     /// carry a panic from its future's or its context's destructors: it is reported on stderr,
     /// and never unwinds into async-task, which would abort.
@@ -165,12 +165,12 @@ pub(crate) fn drop_in_place<F>(slot: &mut Option<F>) -> Option<Panic> {
 }
 
 /// Clears the task's stored waker and runs its owner's hook when the task's future ends.
-pub(crate) struct OnEnd<'a, E: FnOnce()> {
+pub(crate) struct OnEnd<'a, E: FnOnce(&Header)> {
     header: &'a Header,
     hook: Option<E>,
 }
 
-impl<'a, E: FnOnce()> OnEnd<'a, E> {
+impl<'a, E: FnOnce(&Header)> OnEnd<'a, E> {
     pub(crate) fn new(header: &'a Header, hook: E) -> Self {
         OnEnd {
             header,
@@ -182,12 +182,12 @@ impl<'a, E: FnOnce()> OnEnd<'a, E> {
     /// the stored waker to the caller.
     fn run_hook(&mut self) {
         if let Some(hook) = self.hook.take() {
-            hook();
+            hook(self.header);
         }
     }
 }
 
-impl<E: FnOnce()> Drop for OnEnd<'_, E> {
+impl<E: FnOnce(&Header)> Drop for OnEnd<'_, E> {
     /// Runs when the task's future is dropped: unfinished, or after it ended (then the hook has
     /// run, and the waker is normally gone too, unless the owner's `finish` panicked).
     fn drop(&mut self) {

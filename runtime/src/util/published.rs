@@ -395,6 +395,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "reads the test's own executable, which Miri does not have"
+    )]
     fn the_section_is_in_the_binary_exactly_when_the_feature_is_on() {
         // A loop lists itself there: the runtime's own use, as in a real program.
         crate::run(async {});

@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::ptr;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
@@ -228,7 +228,6 @@ pub(crate) struct Config {
 
 pub(crate) struct EventLoop {
     shared: Arc<Shared>,
-    me: Weak<EventLoop>,
     ready: RefCell<VecDeque<Runnable>>,
     /// Callbacks to run before the next batch of tasks.
     soon: RefCell<VecDeque<Callback>>,
@@ -286,7 +285,7 @@ impl EventLoop {
         let poller = worker
             .as_ref()
             .map_or_else(new_poller, |worker| worker.poller());
-        let lp = Rc::new_cyclic(|me| EventLoop {
+        let lp = Rc::new(EventLoop {
             shared: Arc::new(Shared {
                 id,
                 inbox: Inbox::new(),
@@ -296,7 +295,6 @@ impl EventLoop {
                 #[cfg(feature = "workers")]
                 runtime,
             }),
-            me: me.clone(),
             ready: RefCell::new(VecDeque::new()),
             soon: RefCell::new(VecDeque::new()),
             timers: RefCell::new(Timers::default()),
@@ -746,7 +744,7 @@ impl EventLoop {
 
 // The loop owns the tasks it creates: they take its table's slots.
 impl TaskSlots for EventLoop {
-    type Freer = Weak<EventLoop>;
+    type Freer = OnItsLoop;
 
     fn reserve(&self) -> usize {
         self.reserve_slot()
@@ -761,16 +759,28 @@ impl TaskSlots for EventLoop {
         self.shutting_down.get()
     }
 
-    fn freer(&self) -> Weak<EventLoop> {
-        self.me.clone()
+    fn freer(&self) -> OnItsLoop {
+        OnItsLoop
     }
 }
 
-impl FreeSlot for Weak<EventLoop> {
-    fn free(self, key: usize) {
-        if let Some(lp) = self.upgrade() {
-            lp.free_slot(key);
-        }
+/// Frees a loop task's slot in its loop's table, found as the loop running on this thread whose
+/// id is the task's home: nothing for the hook to carry (every loop task's hook is empty).
+///
+/// A loop task's future is dropped on its loop's thread: it is not `Send`, and its runnable is
+/// run or dropped only there. While the loop is alive, that happens under the loop's `Enter`:
+/// as it runs, and in `shutdown`, which returns only once the table holds none of the tasks it
+/// owns. A future dropped later (its last waker dropped after the run) finds no loop, or
+/// another loop under another id, and has no entry left to free.
+pub(crate) struct OnItsLoop;
+
+impl FreeSlot for OnItsLoop {
+    fn free(self, header: &Header) {
+        EventLoop::with_current(|lp| {
+            if lp.shared.id == header.home {
+                lp.free_slot(header.slot());
+            }
+        });
     }
 }
 

@@ -518,8 +518,8 @@ impl TaskSlots for Arc<Workers> {
 }
 
 impl FreeSlot for Arc<Workers> {
-    fn free(self, key: usize) {
-        self.task_ended(key);
+    fn free(self, header: &Header) {
+        self.task_ended(header.slot());
     }
 }
 
