@@ -218,14 +218,7 @@ where
     // the same allocation and drops after the future.
     let (runnable, task) = unsafe {
         builder.spawn_unchecked(
-            move |header| {
-                run_task(
-                    future,
-                    context,
-                    supervise::OnEnd::new(header, on_end),
-                    finish,
-                )
-            },
+            move |header| run_task(future, context, header, on_end, finish),
             schedule,
         )
     };
@@ -245,7 +238,8 @@ where
 fn run_task<F, T, E, Fin>(
     future: F,
     context: crate::context::Context,
-    end: supervise::OnEnd<'_, E>,
+    header: &Header,
+    end: E,
     finish: Fin,
 ) -> impl Future<Output = Result<Contained<T>, TaskError>>
 where
@@ -253,7 +247,7 @@ where
     E: FnOnce(&Header),
     Fin: FnOnce(&Header, Result<F::Output, TaskError>) -> Result<T, TaskError>,
 {
-    supervise::supervise(future, context, end, move |header, outcome| {
+    supervise::supervise(future, context, header, end, move |header, outcome| {
         let output = finish(header, outcome);
         let kind = match &output {
             Ok(_) => Outcome::Returned,

@@ -10,14 +10,15 @@ use super::error::{Panic, TaskError, contain_panic};
 use super::header::Header;
 use crate::context::Context;
 
-/// Runs `future` as the body of the task described by `end`'s header, then hands its outcome to
+/// Runs `future` as the body of the task whose header is `header`, then hands its outcome to
 /// `finish`, whose result is the task's output.
 ///
 /// Before every poll it honours a cancellation request by dropping `future` in place, so the
 /// task's destructors run before anyone can observe `Err(Cancelled)`. A panic while polling or
 /// while dropping is caught and becomes `Err(Panicked)`, so it never unwinds into the event loop.
-/// `end` runs its hook when the task's future is gone, whichever way it went: before `finish`
-/// when the task ends, or when the task is dropped unfinished (also before its first poll).
+/// `end`, the owner's hook, runs when the task's future is gone, whichever way it went: before
+/// `finish` when the task ends, or when the task is dropped unfinished (also before its first
+/// poll).
 ///
 /// Every poll runs with the task marked as the running one and its own `context` current.
 ///
@@ -27,7 +28,8 @@ use crate::context::Context;
 pub(crate) fn supervise<'a, F, E, Fin, R>(
     future: F,
     context: Context,
-    end: OnEnd<'a, E>,
+    header: &'a Header,
+    end: E,
     finish: Fin,
 ) -> Supervised<'a, F, E, Fin>
 where
@@ -38,20 +40,27 @@ where
     Supervised {
         future: Some(future),
         context,
-        end,
+        header,
+        end: Some(end),
         finish: Some(finish),
     }
 }
 
 /// The future [`supervise`] returns.
 ///
-/// Field order is drop order: the user's future goes first, then the context, and only then does
-/// `end` run its hook, which relies on the future being gone.
+/// The user's future goes first, then the context, and only then does `end` run, which relies
+/// on the future being gone: in that order when the task ends (`poll`) and when it is dropped
+/// unfinished (`drop`). The fields are side by side, not grouped in structs of their own, so
+/// that the one-byte ones (the future's and the hooks' `Option` tags, often the whole of a small
+/// future's state) share a word: an empty task's allocation is a word smaller.
 pub(crate) struct Supervised<'a, F, E: FnOnce(&Header), Fin> {
     /// Structurally pinned; `None` once the future has ended (returned, panicked, dropped).
     future: Option<F>,
     context: Context,
-    end: OnEnd<'a, E>,
+    /// The task's header, in the same allocation (async-task drops it after the future).
+    header: &'a Header,
+    /// The owner's hook (it frees the task's slot); taken when it runs, once.
+    end: Option<E>,
     /// Taken when the task ends.
     finish: Option<Fin>,
 }
@@ -69,7 +78,7 @@ where
         // pinned in place below and dropped in place (`Option::take` is never used on it). The
         // other fields are never pinned and may be moved.
         let this = unsafe { self.get_unchecked_mut() };
-        let header = this.end.header;
+        let header = this.header;
         let outcome = {
             let _entered = current::enter(header, &mut this.context);
             if header.is_cancel_requested() {
@@ -108,7 +117,7 @@ where
         // the context itself, then the owner's hook runs: the same order as when the task's
         // future is dropped unfinished. The task's stored waker is dropped by `Header::finish`,
         // which `finish` calls (run_task's does), in the atomic step that marks the task
-        // finished; `OnEnd`'s drop, right after, is the safety net (a plain load otherwise).
+        // finished; `drop`, right after, is the safety net (a plain load otherwise).
         // Both may run user destructors (a context value's `Drop`): a panic there is the task's
         // panic, unless it already ended in one (the first panic is the one worth reporting); an
         // output that was ready is dropped then, also under the guard.
@@ -124,7 +133,7 @@ where
             (Err(TaskError::Cancelled { .. }), Some(panic)) => Err(TaskError::Panicked(panic)),
             (outcome, _) => outcome,
         };
-        this.end.run_hook();
+        this.run_end();
         let finish = this
             .finish
             .take()
@@ -133,10 +142,22 @@ where
     }
 }
 
+impl<F, E: FnOnce(&Header), Fin> Supervised<'_, F, E, Fin> {
+    /// Runs the owner's hook now, once (later calls do nothing), leaving the stored waker to the
+    /// caller.
+    fn run_end(&mut self) {
+        if let Some(end) = self.end.take() {
+            end(self.header);
+        }
+    }
+}
+
 impl<F, E: FnOnce(&Header), Fin> Drop for Supervised<'_, F, E, Fin> {
     /// A task dropped unfinished (its runnable dropped, never run again) has no outcome left to
     /// carry a panic from its future's or its context's destructors: it is reported on stderr,
-    /// and never unwinds into async-task, which would abort.
+    /// and never unwinds into async-task, which would abort. Then the stored waker goes and the
+    /// owner's hook runs. After a task ended both have happened already (unless the owner's
+    /// `finish` panicked), and this is a plain load.
     fn drop(&mut self) {
         if self.future.is_some() {
             // Dropped in place, as the pinning contract of `future` requires.
@@ -153,6 +174,8 @@ impl<F, E: FnOnce(&Header), Fin> Drop for Supervised<'_, F, E, Fin> {
                 || std::panic::resume_unwind(payload),
             );
         }
+        self.header.clear_waker();
+        self.run_end();
     }
 }
 
@@ -162,36 +185,4 @@ pub(crate) fn drop_in_place<F>(slot: &mut Option<F>) -> Option<Panic> {
     catch_unwind(AssertUnwindSafe(|| *slot = None))
         .err()
         .map(Panic::from_payload)
-}
-
-/// Clears the task's stored waker and runs its owner's hook when the task's future ends.
-pub(crate) struct OnEnd<'a, E: FnOnce(&Header)> {
-    header: &'a Header,
-    hook: Option<E>,
-}
-
-impl<'a, E: FnOnce(&Header)> OnEnd<'a, E> {
-    pub(crate) fn new(header: &'a Header, hook: E) -> Self {
-        OnEnd {
-            header,
-            hook: Some(hook),
-        }
-    }
-
-    /// Runs the owner's hook now (once: dropping `self` afterwards does nothing more), leaving
-    /// the stored waker to the caller.
-    fn run_hook(&mut self) {
-        if let Some(hook) = self.hook.take() {
-            hook(self.header);
-        }
-    }
-}
-
-impl<E: FnOnce(&Header)> Drop for OnEnd<'_, E> {
-    /// Runs when the task's future is dropped: unfinished, or after it ended (then the hook has
-    /// run, and the waker is normally gone too, unless the owner's `finish` panicked).
-    fn drop(&mut self) {
-        self.header.clear_waker();
-        self.run_hook();
-    }
 }
