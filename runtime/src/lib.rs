@@ -216,8 +216,9 @@
 //! The `tether` command-line tool (the workspace's `cli` package: `tether ps PID`,
 //! `tether pstree PID`, `tether top PID`, `tether web PID`) lists the tasks of any running
 //! tether program: no flag, no environment variable, no code in the program. It reads the
-//! program's memory, as Python 3.14's `python -m asyncio ps` does: every tether program carries
-//! a small table in an ELF section of its own (`.tether_inspect`) that says where each field
+//! program's memory, as Python 3.14's `python -m asyncio ps` does: every tether program built
+//! with the `inspect` feature (on by default) carries a small table in an ELF section of its
+//! own (`.tether_inspect`) that says where each field
 //! sits and lists the live event loops, the task each is polling and their task tables. So:
 //!
 //! - nothing runs in the program while nobody looks (no thread, no socket, no signal handler),
