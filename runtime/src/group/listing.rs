@@ -58,11 +58,7 @@ impl Listing {
             Listing::Loop { id, key } => {
                 // On the loop's own thread: the group never left it. (After the loop is gone,
                 // there is no table left to clean.)
-                EventLoop::with_current(|lp| {
-                    if lp.id() == id {
-                        lp.free_slot(key);
-                    }
-                });
+                EventLoop::free_slot_of(id, key);
             }
             #[cfg(feature = "workers")]
             Listing::Workers { workers, key } => workers.free_slot(key),

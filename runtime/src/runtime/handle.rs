@@ -324,11 +324,7 @@ impl FreeSlot for Adopted {
         // Only the loop's thread reads or writes the key, and only there is it freed.
         let key = header.slot();
         if key != usize::MAX {
-            EventLoop::with_current(|lp| {
-                if lp.id() == self.loop_id {
-                    lp.free_slot(key);
-                }
-            });
+            EventLoop::free_slot_of(self.loop_id, key);
         }
     }
 }

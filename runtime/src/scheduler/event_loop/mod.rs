@@ -398,6 +398,18 @@ impl EventLoop {
         self.tasks.borrow_mut().free(key);
     }
 
+    /// Frees `key` in the table of the loop `id`, if that loop is the one running on this
+    /// thread: how an owner that knows a loop by its id, not by a reference, gives a slot back.
+    /// Anywhere else it does nothing: the loop is on another thread (never, for the owners that
+    /// call this), or gone, and with it its table.
+    pub(crate) fn free_slot_of(id: u64, key: usize) {
+        EventLoop::with_current(|lp| {
+            if lp.shared.id == id {
+                lp.free_slot(key);
+            }
+        });
+    }
+
     /// Calls `f` with every live task's header: this loop's, and on a worker, the runtime's
     /// `Send` tasks.
     pub(crate) fn for_each_task(&self, mut f: impl FnMut(&Header)) {
@@ -776,11 +788,7 @@ pub(crate) struct OnItsLoop;
 
 impl FreeSlot for OnItsLoop {
     fn free(self, header: &Header) {
-        EventLoop::with_current(|lp| {
-            if lp.shared.id == header.home {
-                lp.free_slot(header.slot());
-            }
-        });
+        EventLoop::free_slot_of(header.home, header.slot());
     }
 }
 
